@@ -1,0 +1,86 @@
+"""The `provision` command line. Commands live in provision/commands/, one module each,
+and are imported only when invoked, so `provision --help` stays fast."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ExitCode, ProvisionError
+
+# name -> (module in provision.commands, one-line help shown by `provision --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "list": ("list_cmd", "List the profiles with their platforms and descriptions."),
+    "show": ("show", "Show a profile after `extends:` is resolved."),
+    "render": ("render", "Write environment.yml, Brewfile and flake.nix from the profiles."),
+    "schema": ("schema", "Print the JSON Schema of the profile format."),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path | None
+    debug: bool
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"provision.commands.{COMMANDS[cmd_name][0]}")
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help from the table, so listing commands imports none of them.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in sorted(COMMANDS)])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="provision")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Project folder (default: the nearest parent folder with profiles/).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, root: Path | None, debug: bool) -> None:
+    """Declarative, locked and verified ML environments.
+
+    Profiles in profiles/*.yaml are the source of truth; provision renders and locks
+    them, applies them to this machine, and proves the accelerator works.
+    """
+    ctx.obj = Settings(root=root, debug=debug)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="provision", standalone_mode=False)
+    except ProvisionError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(int(exc.exit_code))
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

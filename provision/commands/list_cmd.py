@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import click
+
+from ..catalog import summarize
+from .common import json_option, print_json, project_from
+
+
+@click.command("list")
+@json_option
+@click.pass_context
+def command(ctx: click.Context, as_json: bool) -> None:
+    """List the profiles with their platforms and descriptions."""
+    summaries = summarize(project_from(ctx))
+    if as_json:
+        print_json([s.as_dict() for s in summaries])
+        return
+    width = max((len(s.name) for s in summaries), default=0)
+    for s in summaries:
+        if s.error:
+            click.echo(f"{s.name:<{width}}  INVALID: {s.error}")
+            continue
+        platforms = "(abstract)" if s.abstract else ", ".join(s.platforms)
+        click.echo(f"{s.name:<{width}}  {s.kind:<5}  {platforms:<34}  {s.description}")

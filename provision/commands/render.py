@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import click
+
+from ..errors import CheckFailed
+from ..generated import find_drift, write_files
+from ..profiles import concrete_profiles, load_profile
+from ..render import brewfile, environment_yml, render_project
+from .common import json_option, print_json, project_from
+
+
+@click.command("render")
+@click.argument("profile", required=False)
+@click.option("--all", "render_all", is_flag=True, help="Render every profile and the root files (the default).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff if a committed file differs.")
+@json_option
+@click.pass_context
+def command(ctx: click.Context, profile: str | None, render_all: bool, check: bool, as_json: bool) -> None:
+    """Write envs/<profile>/environment.yml and Brewfile, and the root Brewfile and flake.nix."""
+    if profile and render_all:
+        raise click.UsageError("give a PROFILE or --all, not both")
+    project = project_from(ctx)
+    if profile:
+        resolved = load_profile(project, profile)
+        if resolved.abstract:
+            raise click.UsageError(f"{profile} is abstract (only extended); render a profile that extends it")
+        files, known = [environment_yml(resolved), brewfile(resolved)], None
+    else:
+        profiles = concrete_profiles(project)
+        files, known = render_project(profiles), sorted(profiles)
+    if not check:
+        written = write_files(project, files)
+        if as_json:
+            print_json({"written": [str(project.relative(p)) for p in written], "files": len(files)})
+            return
+        for path in written:
+            click.echo(f"wrote {project.relative(path)}")
+        click.echo(f"{len(files)} files rendered, {len(written)} changed.")
+        return
+    drift = find_drift(project, files, known)
+    if as_json:
+        print_json({"fresh": not drift, "drift": [d.__dict__ for d in drift]})
+    else:
+        for item in drift:
+            click.echo(item.diff or f"{item.path}: {item.reason}")
+        click.echo(f"{len(files)} files checked, {len(drift)} out of date.")
+    if drift:
+        summary = ", ".join(f"{d.path} ({d.reason})" for d in drift)
+        raise CheckFailed(f"generated files are out of date: {summary}; run `provision render` and commit.")

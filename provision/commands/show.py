@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import click
+import yaml
+
+from ..profiles import load_profile, virtual_packages
+from .common import json_option, print_json, project_from
+
+
+@click.command("show")
+@click.argument("profile")
+@json_option
+@click.pass_context
+def command(ctx: click.Context, profile: str, as_json: bool) -> None:
+    """Show PROFILE after `extends:` is resolved, with the virtual packages each platform assumes."""
+    resolved = load_profile(project_from(ctx), profile)
+    data = resolved.model_dump(mode="json")
+    data["virtual_packages"] = {p: virtual_packages(resolved, p) for p in resolved.platforms}
+    if as_json:
+        print_json(data)
+    else:
+        click.echo(yaml.safe_dump(data, sort_keys=False, width=100).rstrip())

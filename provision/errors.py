@@ -1,0 +1,55 @@
+"""One exception family for everything a user can get wrong or a host can lack.
+
+Each error carries the one line we print and the exit code from the table below,
+so the CLI never has to guess how to report a failure.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The exit codes of every command; the README repeats this table."""
+
+    OK = 0
+    INVALID_INPUT = 1  # a profile, lock or option value is wrong, or a check found stale files
+    USAGE = 2  # unknown command or option (click's own convention)
+    HOST_UNFIT = 3  # this machine does not meet the profile's requirements
+    ACCEPTANCE_FAILED = 4  # the environment installed but its benchmark verdict is FAIL
+    TOOL_FAILED = 5  # an external tool or solver failed (uv, brew, the conda solver, ...)
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class ProvisionError(Exception):
+    """Base class: `message` is one line that names the file, the place and the fix."""
+
+    exit_code: ExitCode = ExitCode.INVALID_INPUT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ProfileError(ProvisionError):
+    """A profile file cannot be read, parsed or validated."""
+
+
+class ProfileNotFound(ProfileError):
+    """A profile name that has no file in `profiles/`."""
+
+
+class CheckFailed(ProvisionError):
+    """A freshness or consistency check found problems (the details were already printed)."""
+
+
+class HostUnfit(ProvisionError):
+    exit_code = ExitCode.HOST_UNFIT
+
+
+class AcceptanceFailed(ProvisionError):
+    exit_code = ExitCode.ACCEPTANCE_FAILED
+
+
+class ToolFailed(ProvisionError):
+    exit_code = ExitCode.TOOL_FAILED

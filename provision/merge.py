@@ -1,0 +1,90 @@
+"""`extends:` merging on plain dictionaries (no pydantic, so `list` stays fast).
+
+Rules, chosen so a child can refine a parent without repeating it:
+- package lists (`conda`, `pypi.packages`) merge by package name: the child's spec replaces
+  the parent's in place, new names are appended;
+- other lists of names (brew taps/formulae/casks, nix, pip index lists) are unions in order;
+- `platforms` and `channels` are replaced whole, because their order and extent are decisions;
+- mappings (`env`, `requires`, `virtual_packages`, `acceptance`) merge key by key, recursively;
+- `name`, `extends` and `abstract` belong to the file itself and are never inherited.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+NOT_INHERITED = ("name", "extends", "abstract")
+REPLACED_LISTS = ("platforms", "channels")
+
+_CONDA_NAME = re.compile(r"^\s*(?:[^\s:]+::)?([A-Za-z0-9_.\-]+)")
+_PYPI_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._\-]*)")
+
+
+def conda_name(spec: str) -> str:
+    """The package name of a conda MatchSpec string, lower-cased ('conda-forge::numpy >=2' -> 'numpy')."""
+    match = _CONDA_NAME.match(spec)
+    return match.group(1).lower() if match else spec.strip().lower()
+
+
+def pypi_name(requirement: str) -> str:
+    """The PEP 503 normalised name of a PEP 508 requirement ('Torch_Vision[x]>=1' -> 'torch-vision')."""
+    match = _PYPI_NAME.match(requirement)
+    raw = match.group(1) if match else requirement.strip()
+    return re.sub(r"[-_.]+", "-", raw).lower()
+
+
+def merge_by_name(parent: list[Any], child: list[Any], key: Callable[[str], str]) -> list[Any]:
+    merged = list(parent)
+    index = {key(str(item)): i for i, item in enumerate(merged)}
+    for item in child:
+        name = key(str(item))
+        if name in index:
+            merged[index[name]] = item
+        else:
+            index[name] = len(merged)
+            merged.append(item)
+    return merged
+
+
+def union(parent: list[Any], child: list[Any]) -> list[Any]:
+    return parent + [item for item in child if item not in parent]
+
+
+def merge_profile(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """A new dict: `child` layered over `parent`. Neither argument is modified."""
+    out = {k: v for k, v in parent.items() if k not in NOT_INHERITED}
+    for key, value in child.items():
+        base = out.get(key)
+        if key == "conda" and isinstance(base, list) and isinstance(value, list):
+            out[key] = merge_by_name(base, value, conda_name)
+        elif key == "pypi" and isinstance(base, dict) and isinstance(value, dict):
+            out[key] = _merge_pypi(base, value)
+        elif key in REPLACED_LISTS:
+            out[key] = value
+        else:
+            out[key] = _merge_value(base, value)
+    return out
+
+
+def _merge_pypi(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    out = dict(parent)
+    for key, value in child.items():
+        base = out.get(key)
+        if key == "packages" and isinstance(base, list) and isinstance(value, list):
+            out[key] = merge_by_name(base, value, pypi_name)
+        else:
+            out[key] = _merge_value(base, value)
+    return out
+
+
+def _merge_value(base: Any, value: Any) -> Any:
+    if isinstance(base, dict) and isinstance(value, dict):
+        out = dict(base)
+        for key, item in value.items():
+            out[key] = _merge_value(out.get(key), item)
+        return out
+    if isinstance(base, list) and isinstance(value, list):
+        return union(base, value)
+    return value

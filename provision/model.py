@@ -1,0 +1,183 @@
+"""The profile format as strict pydantic models.
+
+Every string that later reaches Ruby (Brewfile), Nix (flake.nix), a shell
+(activation scripts) or a solver is validated here, so the renderers can trust it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from packaging.requirements import InvalidRequirement, Requirement
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+PLATFORMS = ("osx-arm64", "linux-64", "linux-aarch64")
+Platform = Literal["osx-arm64", "linux-64", "linux-aarch64"]
+Kind = Literal["conda", "venv"]
+Framework = Literal["torch", "tensorflow", "jax", "mlx"]
+Device = Literal["auto", "cpu", "cuda", "mps", "gpu"]
+
+# Homebrew names: letters, digits and the few punctuation marks real formulae use
+# (`bash-completion@2`, `c++filt`, `user/tap/name`). No quotes, spaces, `#`, `{` or
+# backslashes, so a name can never close the Ruby string it is written into.
+_BREW_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9@._+\-]*(/[A-Za-z0-9][A-Za-z0-9@._+\-]*){0,2}$")
+_TAP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_NIX_ATTR = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_VERSION = re.compile(r"^\d+(\.\d+){0,3}$")
+_PYTHON = re.compile(r"^3\.\d{1,2}(\.\d{1,2})?$")
+_CHANNEL = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9_.\-]+)*|(https?|file)://[^\s\"'\\]+)$")
+_URL = re.compile(r"^(https?|file)://[^\s\"'\\]+$")
+_VIRTUAL = re.compile(r"^__[a-z_]+$")
+_PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
+
+
+def _matching(pattern: re.Pattern[str], what: str, example: str) -> Any:
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"{value!r} is not a valid {what}; write it like {example!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _conda_spec(value: str) -> str:
+    # py-rattler parses MatchSpecs exactly as the solver will; imported here so that
+    # commands which never validate profiles (--help, list) do not pay for it.
+    from rattler import MatchSpec
+
+    try:
+        MatchSpec(value)
+    except Exception as exc:
+        reason = str(exc).splitlines()[0]
+        raise ValueError(
+            f"{value!r} is not a valid conda MatchSpec ({reason}); write it like 'numpy >=2,<3'"
+        ) from None
+    if value.strip().split()[0].split("::")[-1].split("=")[0].lower() == "python":
+        raise ValueError("declare the Python version with the top-level `python:` key, not in `conda:`")
+    return value
+
+
+def _pypi_requirement(value: str) -> str:
+    try:
+        requirement = Requirement(value)
+    except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0]
+        raise ValueError(
+            f"{value!r} is not a valid PEP 508 requirement ({reason}); write it like 'torch==2.11.0'"
+        ) from None
+    if requirement.url:
+        raise ValueError(f"{value!r} is a direct URL; lockable sources go in pypi.find_links or pypi.index_url")
+    return value
+
+
+def _env_value(value: str) -> str:
+    if any(ch in value for ch in "\n\r\0"):
+        raise ValueError("environment values must be one line without NUL characters")
+    return value
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _as_text(value: Any) -> Any:
+    # YAML reads `python: 3.10` as the float 3.1; refuse rather than guess.
+    if isinstance(value, float):
+        raise ValueError(f"{value!r} was read as a number; quote it, e.g. \"{value}\"")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_as_text)]
+CondaSpec = Annotated[str, AfterValidator(_conda_spec)]
+PypiRequirement = Annotated[str, AfterValidator(_pypi_requirement)]
+BrewFormula = Annotated[str, _matching(_BREW_NAME, "Homebrew formula name", "bash-completion@2")]
+BrewCask = Annotated[str, _matching(_BREW_NAME, "Homebrew cask name", "visual-studio-code")]
+BrewTap = Annotated[str, _matching(_TAP_NAME, "Homebrew tap (user/repo)", "homebrew/cask-fonts")]
+NixAttr = Annotated[str, _matching(_NIX_ATTR, "nixpkgs attribute name", "uv")]
+Channel = Annotated[str, _matching(_CHANNEL, "conda channel name or URL", "conda-forge")]
+Url = Annotated[str, _matching(_URL, "http(s):// or file:// URL", "https://download.pytorch.org/whl/cpu")]
+VersionText = Annotated[Text, _matching(_VERSION, "version", "14.0")]
+PythonVersion = Annotated[Text, _matching(_PYTHON, "Python version", "3.11")]
+EnvValue = Annotated[Text, AfterValidator(_env_value)]
+VirtualName = Annotated[str, _matching(_VIRTUAL, "virtual package name", "__cuda")]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Pypi(StrictModel):
+    """The PyPI layer: wheels resolved by uv, pinned with URL and sha256 in the lock."""
+
+    packages: list[PypiRequirement] = Field(default_factory=list, description="PEP 508 requirements")
+    index_url: Url | None = Field(default=None, description="replaces https://pypi.org/simple")
+    extra_index_urls: list[Url] = Field(default_factory=list)
+    find_links: list[Text] = Field(default_factory=list, description="folders or URLs of wheels")
+
+
+class Brew(StrictModel):
+    """Homebrew entries for the Mac; rendered into a Brewfile for `brew bundle`."""
+
+    taps: list[BrewTap] = Field(default_factory=list)
+    formulae: list[BrewFormula] = Field(default_factory=list)
+    casks: list[BrewCask] = Field(default_factory=list)
+
+
+class Requires(StrictModel):
+    """What the host must offer; `apply` checks these before touching anything."""
+
+    macos: VersionText | None = Field(default=None, description="minimum macOS version, e.g. '14.0'")
+    arm64_native: bool = Field(default=False, description="refuse x86 Python / Rosetta on Apple silicon")
+    memory_gb: float | None = Field(default=None, gt=0, description="minimum physical memory in GB")
+    cuda_driver: VersionText | None = Field(
+        default=None, description="minimum CUDA version the NVIDIA driver supports, e.g. '12.4'"
+    )
+    glibc: VersionText | None = Field(default=None, description="minimum glibc on Linux, e.g. '2.28'")
+
+
+class Thresholds(StrictModel):
+    """Acceptance limits; unset values take the per-device defaults of the benchmark reference."""
+
+    min_fraction_of_peak: float | None = Field(default=None, ge=0, le=1)
+    min_speedup_vs_cpu: float | None = Field(default=None, ge=0)
+    min_tflops: float | None = Field(default=None, ge=0)
+    max_normalized_error: float | None = Field(default=None, gt=0)
+
+
+class Acceptance(StrictModel):
+    """Which benchmark proves this environment, on which device, against which limits."""
+
+    benchmarks: list[Framework] = Field(default_factory=list)
+    device: Device = "auto"
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+
+
+class Profile(StrictModel):
+    """One profile file as written, or (after `extends:`) the resolved profile."""
+
+    name: Annotated[str, _matching(_PROFILE_NAME, "profile name", "torch-mps")]
+    description: str = ""
+    extends: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
+    abstract: bool = Field(default=False, description="only for extending; never rendered, locked or applied")
+    kind: Kind = Field(
+        default="conda",
+        description="conda: interpreter and native libraries from conda channels; venv: PyPI layer only",
+    )
+    platforms: list[Platform] = Field(default_factory=list)
+    python: PythonVersion | None = None
+    channels: list[Channel] = Field(default_factory=list)
+    conda: list[CondaSpec] = Field(default_factory=list, description="conda MatchSpecs")
+    pypi: Pypi = Field(default_factory=Pypi)
+    brew: Brew = Field(default_factory=Brew)
+    nix: list[NixAttr] = Field(default_factory=list, description="nixpkgs attributes for the devShell")
+    env: dict[Annotated[str, _matching(_ENV_NAME, "environment variable name", "PYTORCH_ENABLE_MPS_FALLBACK")],
+              EnvValue] = Field(default_factory=dict)
+    requires: Requires = Field(default_factory=Requires)
+    virtual_packages: dict[Platform, dict[VirtualName, Text]] = Field(
+        default_factory=dict, description="overrides the virtual packages derived from `requires`"
+    )
+    acceptance: Acceptance = Field(default_factory=Acceptance)

@@ -1,0 +1,143 @@
+"""Load profiles: parse YAML, validate each file, resolve `extends:`, check the result.
+
+Errors name the file and line where the user has to make the change. A problem that
+only appears after merging (a package in both layers) is reported against the
+profile being resolved, at the line of the offending entry when it is in that file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import ProfileError
+from .merge import conda_name, pypi_name
+from .model import Profile
+from .project import Project
+from .resolve import resolve_raw
+from .yamlsrc import Location, SourceDoc, dotted
+
+# conda-forge and PyPI spell a few packages differently; both spellings are one package.
+CONDA_TO_PYPI = {"pytorch": "torch", "pytorch-cpu": "torch", "pytorch-gpu": "torch", "py-opencv": "opencv-python"}
+
+
+def load_profile(project: Project, name: str) -> Profile:
+    """The resolved profile `name`, with every `extends:` applied and all rules checked."""
+    docs: dict[str, SourceDoc] = {}
+    merged = resolve_raw(project, name, docs, check=_check_file)
+    leaf = docs[name]
+    profile = _validate(merged, leaf)
+    _check_resolved(profile, leaf)
+    return profile
+
+
+def load_all(project: Project) -> dict[str, Profile]:
+    return {name: load_profile(project, name) for name in project.profile_names()}
+
+
+def concrete_profiles(project: Project) -> dict[str, Profile]:
+    """Profiles that are rendered, locked and applied (abstract ones are only extended)."""
+    return {name: p for name, p in load_all(project).items() if not p.abstract}
+
+
+def _check_file(doc: SourceDoc) -> None:
+    # Each file is validated on its own first, so an error points at the file that has it.
+    _validate(doc.data, doc)
+
+
+def _validate(data: dict[str, Any], doc: SourceDoc) -> Profile:
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = _describe(errors[0], doc)
+        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} in this file)" if len(errors) > 1 else ""
+        raise ProfileError(first + more) from None
+
+
+def _describe(error: Any, doc: SourceDoc) -> str:
+    loc: Location = tuple(error["loc"])
+    kind = error["type"]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        allowed = _fields_at(loc[:-1])
+        guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f"did you mean {guess[0]!r}?" if guess else f"allowed keys: {', '.join(allowed)}"
+        message = f"unknown key {loc[-1]!r}; {hint}"
+    elif kind == "missing":
+        message = "this key is required"
+    elif kind == "literal_error":
+        message = f"{error.get('input')!r} is not accepted; {message[0].lower()}{message[1:]}"
+    return f"{doc.where(loc)}: {dotted(loc)}: {message}"
+
+
+def _fields_at(loc: Location) -> list[str]:
+    """Field names of the model found at `loc` (for did-you-mean on unknown keys)."""
+    model: type[BaseModel] = Profile
+    for part in loc:
+        if isinstance(part, int) or part not in model.model_fields:
+            return []
+        annotation = model.model_fields[part].annotation
+        candidates = [annotation, *typing.get_args(annotation)]
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
+            return []
+        model = nested[0]
+    return sorted(model.model_fields)
+
+
+def _check_resolved(profile: Profile, leaf: SourceDoc) -> None:
+    """Rules that only make sense once every parent has been merged in."""
+
+    def fail(loc: Location, message: str) -> typing.NoReturn:
+        raise ProfileError(f"{leaf.where(loc)}: {dotted(loc)}: {message}")
+
+    if profile.abstract:
+        return
+    if not profile.platforms:
+        fail(("platforms",), "a profile needs at least one platform (osx-arm64, linux-64, linux-aarch64)")
+    if profile.python is None:
+        fail(("python",), "set the Python version, e.g. python: \"3.11\"")
+    if profile.kind == "venv":
+        if profile.conda:
+            fail(("conda",), "a venv profile has no conda layer; move these packages to pypi.packages or use kind: conda")
+    elif not profile.channels:
+        fail(("channels",), "a conda profile needs at least one channel, e.g. channels: [conda-forge]")
+    by_pypi_name = {pypi_name(r): i for i, r in enumerate(profile.pypi.packages)}
+    for index, spec in enumerate(profile.conda):
+        name = conda_name(spec)
+        alias = CONDA_TO_PYPI.get(name, name)
+        if alias in by_pypi_name:
+            pypi_index = by_pypi_name[alias]
+            fail(
+                ("conda", index),
+                f"{name!r} is declared in both layers (also pypi.packages[{pypi_index}]); "
+                "keep it in one, a package must never come from both",
+            )
+    for platform in profile.virtual_packages:
+        if platform not in profile.platforms:
+            fail(("virtual_packages", platform), f"{platform} is not in platforms: {profile.platforms}")
+
+
+def virtual_packages(profile: Profile, platform: str) -> dict[str, str]:
+    """Virtual packages the solver assumes for `platform`: from `requires`, unless given explicitly.
+
+    `__cuda` only appears when the profile requires a CUDA driver, so CPU profiles
+    can never resolve to CUDA builds (conda-lock#426).
+    """
+    if platform in profile.virtual_packages:
+        return dict(profile.virtual_packages[platform])
+    derived: dict[str, str] = {"__unix": "0"}
+    if platform.startswith("osx"):
+        derived["__osx"] = profile.requires.macos or "11.0"
+        if platform == "osx-arm64":
+            derived["__archspec"] = "1=arm64"
+    else:
+        derived["__linux"] = "5.10"
+        derived["__glibc"] = profile.requires.glibc or "2.17"
+        if profile.requires.cuda_driver:
+            derived["__cuda"] = profile.requires.cuda_driver
+    return derived

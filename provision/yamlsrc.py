@@ -1,0 +1,93 @@
+"""Read YAML while remembering where every value came from.
+
+Pydantic reports a location such as ('pypi', 'packages', 2); users need
+`profiles/torch-mps.yaml:14:5`. We compose the YAML node tree once and keep a
+map from location tuples to (line, column) so any later error can point at the line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ProfileError
+
+Location = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class SourceDoc:
+    """A parsed YAML document plus the position of every key and item in it."""
+
+    path: Path
+    data: Any
+    positions: dict[Location, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, loc: Location) -> str:
+        """`file:line:col` for the deepest part of `loc` that exists in the file."""
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in self.positions:
+                line, col = self.positions[loc[:end]]
+                return f"{self.path}:{line}:{col}"
+        return f"{self.path}:1:1"
+
+
+def dotted(loc: Location) -> str:
+    """('pypi', 'packages', 2) -> 'pypi.packages[2]'."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def load_yaml(path: Path, display: Path | None = None) -> SourceDoc:
+    """Parse `path`; syntax errors and duplicate keys become one-line ProfileErrors."""
+    shown = display or path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProfileError(f"{shown}: cannot read the file ({exc.strerror}).") from exc
+    except UnicodeDecodeError as exc:
+        raise ProfileError(f"{shown}: the file is not UTF-8 text; save it as UTF-8.") from exc
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return SourceDoc(shown, None, {})
+        positions: dict[Location, tuple[int, int]] = {}
+        _walk(node, (), positions, shown)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else str(shown)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ProfileError(f"{where}: YAML syntax error: {problem}; fix the indentation or quoting there.") from exc
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"{shown}: YAML syntax error: {exc}") from exc
+    finally:
+        loader.dispose()
+    return SourceDoc(shown, data, positions)
+
+
+def _walk(node: yaml.Node, loc: Location, out: dict[Location, tuple[int, int]], shown: Path) -> None:
+    out[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                raise ProfileError(
+                    f"{shown}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}: "
+                    f"{dotted((*loc, key))}: duplicate key (first defined on line {seen[key]}); keep one of them."
+                )
+            seen[key] = key_node.start_mark.line + 1
+            _walk(value_node, (*loc, key), out, shown)
+            if not isinstance(value_node, yaml.ScalarNode):
+                # Point at the key of a block (`conda:`), at the value of a scalar (`kind: docker`).
+                out[(*loc, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*loc, index), out, shown)
