@@ -27,9 +27,9 @@ class ProfileSummary:
 def summarize(project: Project) -> list[ProfileSummary]:
     """One summary per profile file; a broken file is listed with its error, not hidden."""
     out = []
+    docs: dict[str, SourceDoc] = {}  # shared, so a parent is parsed once for all its children
     for name in project.profile_names():
         try:
-            docs: dict[str, SourceDoc] = {}
             data = resolve_raw(project, name, docs)
             leaf = docs[name].data
             out.append(

@@ -51,9 +51,7 @@ def _conda_spec(value: str) -> str:
         MatchSpec(value)
     except Exception as exc:
         reason = str(exc).splitlines()[0]
-        raise ValueError(
-            f"{value!r} is not a valid conda MatchSpec ({reason}); write it like 'numpy >=2,<3'"
-        ) from None
+        raise ValueError(f"{value!r} is not a valid conda MatchSpec ({reason}); write it like 'numpy >=2,<3'") from None
     if value.strip().split()[0].split("::")[-1].split("=")[0].lower() == "python":
         raise ValueError("declare the Python version with the top-level `python:` key, not in `conda:`")
     return value
@@ -85,7 +83,7 @@ def _as_list(value: Any) -> Any:
 def _as_text(value: Any) -> Any:
     # YAML reads `python: 3.10` as the float 3.1; refuse rather than guess.
     if isinstance(value, float):
-        raise ValueError(f"{value!r} was read as a number; quote it, e.g. \"{value}\"")
+        raise ValueError(f'{value!r} was read as a number; quote it, e.g. "{value}"')
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value
@@ -174,8 +172,9 @@ class Profile(StrictModel):
     pypi: Pypi = Field(default_factory=Pypi)
     brew: Brew = Field(default_factory=Brew)
     nix: list[NixAttr] = Field(default_factory=list, description="nixpkgs attributes for the devShell")
-    env: dict[Annotated[str, _matching(_ENV_NAME, "environment variable name", "PYTORCH_ENABLE_MPS_FALLBACK")],
-              EnvValue] = Field(default_factory=dict)
+    env: dict[
+        Annotated[str, _matching(_ENV_NAME, "environment variable name", "PYTORCH_ENABLE_MPS_FALLBACK")], EnvValue
+    ] = Field(default_factory=dict)
     requires: Requires = Field(default_factory=Requires)
     virtual_packages: dict[Platform, dict[VirtualName, Text]] = Field(
         default_factory=dict, description="overrides the virtual packages derived from `requires`"

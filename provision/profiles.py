@@ -24,9 +24,11 @@ from .yamlsrc import Location, SourceDoc, dotted
 CONDA_TO_PYPI = {"pytorch": "torch", "pytorch-cpu": "torch", "pytorch-gpu": "torch", "py-opencv": "opencv-python"}
 
 
-def load_profile(project: Project, name: str) -> Profile:
-    """The resolved profile `name`, with every `extends:` applied and all rules checked."""
-    docs: dict[str, SourceDoc] = {}
+def load_profile(project: Project, name: str, docs: dict[str, SourceDoc] | None = None) -> Profile:
+    """The resolved profile `name`, with every `extends:` applied and all rules checked.
+
+    `docs` caches parsed and validated files across calls (see load_all)."""
+    docs = {} if docs is None else docs
     merged = resolve_raw(project, name, docs, check=_check_file)
     leaf = docs[name]
     profile = _validate(merged, leaf)
@@ -35,7 +37,8 @@ def load_profile(project: Project, name: str) -> Profile:
 
 
 def load_all(project: Project) -> dict[str, Profile]:
-    return {name: load_profile(project, name) for name in project.profile_names()}
+    docs: dict[str, SourceDoc] = {}
+    return {name: load_profile(project, name, docs) for name in project.profile_names()}
 
 
 def concrete_profiles(project: Project) -> dict[str, Profile]:
@@ -54,7 +57,11 @@ def _validate(data: dict[str, Any], doc: SourceDoc) -> Profile:
     except ValidationError as exc:
         errors = exc.errors()
         first = _describe(errors[0], doc)
-        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} in this file)" if len(errors) > 1 else ""
+        more = (
+            f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} in this file)"
+            if len(errors) > 1
+            else ""
+        )
         raise ProfileError(first + more) from None
 
 
@@ -100,10 +107,12 @@ def _check_resolved(profile: Profile, leaf: SourceDoc) -> None:
     if not profile.platforms:
         fail(("platforms",), "a profile needs at least one platform (osx-arm64, linux-64, linux-aarch64)")
     if profile.python is None:
-        fail(("python",), "set the Python version, e.g. python: \"3.11\"")
+        fail(("python",), 'set the Python version, e.g. python: "3.11"')
     if profile.kind == "venv":
         if profile.conda:
-            fail(("conda",), "a venv profile has no conda layer; move these packages to pypi.packages or use kind: conda")
+            fail(
+                ("conda",), "a venv profile has no conda layer; move these packages to pypi.packages or use kind: conda"
+            )
     elif not profile.channels:
         fail(("channels",), "a conda profile needs at least one channel, e.g. channels: [conda-forge]")
     by_pypi_name = {pypi_name(r): i for i, r in enumerate(profile.pypi.packages)}

@@ -40,7 +40,7 @@ def resolve_raw(
 ) -> dict[str, Any]:
     """The profile's data with all parents merged in, parents first, in `extends:` order."""
     if name in chain:
-        cycle = " -> ".join((*chain[chain.index(name):], name))
+        cycle = " -> ".join((*chain[chain.index(name) :], name))
         raise ProfileError(f"{docs[chain[-1]].where(('extends',))}: extends: forms a cycle ({cycle}); remove one link.")
     doc = read_profile_doc(project, name, docs, check)
     parents = doc.data.get("extends") or []

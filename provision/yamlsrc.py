@@ -52,7 +52,8 @@ def load_yaml(path: Path, display: Path | None = None) -> SourceDoc:
         raise ProfileError(f"{shown}: cannot read the file ({exc.strerror}).") from exc
     except UnicodeDecodeError as exc:
         raise ProfileError(f"{shown}: the file is not UTF-8 text; save it as UTF-8.") from exc
-    loader = yaml.SafeLoader(text)
+    # libyaml's parser when present: 5-10x faster, same nodes and marks.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -84,10 +85,11 @@ def _walk(node: yaml.Node, loc: Location, out: dict[Location, tuple[int, int]], 
                     f"{dotted((*loc, key))}: duplicate key (first defined on line {seen[key]}); keep one of them."
                 )
             seen[key] = key_node.start_mark.line + 1
-            _walk(value_node, (*loc, key), out, shown)
+            key_loc = (*loc, key)
+            _walk(value_node, key_loc, out, shown)
             if not isinstance(value_node, yaml.ScalarNode):
                 # Point at the key of a block (`conda:`), at the value of a scalar (`kind: docker`).
-                out[(*loc, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                out[key_loc] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*loc, index), out, shown)
