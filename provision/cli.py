@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("list_cmd", "List the profiles with their platforms and descriptions."),
     "show": ("show", "Show a profile after `extends:` is resolved."),
     "render": ("render", "Write environment.yml, Brewfile and flake.nix from the profiles."),
+    "lock": ("lock", "Lock every profile's packages for every platform into conda-lock.yml."),
     "schema": ("schema", "Print the JSON Schema of the profile format."),
 }
 
@@ -84,3 +85,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        if debug:
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        sys.exit(int(ExitCode.TOOL_FAILED))

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from ..errors import CheckFailed
+from ..lock.freshness import check_lock
+from ..lock.inputs import lock_path
+from ..profiles import concrete_profiles, load_profile
+from .common import json_option, print_json, project_from
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "provision" / "rattler"
+
+
+@click.command("lock")
+@click.argument("profile", required=False)
+@click.option("--all", "lock_all", is_flag=True, help="Every profile (the default).")
+@click.option("--platform", "platforms", multiple=True, help="Only re-solve this platform (repeatable).")
+@click.option("--check", is_flag=True, help="Solve nothing: exit 1 if any lock is stale, with the reasons.")
+@click.option("--update", "update", multiple=True, help="Let this package move to a newer version (repeatable).")
+@click.option("--update-all", is_flag=True, help="Forget the previous lock's versions.")
+@click.option("--mirror", "mirrors", multiple=True, help="CHANNEL=URL or CHANNEL=FOLDER: solve through a mirror.")
+@json_option
+@click.pass_context
+def command(
+    ctx: click.Context,
+    profile: str | None,
+    lock_all: bool,
+    platforms: tuple[str, ...],
+    check: bool,
+    update: tuple[str, ...],
+    update_all: bool,
+    mirrors: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Write envs/<profile>/conda-lock.yml (the bootstrap lock: ./conda-lock.yml)."""
+    if profile and lock_all:
+        raise click.UsageError("give a PROFILE or --all, not both")
+    project = project_from(ctx)
+    profiles = {profile: load_profile(project, profile)} if profile else concrete_profiles(project)
+    if check:
+        _check(project, profiles, set(platforms), as_json)
+        return
+    from ..config import project_mirrors
+    from ..lock.locker import lock_profile
+
+    resolved_mirrors = project_mirrors(project, mirrors)
+    written = []
+    for name, resolved in profiles.items():
+        unknown = [p for p in platforms if p not in resolved.platforms]
+        if unknown and profile:
+            raise click.UsageError(f"{name} does not list platform {unknown[0]}; it has {resolved.platforms}")
+        wanted = [p for p in platforms if p in resolved.platforms] or None
+        if platforms and not wanted:
+            continue
+        path = lock_profile(
+            project, resolved, resolved_mirrors, cache_dir(), wanted, frozenset(update), update_all,
+            progress=lambda message: click.echo(message, err=True),
+        )  # fmt: skip
+        written.append(str(project.relative(path)))
+        if not as_json:
+            click.echo(f"wrote {project.relative(path)}")
+    if as_json:
+        print_json({"written": written})
+
+
+def _check(project, profiles, platforms: set[str], as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    statuses = []
+    for name, resolved in profiles.items():
+        path = lock_path(name)
+        statuses += [s for s in check_lock(resolved, project.root / path, str(path)) if not platforms or s.platform in platforms]
+    stale = [s for s in statuses if not s.fresh]
+    if as_json:
+        print_json([{"profile": s.profile, "platform": s.platform, "fresh": s.fresh, "reasons": s.reasons} for s in statuses])
+    else:
+        for s in statuses:
+            verdict = "fresh" if s.fresh else "STALE: " + "; ".join(s.reasons)
+            click.echo(f"{s.profile:<12} {s.platform:<14} {verdict}")
+    if stale:
+        names = ", ".join(f"{s.profile} [{s.platform}]" for s in stale)
+        raise CheckFailed(f"stale locks: {names}; run `provision lock` and commit the result.")

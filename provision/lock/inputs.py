@@ -1,0 +1,71 @@
+"""What a lock depends on, per platform, and its hash: the basis of `lock --check`.
+
+The hash covers the *request* (specs, channels, indexes, virtual packages), not the
+solution, so checking freshness needs no solver and no network. The inputs themselves
+are stored in the lock too, so a stale platform can say exactly what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import PurePosixPath
+from typing import Any
+
+from ..model import Profile
+from ..profiles import virtual_packages
+from ..project import BOOTSTRAP
+
+INPUTS_SCHEMA = 1  # bump when the meaning of the inputs changes: every lock becomes stale
+
+
+def platform_inputs(profile: Profile, platform: str) -> dict[str, Any]:
+    return {
+        "schema": INPUTS_SCHEMA,
+        "kind": profile.kind,
+        "python": profile.python,
+        "channels": list(profile.channels) if profile.kind == "conda" else [],
+        "conda": sorted(profile.conda),
+        "pypi": sorted(profile.pypi.packages),
+        "index_url": profile.pypi.index_url,
+        "extra_index_urls": list(profile.pypi.extra_index_urls),
+        "find_links": list(profile.pypi.find_links),
+        "virtual_packages": virtual_packages(profile, platform),
+    }
+
+
+def inputs_hash(inputs: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def describe_change(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """'conda: +scipy, -numpy >=2.0; python: 3.11 -> 3.12' from two input dicts."""
+    parts = []
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        if isinstance(before, list) and isinstance(after, list):
+            added = [f"+{x}" for x in after if x not in before]
+            removed = [f"-{x}" for x in before if x not in after]
+            parts.append(f"{key}: {', '.join(added + removed) or 'reordered'}")
+        else:
+            parts.append(f"{key}: {before} -> {after}")
+    return "; ".join(parts) or "inputs changed"
+
+
+def lock_path(profile_name: str) -> PurePosixPath:
+    """The bootstrap lock sits at the repository root, every other one beside its environment.yml."""
+    if profile_name == BOOTSTRAP:
+        return PurePosixPath("conda-lock.yml")
+    return PurePosixPath("envs", profile_name, "conda-lock.yml")
+
+
+def source_path(profile_name: str) -> PurePosixPath:
+    """The environment.yml, relative to the lock's folder (conda-lock's `sources` convention)."""
+    if profile_name == BOOTSTRAP:
+        return PurePosixPath("envs", BOOTSTRAP, "environment.yml")
+    return PurePosixPath("environment.yml")
+
+
+KEY_PYTHON = "provision.python."  # + platform: the interpreter version the lock was resolved for

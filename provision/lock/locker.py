@@ -1,0 +1,94 @@
+"""Lock one profile: conda layer, then the PyPI layer constrained by it, per platform."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import ProfileError
+from ..model import Profile
+from ..project import Project
+from ..render import header
+from .conda_layer import solve_conda
+from .inputs import KEY_PYTHON, inputs_hash, lock_path, platform_inputs, source_path
+from .lockfile import KEY_PREFIX, LockData, read_lock, write_lock
+from .mirrors import Mirrors
+from .pypi_layer import conda_python_packages, resolve_pypi
+from .records import LockedPackage
+
+Progress = Callable[[str], None]
+
+
+def lock_profile(
+    project: Project,
+    profile: Profile,
+    mirrors: Mirrors,
+    cache_dir: Path,
+    platforms: list[str] | None = None,
+    update: frozenset[str] = frozenset(),
+    update_all: bool = False,
+    progress: Progress = lambda message: None,
+) -> Path:
+    """Solve `platforms` (default: all of the profile's) and write the lock; other platforms
+    already in the lock are kept as they are."""
+    path = project.root / lock_path(profile.name)
+    previous = _previous(path)
+    targets = platforms or list(profile.platforms)
+    packages: list[LockedPackage] = []
+    content_hash: dict[str, str] = {}
+    custom: dict[str, str] = {}
+    for platform in profile.platforms:
+        if platform not in targets and previous and platform in previous.platforms:
+            packages += previous.for_platform(platform)
+            content_hash[platform] = previous.content_hash.get(platform, "")
+            custom.update({k: v for k, v in previous.custom.items() if k.endswith(f".{platform}")})
+            continue
+        old = [] if update_all or previous is None else previous.for_platform(platform)
+        solved, python = _solve_platform(project, profile, platform, mirrors, cache_dir, old, update, progress)
+        packages += solved
+        inputs = platform_inputs(profile, platform)
+        content_hash[platform] = inputs_hash(inputs)
+        custom[f"{KEY_PREFIX}inputs.{platform}"] = json.dumps(inputs, sort_keys=True)
+        custom[f"{KEY_PYTHON}{platform}"] = python
+    custom[f"{KEY_PREFIX}profile"] = profile.name
+    if mirrors.by_channel:
+        custom[f"{KEY_PREFIX}mirrors"] = mirrors.describe()
+    data = LockData(
+        platforms=list(profile.platforms),
+        channels=list(profile.channels) if profile.kind == "conda" else [],
+        sources=[str(source_path(profile.name))],
+        content_hash=content_hash,
+        custom=custom,
+        packages=packages,
+    )
+    write_lock(path, data, header("#", f"profiles/{profile.name}.yaml").replace("render", "lock"))
+    return path
+
+
+def _previous(path: Path) -> LockData | None:
+    try:
+        return read_lock(path)
+    except ProfileError:
+        return None  # missing or unreadable: solve from scratch
+
+
+def _solve_platform(
+    project: Project,
+    profile: Profile,
+    platform: str,
+    mirrors: Mirrors,
+    cache_dir: Path,
+    old: list[LockedPackage],
+    update: frozenset[str],
+    progress: Progress,
+) -> tuple[list[LockedPackage], str]:
+    conda: list[LockedPackage] = []
+    python = profile.python or "3"
+    if profile.kind == "conda":
+        progress(f"{profile.name} [{platform}]: solving the conda layer")
+        conda = solve_conda(profile, platform, mirrors, cache_dir, [p for p in old if p.manager == "conda"], update)
+        python = next(p.version for p in conda if p.name == "python")
+    progress(f"{profile.name} [{platform}]: resolving the PyPI layer with uv (Python {python})")
+    pypi = resolve_pypi(profile, platform, python, conda_python_packages(conda), project.root)
+    return conda + pypi, python

@@ -1,0 +1,58 @@
+"""Channel mirrors: solve and install through a local folder or an internal URL while the
+lock keeps the canonical package URLs (air-gapped teams; our offline tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ProvisionError
+
+CANONICAL_BASE = "https://conda.anaconda.org"
+
+
+def canonical_channel_url(channel: str) -> str:
+    """'conda-forge' -> 'https://conda.anaconda.org/conda-forge'; URLs are kept as they are."""
+    if "://" in channel:
+        return channel.rstrip("/")
+    return f"{CANONICAL_BASE}/{channel}"
+
+
+@dataclass(frozen=True)
+class Mirrors:
+    """channel name (as written in profiles) -> mirror URL."""
+
+    by_channel: dict[str, str]
+    as_written: dict[str, str] = field(default_factory=dict)  # for the lock: no machine-specific paths
+
+    def source_for(self, channel: str) -> str:
+        return self.by_channel.get(channel, canonical_channel_url(channel))
+
+    def canonical_url(self, url: str, channel: str) -> str:
+        """A package URL from the mirror, rewritten to the canonical channel's URL."""
+        mirror = self.source_for(channel).rstrip("/")
+        if url.startswith(mirror + "/"):
+            return canonical_channel_url(channel) + url[len(mirror) :]
+        return url
+
+    def describe(self) -> str:
+        shown = {**self.by_channel, **self.as_written}
+        return ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))
+
+
+def parse_mirrors(values: list[str] | tuple[str, ...], base: Path, origin: str = "--mirror") -> Mirrors:
+    """`CHANNEL=URL` items; a URL without a scheme is a folder, relative to `base`."""
+    out: dict[str, str] = {}
+    written: dict[str, str] = {}
+    for item in values:
+        channel, sep, target = item.partition("=")
+        written[channel.strip()] = target
+        if not sep or not channel or not target:
+            raise ProvisionError(f"{origin} {item!r}: write it as CHANNEL=URL, e.g. conda-forge=file:///srv/conda-forge")
+        if "://" not in target:
+            folder = (base / target).resolve()
+            if not folder.is_dir():
+                raise ProvisionError(f"{origin} {item!r}: {folder} is not a folder; give an existing folder or a URL.")
+            target = folder.as_uri()
+        out[channel.strip()] = target.rstrip("/")
+    return Mirrors(out, written)

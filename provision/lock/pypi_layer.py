@@ -1,0 +1,111 @@
+"""Resolve a profile's PyPI layer for one platform with uv, pinning each wheel's URL and sha256."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from ..errors import ToolFailed
+from ..model import Profile
+from ..runner import run
+from .records import LockedPackage
+from .wheel_tags import best_wheel, macos_target, platform_tags, uv_python_platform
+
+# conda-forge names whose PyPI distribution is spelled differently.
+CONDA_TO_PYPI = {"matplotlib-base": "matplotlib", "pytorch": "torch", "pytorch-cpu": "torch", "pytorch-gpu": "torch"}
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def conda_python_packages(conda: Iterable[LockedPackage]) -> dict[str, str]:
+    """PyPI name -> version for the conda records that are Python distributions."""
+    out = {}
+    for record in conda:
+        if record.name == "python" or not ({"python", "python_abi"} & set(record.dependencies)):
+            continue
+        try:
+            Version(record.version)
+        except InvalidVersion:
+            continue
+        out[canonicalize_name(CONDA_TO_PYPI.get(record.name, record.name))] = record.version
+    return out
+
+
+def uv_executable() -> str:
+    from uv import find_uv_bin
+
+    return str(find_uv_bin())
+
+
+def resolve_pypi(
+    profile: Profile, platform: str, python: str, provided: dict[str, str], project_root: Path
+) -> list[LockedPackage]:
+    """Wheels for `platform` and `python`; packages the conda layer `provided` are constrained
+    to its versions and not locked a second time."""
+    if not profile.pypi.packages:
+        return []
+    with tempfile.TemporaryDirectory(prefix="provision-uv-") as tmp:
+        folder = Path(tmp)
+        (folder / "requirements.in").write_text("\n".join(profile.pypi.packages) + "\n")
+        (folder / "constraints.txt").write_text("".join(f"{n}=={v}\n" for n, v in sorted(provided.items())))
+        argv = [
+            uv_executable(), "pip", "compile", str(folder / "requirements.in"),
+            "--constraint", str(folder / "constraints.txt"),
+            "--python-platform", uv_python_platform(profile, platform),
+            "--python-version", python,
+            "--only-binary", ":all:",
+            "--format", "pylock.toml", "--output-file", str(folder / "pylock.toml"),
+            "--no-header", "--quiet", "--no-config",
+        ]  # fmt: skip
+        if profile.pypi.index_url:
+            argv += ["--index-url", profile.pypi.index_url]
+        for url in profile.pypi.extra_index_urls:
+            argv += ["--extra-index-url", url]
+        for link in profile.pypi.find_links:
+            argv += ["--find-links", link if "://" in link else str((project_root / link).resolve())]
+        env = dict(os.environ)
+        if platform.startswith("osx"):
+            env["MACOSX_DEPLOYMENT_TARGET"] = macos_target(profile)
+        result = run(argv, env=env, check=False)
+        if result.returncode != 0:
+            reason = " / ".join(line.strip() for line in result.stderr.splitlines() if line.strip())[:600]
+            raise ToolFailed(
+                f"profiles/{profile.name}.yaml: pypi.packages cannot be resolved for {platform} (Python {python}): "
+                f"{reason}"
+            )
+        document = tomllib.loads((folder / "pylock.toml").read_text())
+    supported = platform_tags(profile, platform, python)
+    return [
+        _locked(p, platform, supported, profile)
+        for p in document.get("packages", [])
+        if canonicalize_name(p["name"]) not in provided
+    ]
+
+
+def _locked(package: dict[str, Any], platform: str, supported: list[Any], profile: Profile) -> LockedPackage:
+    wheels = {w["url"].rsplit("/", 1)[-1]: w for w in package.get("wheels", [])}
+    chosen = best_wheel(list(wheels), supported)
+    if chosen is None:
+        raise ToolFailed(
+            f"profiles/{profile.name}.yaml: {package['name']} {package['version']} has no wheel for {platform}; "
+            "pin a version that publishes one, or drop the platform."
+        )
+    wheel = wheels[chosen]
+    return LockedPackage(
+        name=canonicalize_name(package["name"]),
+        version=str(package["version"]),
+        manager="pip",
+        platform=platform,
+        url=wheel["url"] if "url" in wheel else wheel["path"],
+        sha256=wheel["hashes"]["sha256"],
+    )
