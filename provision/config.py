@@ -1,7 +1,7 @@
 """Project settings from `provision.yaml` at the project root (optional).
 
-    mirrors:                      # channel -> folder (relative to the project) or URL
-      conda-forge: ../mirror/conda-forge
+mirrors:                      # channel -> folder (relative to the project) or URL
+  conda-forge: ../mirror/conda-forge
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def command(
         unknown = [p for p in platforms if p not in resolved.platforms]
         if unknown and profile:
             raise click.UsageError(f"{name} does not list platform {unknown[0]}; it has {resolved.platforms}")
-        wanted = [p for p in platforms if p in resolved.platforms] or None
+        wanted: list[str] | None = [p for p in platforms if p in resolved.platforms] or None
         if platforms and not wanted:
             continue
         path = lock_profile(
@@ -73,10 +73,14 @@ def _check(project, profiles, platforms: set[str], as_json: bool) -> None:  # ty
     statuses = []
     for name, resolved in profiles.items():
         path = lock_path(name)
-        statuses += [s for s in check_lock(resolved, project.root / path, str(path)) if not platforms or s.platform in platforms]
+        statuses += [
+            s for s in check_lock(resolved, project.root / path, str(path)) if not platforms or s.platform in platforms
+        ]
     stale = [s for s in statuses if not s.fresh]
     if as_json:
-        print_json([{"profile": s.profile, "platform": s.platform, "fresh": s.fresh, "reasons": s.reasons} for s in statuses])
+        print_json(
+            [{"profile": s.profile, "platform": s.platform, "fresh": s.fresh, "reasons": s.reasons} for s in statuses]
+        )
     else:
         for s in statuses:
             verdict = "fresh" if s.fresh else "STALE: " + "; ".join(s.reasons)

@@ -41,7 +41,7 @@ def solve_conda(
 
     sources = [mirrors.source_for(c) for c in profile.channels]
     specs = [f"python {profile.python}.*", *profile.conda]
-    gateway = Gateway(cache_dir=str(cache_dir))
+    gateway = Gateway(cache_dir=cache_dir)
     try:
         records = asyncio.run(_solve(sources, specs, gateway, platform, _virtual(profile, platform), previous, update))
     except Exception as exc:  # the solver's own exception types are not public API
@@ -68,7 +68,7 @@ async def _solve(
         sources,
         specs,
         gateway=gateway,  # type: ignore[arg-type]
-        platforms=[platform, "noarch"],
+        platforms=[platform, "noarch"],  # type: ignore[list-item]
         locked_packages=locked,
         virtual_packages=virtual,
         channel_priority=ChannelPriority.Strict,
@@ -133,7 +133,7 @@ def _explain(profile: Profile, platform: str, message: str) -> str:
     lines = [line.strip() for line in message.splitlines() if line.strip()]
     requested = {"python", *(s.split()[0].split("::")[-1] for s in profile.conda)}
     relevant = [line for line in lines if any(name in line for name in requested)] or lines[:3]
-    summary = " / ".join(relevant[:4])
+    summary = " / ".join(relevant[:4]).rstrip(".")
     return (
         f"profiles/{profile.name}.yaml: the conda layer cannot be solved for {platform}: {summary}. "
         "Relax the pins named here, or check the channels (and --mirror) hold these packages."

@@ -53,10 +53,16 @@ def write_lock(path: Path, data: LockData, header: str) -> None:
 
     packages = [
         LockedDependency(
-            name=p.name, version=p.version, manager=p.manager, platform=p.platform,
-            dependencies=dict(p.dependencies), url=p.url,
-            hash=HashModel(md5=p.md5, sha256=p.sha256), build=p.build, categories={"main"},
-        )  # fmt: skip
+            name=p.name,
+            version=p.version,
+            manager=p.manager,
+            platform=p.platform,
+            dependencies=dict(p.dependencies),
+            url=p.url,
+            hash=HashModel(md5=p.md5, sha256=p.sha256),
+            build=p.build,
+            categories={"main"},
+        )
         for p in data.packages
     ]
     meta = LockMeta(
@@ -86,11 +92,13 @@ def read_lock(path: Path, shown: str | None = None) -> LockData:
     where = shown or str(path)
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (safe loader)
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except FileNotFoundError:
         raise ProfileError(f"{where}: no lockfile; run `provision lock`.") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ProfileError(f"{where}: unreadable lockfile ({type(exc).__name__}); run `provision lock` again.") from None
+        raise ProfileError(
+            f"{where}: unreadable lockfile ({type(exc).__name__}); run `provision lock` again."
+        ) from None
     if not isinstance(document, dict) or document.get("version") != 1 or "metadata" not in document:
         raise ProfileError(f"{where}: not a conda-lock version 1 file; re-create it with `provision lock`.")
     try:
@@ -104,7 +112,9 @@ def read_lock(path: Path, shown: str | None = None) -> LockData:
             packages=_unique([_package(p) for p in document.get("package") or []]),
         )
     except (KeyError, TypeError, AttributeError) as exc:
-        raise ProfileError(f"{where}: malformed lockfile (missing {exc}); re-create it with `provision lock`.") from None
+        raise ProfileError(
+            f"{where}: malformed lockfile (missing {exc}); re-create it with `provision lock`."
+        ) from None
 
 
 def _unique(packages: list[LockedPackage]) -> list[LockedPackage]:

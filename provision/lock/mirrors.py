@@ -48,7 +48,9 @@ def parse_mirrors(values: list[str] | tuple[str, ...], base: Path, origin: str =
         channel, sep, target = item.partition("=")
         written[channel.strip()] = target
         if not sep or not channel or not target:
-            raise ProvisionError(f"{origin} {item!r}: write it as CHANNEL=URL, e.g. conda-forge=file:///srv/conda-forge")
+            raise ProvisionError(
+                f"{origin} {item!r}: write it as CHANNEL=URL, e.g. conda-forge=file:///srv/conda-forge"
+            )
         if "://" not in target:
             folder = (base / target).resolve()
             if not folder.is_dir():

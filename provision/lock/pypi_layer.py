@@ -29,7 +29,7 @@ else:  # pragma: no cover
 
 def conda_python_packages(conda: Iterable[LockedPackage]) -> dict[str, str]:
     """PyPI name -> version for the conda records that are Python distributions."""
-    out = {}
+    out: dict[str, str] = {}
     for record in conda:
         if record.name == "python" or not ({"python", "python_abi"} & set(record.dependencies)):
             continue

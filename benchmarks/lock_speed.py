@@ -1,0 +1,43 @@
+"""Time `provision lock --all` (cold and warm caches) and `provision lock --check --all`.
+
+Runs on a temporary copy of this project, so the committed locks are never rewritten.
+Cold: empty rattler and uv caches. Warm: the same command again with the caches filled.
+The conda layer is solved through the repodata mirror in provision.yaml; the PyPI layer
+asks PyPI, so the figures include network time. Run: python benchmarks/lock_speed.py
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    provision = str(Path(sys.executable).parent / "provision")
+    with tempfile.TemporaryDirectory(prefix="provision-bench-") as tmp:
+        root = Path(tmp) / "project"
+        shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(".venv", ".git", "*.egg-info", "__pycache__"))
+        mirror = (REPO / "../shared/fixtures/repodata/ml-from-locks/conda-forge").resolve()
+        (root / "provision.yaml").write_text(f"mirrors:\n  conda-forge: {mirror}\n")
+        env = dict(os.environ, XDG_CACHE_HOME=str(Path(tmp) / "cache"), UV_CACHE_DIR=str(Path(tmp) / "uv-cache"))
+        base = [provision, "--root", str(root), "lock"]
+        print(f"lock --all, cold caches : {timed([*base, '--all', '--update-all'], env):6.2f} s")
+        print(f"lock --all, warm caches : {timed([*base, '--all', '--update-all'], env):6.2f} s")
+        print(f"lock --all --check      : {timed([*base, '--all', '--check'], env):6.2f} s")
+
+
+if __name__ == "__main__":
+    main()
