@@ -16,12 +16,10 @@ from pydantic import BaseModel, ValidationError
 from .errors import ProfileError
 from .merge import conda_name, pypi_name
 from .model import Profile
+from .names import CONDA_TO_PYPI
 from .project import Project
 from .resolve import resolve_raw
 from .yamlsrc import Location, SourceDoc, dotted
-
-# conda-forge and PyPI spell a few packages differently; both spellings are one package.
-CONDA_TO_PYPI = {"pytorch": "torch", "pytorch-cpu": "torch", "pytorch-gpu": "torch", "py-opencv": "opencv-python"}
 
 
 def load_profile(project: Project, name: str, docs: dict[str, SourceDoc] | None = None) -> Profile:

@@ -14,12 +14,10 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import ToolFailed
 from ..model import Profile
+from ..names import CONDA_TO_PYPI
 from ..runner import run
 from .records import LockedPackage
 from .wheel_tags import best_wheel, macos_target, platform_tags, uv_python_platform
-
-# conda-forge names whose PyPI distribution is spelled differently.
-CONDA_TO_PYPI = {"matplotlib-base": "matplotlib", "pytorch": "torch", "pytorch-cpu": "torch", "pytorch-gpu": "torch"}
 
 if sys.version_info >= (3, 11):
     import tomllib
