@@ -359,3 +359,8 @@ def test_mirror_url_rewrite_is_exact() -> None:
         mirrors.canonical_url("file:///srv/mirror/cf2/noarch/x.conda", "conda-forge")
         == "file:///srv/mirror/cf2/noarch/x.conda"
     )
+
+
+def test_lock_refuses_an_abstract_profile(run_cli) -> None:
+    result = run_cli("--root", str(REPO), "lock", "base")
+    assert result.code == 2 and "abstract" in result.err

@@ -8,7 +8,9 @@ import click
 from ..errors import CheckFailed
 from ..lock.freshness import check_lock
 from ..lock.inputs import lock_path
+from ..model import Profile
 from ..profiles import concrete_profiles, load_profile
+from ..project import Project
 from .common import json_option, print_json, project_from
 
 
@@ -43,6 +45,8 @@ def command(
         raise click.UsageError("give a PROFILE or --all, not both")
     project = project_from(ctx)
     profiles = {profile: load_profile(project, profile)} if profile else concrete_profiles(project)
+    if profile and profiles[profile].abstract:
+        raise click.UsageError(f"{profile} is abstract (only extended); lock a profile that extends it")
     if check:
         _check(project, profiles, set(platforms), as_json)
         return
@@ -69,7 +73,7 @@ def command(
         print_json({"written": written})
 
 
-def _check(project, profiles, platforms: set[str], as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _check(project: Project, profiles: dict[str, Profile], platforms: set[str], as_json: bool) -> None:
     statuses = []
     for name, resolved in profiles.items():
         path = lock_path(name)
