@@ -364,3 +364,17 @@ def test_mirror_url_rewrite_is_exact() -> None:
 def test_lock_refuses_an_abstract_profile(run_cli) -> None:
     result = run_cli("--root", str(REPO), "lock", "base")
     assert result.code == 2 and "abstract" in result.err
+
+
+@pytest.mark.network
+def test_pypi_versions_are_kept_on_relock_unless_updated(lock_project: Path, run_cli) -> None:
+    body = 'kind: venv\nplatforms: [linux-64]\npython: "3.11"\npypi:\n  packages: ["six{pin}"]\n'
+    write_profile(lock_project, "pp", body.format(pin="==1.15.0"))
+    assert run_cli("--root", str(lock_project), "lock", "pp").code == 0
+    write_profile(lock_project, "pp", body.format(pin=">=1.15"))  # the pin is lifted
+    assert run_cli("--root", str(lock_project), "lock", "pp").code == 0
+    six = {p.name: p for p in read_lock(lock_project / "envs/pp/conda-lock.yml").packages}["six"]
+    assert six.version == "1.15.0"
+    assert run_cli("--root", str(lock_project), "lock", "pp", "--update", "six").code == 0
+    six = {p.name: p for p in read_lock(lock_project / "envs/pp/conda-lock.yml").packages}["six"]
+    assert six.version != "1.15.0"

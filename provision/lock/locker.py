@@ -90,5 +90,6 @@ def _solve_platform(
         conda = solve_conda(profile, platform, mirrors, cache_dir, [p for p in old if p.manager == "conda"], update)
         python = next(p.version for p in conda if p.name == "python")
     progress(f"{profile.name} [{platform}]: resolving the PyPI layer with uv (Python {python})")
-    pypi = resolve_pypi(profile, platform, python, conda_python_packages(conda), project.root)
+    preferred = [p for p in old if p.manager == "pip" and p.name not in update]
+    pypi = resolve_pypi(profile, platform, python, conda_python_packages(conda), project.root, preferred)
     return conda + pypi, python

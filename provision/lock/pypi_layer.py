@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,15 +47,23 @@ def uv_executable() -> str:
 
 
 def resolve_pypi(
-    profile: Profile, platform: str, python: str, provided: dict[str, str], project_root: Path
+    profile: Profile,
+    platform: str,
+    python: str,
+    provided: dict[str, str],
+    project_root: Path,
+    previous: Sequence[LockedPackage] = (),
 ) -> list[LockedPackage]:
     """Wheels for `platform` and `python`; packages the conda layer `provided` are constrained
-    to its versions and not locked a second time."""
+    to its versions and not locked a second time. `previous` versions are preferred."""
     if not profile.pypi.packages:
         return []
     with tempfile.TemporaryDirectory(prefix="provision-uv-") as tmp:
         folder = Path(tmp)
         (folder / "requirements.in").write_text("\n".join(profile.pypi.packages) + "\n")
+        # uv prefers the versions already in its output file, so the previous lock goes there.
+        if previous:
+            (folder / "pylock.toml").write_text(_preferences(previous))
         (folder / "constraints.txt").write_text("".join(f"{n}=={v}\n" for n, v in sorted(provided.items())))
         argv = [
             uv_executable(), "pip", "compile", str(folder / "requirements.in"),
@@ -88,6 +97,20 @@ def resolve_pypi(
         for p in document.get("packages", [])
         if canonicalize_name(p["name"]) not in provided
     ]
+
+
+def _preferences(previous: Sequence[LockedPackage]) -> str:
+    lines = ['lock-version = "1.0"', 'created-by = "provision"', ""]
+    for package in previous:
+        wheel = f"{{ url = {json.dumps(package.url)}, hashes = {{ sha256 = {json.dumps(package.sha256)} }} }}"
+        lines += [
+            "[[packages]]",
+            f"name = {json.dumps(package.name)}",
+            f"version = {json.dumps(package.version)}",
+            f"wheels = [{wheel}]",
+            "",
+        ]
+    return "\n".join(lines)
 
 
 def _locked(package: dict[str, Any], platform: str, supported: list[Any], profile: Profile) -> LockedPackage:
