@@ -26,7 +26,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 @dataclass(frozen=True)
 class Settings:
     root: Path | None
-    debug: bool
 
 
 class LazyGroup(click.Group):
@@ -61,7 +60,9 @@ def cli(ctx: click.Context, root: Path | None, debug: bool) -> None:
     Profiles in profiles/*.yaml are the source of truth; provision renders and locks
     them, applies them to this machine, and proves the accelerator works.
     """
-    ctx.obj = Settings(root=root, debug=debug)
+    # --debug is declared here for --help and parsing; main() reads it before click runs,
+    # because errors raised while click parses must already be reported with it.
+    ctx.obj = Settings(root=root)
 
 
 def main(argv: list[str] | None = None) -> None:

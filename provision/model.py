@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from .merge import conda_name
+
 PLATFORMS = ("osx-arm64", "linux-64", "linux-aarch64")
 Platform = Literal["osx-arm64", "linux-64", "linux-aarch64"]
 Kind = Literal["conda", "venv"]
@@ -52,7 +54,7 @@ def _conda_spec(value: str) -> str:
     except Exception as exc:
         reason = str(exc).splitlines()[0]
         raise ValueError(f"{value!r} is not a valid conda MatchSpec ({reason}); write it like 'numpy >=2,<3'") from None
-    if value.strip().split()[0].split("::")[-1].split("=")[0].lower() == "python":
+    if conda_name(value) == "python":
         raise ValueError("declare the Python version with the top-level `python:` key, not in `conda:`")
     return value
 

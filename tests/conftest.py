@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from provision.cli import main
+from provision.model import Profile
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -45,6 +46,12 @@ def project(tmp_path: Path) -> Path:
         if (REPO / name).exists():
             shutil.copy(REPO / name, root / name)
     return root
+
+
+def make_profile(**fields: object) -> Profile:
+    """A valid osx-arm64 conda profile named 't' with Python 3.11; `fields` override or add keys."""
+    defaults = {"name": "t", "platforms": ["osx-arm64"], "python": "3.11", "channels": ["conda-forge"]}
+    return Profile.model_validate({**defaults, **fields})
 
 
 def require_tool(name: str) -> str:

@@ -16,11 +16,10 @@ from provision.lock.lockfile import read_lock
 from provision.lock.mirrors import Mirrors
 from provision.lock.pypi_layer import conda_python_packages, resolve_pypi
 from provision.lock.records import LockedPackage
-from provision.model import Profile
 from provision.profiles import concrete_profiles
 from provision.project import Project
 
-from .conftest import REPO
+from .conftest import REPO, make_profile
 
 SHARED = REPO.parent / "shared"
 FIXTURES = SHARED / "fixtures"
@@ -228,16 +227,7 @@ def test_bad_mirror_option_is_one_clear_line(lock_project: Path, run_cli) -> Non
 
 @pytest.mark.network
 def test_uv_resolves_macos_arm64_wheels_constrained_by_the_conda_layer(tmp_path: Path) -> None:
-    profile = Profile.model_validate(
-        {
-            "name": "t",
-            "platforms": ["osx-arm64"],
-            "python": "3.11",
-            "channels": ["conda-forge"],
-            "pypi": {"packages": ["pandas==2.2.3"]},
-            "requires": {"macos": "14.0"},
-        }
-    )
+    profile = make_profile(pypi={"packages": ["pandas==2.2.3"]}, requires={"macos": "14.0"})
     numpy = LockedPackage(
         "numpy",
         "2.0.0",
@@ -261,15 +251,7 @@ def test_uv_resolves_macos_arm64_wheels_constrained_by_the_conda_layer(tmp_path:
 def test_uv_failure_names_the_profile(tmp_path: Path) -> None:
     from provision.errors import ToolFailed
 
-    profile = Profile.model_validate(
-        {
-            "name": "t",
-            "kind": "venv",
-            "platforms": ["linux-64"],
-            "python": "3.11",
-            "pypi": {"packages": ["numpy==0.0.1"]},
-        }
-    )
+    profile = make_profile(kind="venv", platforms=["linux-64"], channels=[], pypi={"packages": ["numpy==0.0.1"]})
     with pytest.raises(ToolFailed, match=r"profiles/t.yaml: pypi.packages cannot be resolved for linux-64"):
         resolve_pypi(profile, "linux-64", "3.11", {}, tmp_path)
 

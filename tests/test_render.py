@@ -8,12 +8,13 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+from provision.merge import conda_name, pypi_name
 from provision.model import Profile
 from provision.profiles import concrete_profiles, load_profile
 from provision.project import Project
 from provision.render import brewfile, environment_yml, flake, render_project
 
-from .conftest import DATA, REPO, require_tool
+from .conftest import DATA, REPO, make_profile, require_tool
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +78,8 @@ def test_environment_yml_parses_with_conda_lock(profiles: dict[str, Profile], tm
             pip_implied = {"pip"} if profile.pypi.packages else set()  # conda-lock adds pip for a pip: section
             pip = {d.name: d for d in deps if d.manager == "pip"}
             assert conda["python"].version == f"{profile.python}.*"
-            assert set(conda) == {s.split()[0] for s in profile.conda} | {"python"} | pip_implied, name
-            assert set(pip) == {
-                s.split("[")[0].split("=")[0].split(">")[0].split("<")[0].strip().lower() for s in profile.pypi.packages
-            }, name
+            assert set(conda) == {conda_name(s) for s in profile.conda} | {"python"} | pip_implied, name
+            assert set(pip) == {pypi_name(s) for s in profile.pypi.packages}, name
 
 
 def test_torch_cuda_build_selector_survives(profiles: dict[str, Profile], tmp_path: Path) -> None:
@@ -120,14 +119,8 @@ def test_every_brewfile_evaluates_in_ruby_to_the_profile_entries(profiles: dict[
 
 
 def test_casks_are_guarded_for_linux(tmp_path: Path) -> None:
-    profile = Profile.model_validate(
-        {
-            "name": "x",
-            "platforms": ["osx-arm64"],
-            "python": "3.11",
-            "channels": ["conda-forge"],
-            "brew": {"taps": ["homebrew/cask-fonts"], "formulae": ["bash-completion@2"], "casks": ["font-fira-code"]},
-        }
+    profile = make_profile(
+        brew={"taps": ["homebrew/cask-fonts"], "formulae": ["bash-completion@2"], "casks": ["font-fira-code"]}
     )
     path = tmp_path / "Brewfile"
     path.write_text(brewfile(profile).content)

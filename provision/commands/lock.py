@@ -89,6 +89,7 @@ def _check(project: Project, profiles: dict[str, Profile], platforms: set[str], 
         for s in statuses:
             verdict = "fresh" if s.fresh else "STALE: " + "; ".join(s.reasons)
             click.echo(f"{s.profile:<12} {s.platform:<14} {verdict}")
+        click.echo(f"{len(statuses)} platform locks checked, {len(stale)} stale.")
     if stale:
         names = ", ".join(f"{s.profile} [{s.platform}]" for s in stale)
         raise CheckFailed(f"stale locks: {names}; run `provision lock` and commit the result.")

@@ -14,7 +14,7 @@ from .mirrors import Mirrors
 from .records import LockedPackage
 
 if TYPE_CHECKING:
-    from rattler import GenericVirtualPackage, RepoDataRecord
+    from rattler import Gateway, GenericVirtualPackage, RepoDataRecord
 
 
 def _virtual(profile: Profile, platform: str) -> list[GenericVirtualPackage]:
@@ -52,7 +52,7 @@ def solve_conda(
 async def _solve(
     sources: list[str],
     specs: list[str],
-    gateway: object,
+    gateway: Gateway,
     platform: str,
     virtual: list[GenericVirtualPackage],
     previous: Sequence[LockedPackage],
@@ -67,7 +67,7 @@ async def _solve(
     return await solve(
         sources,
         specs,
-        gateway=gateway,  # type: ignore[arg-type]
+        gateway=gateway,
         platforms=[platform, "noarch"],  # type: ignore[list-item]
         locked_packages=locked,
         virtual_packages=virtual,
@@ -76,13 +76,16 @@ async def _solve(
 
 
 async def _records_named(
-    gateway: object, sources: list[str], platform: str, names: set[str], files: set[str]
+    gateway: Gateway, sources: list[str], platform: str, names: set[str], files: set[str]
 ) -> list[RepoDataRecord]:
     """The repodata records behind a previous lock's files, to hand to the solver as preferences."""
     from rattler import Channel
 
-    found = await gateway.query(  # type: ignore[attr-defined]
-        [Channel(s) for s in sources], [platform, "noarch"], list(names), recursive=False
+    found = await gateway.query(
+        [Channel(s) for s in sources],
+        [platform, "noarch"],  # type: ignore[list-item]
+        list(names),
+        recursive=False,
     )
     return [r for per_channel in found for r in per_channel if r.file_name in files]
 

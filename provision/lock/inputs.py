@@ -66,6 +66,3 @@ def source_path(profile_name: str) -> PurePosixPath:
     if profile_name == BOOTSTRAP:
         return PurePosixPath("envs", BOOTSTRAP, "environment.yml")
     return PurePosixPath("environment.yml")
-
-
-KEY_PYTHON = "provision.python."  # + platform: the interpreter version the lock was resolved for

@@ -11,8 +11,8 @@ from ..model import Profile
 from ..project import Project
 from ..render import header
 from .conda_layer import solve_conda
-from .inputs import KEY_PYTHON, inputs_hash, lock_path, platform_inputs, source_path
-from .lockfile import KEY_PREFIX, LockData, read_lock, write_lock
+from .inputs import inputs_hash, lock_path, platform_inputs, source_path
+from .lockfile import KEY_PREFIX, LockData, inputs_key, python_key, read_lock, write_lock
 from .mirrors import Mirrors
 from .pypi_layer import conda_python_packages, resolve_pypi
 from .records import LockedPackage
@@ -42,15 +42,17 @@ def lock_profile(
         if platform not in targets and previous and platform in previous.platforms:
             packages += previous.for_platform(platform)
             content_hash[platform] = previous.content_hash.get(platform, "")
-            custom.update({k: v for k, v in previous.custom.items() if k.endswith(f".{platform}")})
+            custom.update(
+                {k: previous.custom[k] for k in (inputs_key(platform), python_key(platform)) if k in previous.custom}
+            )
             continue
         old = [] if update_all or previous is None else previous.for_platform(platform)
         solved, python = _solve_platform(project, profile, platform, mirrors, cache_dir, old, update, progress)
         packages += solved
         inputs = platform_inputs(profile, platform)
         content_hash[platform] = inputs_hash(inputs)
-        custom[f"{KEY_PREFIX}inputs.{platform}"] = json.dumps(inputs, sort_keys=True)
-        custom[f"{KEY_PYTHON}{platform}"] = python
+        custom[inputs_key(platform)] = json.dumps(inputs, sort_keys=True)
+        custom[python_key(platform)] = python
     custom[f"{KEY_PREFIX}profile"] = profile.name
     if mirrors.by_channel:
         custom[f"{KEY_PREFIX}mirrors"] = mirrors.describe()
@@ -62,7 +64,7 @@ def lock_profile(
         custom=custom,
         packages=packages,
     )
-    write_lock(path, data, header("#", f"profiles/{profile.name}.yaml").replace("render", "lock"))
+    write_lock(path, data, header("#", f"profiles/{profile.name}.yaml", command="lock"))
     return path
 
 

@@ -25,6 +25,16 @@ from .records import LockedPackage
 KEY_PREFIX = "provision."
 
 
+def inputs_key(platform: str) -> str:
+    """custom_metadata key of the request a platform was locked for (what `lock --check` diffs)."""
+    return f"{KEY_PREFIX}inputs.{platform}"
+
+
+def python_key(platform: str) -> str:
+    """custom_metadata key of the interpreter version a platform's PyPI layer was resolved for."""
+    return f"{KEY_PREFIX}python.{platform}"
+
+
 @dataclass
 class LockData:
     """What a lockfile holds, in our terms."""
@@ -37,7 +47,7 @@ class LockData:
     packages: list[LockedPackage] = field(default_factory=list)
 
     def inputs(self, platform: str) -> dict[str, Any] | None:
-        raw = self.custom.get(f"{KEY_PREFIX}inputs.{platform}")
+        raw = self.custom.get(inputs_key(platform))
         return json.loads(raw) if raw else None
 
     def for_platform(self, platform: str) -> list[LockedPackage]:
