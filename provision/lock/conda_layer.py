@@ -128,6 +128,7 @@ def _to_locked(record: RepoDataRecord, platform: str, profile: Profile, mirrors:
         sha256=record.sha256.hex(),
         build=str(record.build),
         dependencies=dependencies,
+        size=record.size,
     )
 
 

@@ -12,7 +12,7 @@ from ..project import Project
 from ..render import header
 from .conda_layer import solve_conda
 from .inputs import inputs_hash, lock_path, platform_inputs, source_path
-from .lockfile import KEY_PREFIX, LockData, inputs_key, python_key, read_lock, write_lock
+from .lockfile import KEY_PREFIX, LockData, inputs_key, python_key, read_lock, size_key, write_lock
 from .mirrors import Mirrors
 from .pypi_layer import conda_python_packages, resolve_pypi
 from .records import LockedPackage
@@ -42,9 +42,8 @@ def lock_profile(
         if platform not in targets and previous and platform in previous.platforms:
             packages += previous.for_platform(platform)
             content_hash[platform] = previous.content_hash.get(platform, "")
-            custom.update(
-                {k: previous.custom[k] for k in (inputs_key(platform), python_key(platform)) if k in previous.custom}
-            )
+            kept = (inputs_key(platform), python_key(platform), size_key(platform))
+            custom.update({k: previous.custom[k] for k in kept if k in previous.custom})
             continue
         old = [] if update_all or previous is None else previous.for_platform(platform)
         solved, python = _solve_platform(project, profile, platform, mirrors, cache_dir, old, update, progress)
@@ -53,6 +52,7 @@ def lock_profile(
         content_hash[platform] = inputs_hash(inputs)
         custom[inputs_key(platform)] = json.dumps(inputs, sort_keys=True)
         custom[python_key(platform)] = python
+        custom[size_key(platform)] = str(sum(p.size or 0 for p in solved))
     custom[f"{KEY_PREFIX}profile"] = profile.name
     if mirrors.by_channel:
         custom[f"{KEY_PREFIX}mirrors"] = mirrors.describe()

@@ -30,6 +30,11 @@ def inputs_key(platform: str) -> str:
     return f"{KEY_PREFIX}inputs.{platform}"
 
 
+def size_key(platform: str) -> str:
+    """custom_metadata key of the platform's total download size in bytes (for the disk preflight)."""
+    return f"{KEY_PREFIX}download_bytes.{platform}"
+
+
 def python_key(platform: str) -> str:
     """custom_metadata key of the interpreter version a platform's PyPI layer was resolved for."""
     return f"{KEY_PREFIX}python.{platform}"
@@ -49,6 +54,13 @@ class LockData:
     def inputs(self, platform: str) -> dict[str, Any] | None:
         raw = self.custom.get(inputs_key(platform))
         return json.loads(raw) if raw else None
+
+    def download_bytes(self, platform: str) -> int | None:
+        raw = self.custom.get(size_key(platform))
+        return int(raw) if raw and raw.isdigit() else None
+
+    def python_version(self, platform: str) -> str | None:
+        return self.custom.get(python_key(platform))
 
     def for_platform(self, platform: str) -> list[LockedPackage]:
         return [p for p in self.packages if p.platform == platform]

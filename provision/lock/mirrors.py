@@ -35,6 +35,13 @@ class Mirrors:
             return canonical_channel_url(channel) + url[len(mirror) :]
         return url
 
+    def mirror_url(self, url: str, channel: str) -> str:
+        """The inverse of canonical_url: where a locked package is fetched from through a mirror."""
+        canonical = canonical_channel_url(channel)
+        if channel in self.by_channel and url.startswith(canonical + "/"):
+            return self.by_channel[channel] + url[len(canonical) :]
+        return url
+
     def describe(self) -> str:
         shown = {**self.by_channel, **self.as_written}
         return ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))

@@ -129,4 +129,5 @@ def _locked(package: dict[str, Any], platform: str, supported: list[Any], profil
         platform=platform,
         url=wheel["url"] if "url" in wheel else wheel["path"],
         sha256=wheel["hashes"]["sha256"],
+        size=wheel.get("size"),
     )

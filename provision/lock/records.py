@@ -17,6 +17,7 @@ class LockedPackage:
     md5: str | None = None  # conda packages only (conda-lock requires it for them)
     build: str | None = None
     dependencies: dict[str, str] = field(default_factory=dict)
+    size: int | None = None  # archive bytes, when the index says; summed per platform in the lock
 
     @property
     def file_name(self) -> str:
