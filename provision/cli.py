@@ -19,6 +19,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("show", "Show a profile after `extends:` is resolved."),
     "render": ("render", "Write environment.yml, Brewfile and flake.nix from the profiles."),
     "lock": ("lock", "Lock every profile's packages for every platform into conda-lock.yml."),
+    "plan": ("plan", "Show what `apply` would change on this machine, and why."),
+    "apply": ("apply", "Install a locked profile on this machine and verify it."),
+    "run": ("run_cmd", "Run a command inside a profile's environment."),
+    "shell": ("shell", "Print the shell lines that activate a profile's environment."),
+    "remove": ("remove", "Delete an environment that provision created."),
+    "verify": ("verify", "Run a profile's acceptance benchmarks in its environment."),
+    "bench": ("bench", "Run one acceptance benchmark with any Python interpreter."),
     "schema": ("schema", "Print the JSON Schema of the profile format."),
 }
 

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     HOST_UNFIT = 3  # this machine does not meet the profile's requirements
     ACCEPTANCE_FAILED = 4  # the environment installed but its benchmark verdict is FAIL
     TOOL_FAILED = 5  # an external tool or solver failed (uv, brew, the conda solver, ...)
+    BUSY = 6  # another apply holds the environment and --no-wait was given
     INTERRUPTED = 130  # Ctrl-C
 
 

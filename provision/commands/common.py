@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import click
 
+from ..errors import ProfileError
+from ..lock.mirrors import Mirrors
 from ..project import Project, find_project
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
@@ -18,3 +22,20 @@ def project_from(ctx: click.Context) -> Project:
 
 def print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True))
+
+
+def cache_root() -> Path:
+    """$XDG_CACHE_HOME/provision (default ~/.cache/provision): solver metadata and verified downloads."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "provision"
+
+
+def mirrors_from(ctx: click.Context, values: tuple[str, ...]) -> Mirrors:
+    """The project's configured mirrors plus `--mirror`; outside a project, `--mirror` alone."""
+    from ..config import project_mirrors
+    from ..lock.mirrors import parse_mirrors
+
+    try:
+        project = project_from(ctx)
+    except ProfileError:
+        return parse_mirrors(list(values), Path.cwd())
+    return project_mirrors(project, values)

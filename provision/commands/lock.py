@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import click
 
 from ..errors import CheckFailed
@@ -11,12 +8,7 @@ from ..lock.inputs import lock_path
 from ..model import Profile
 from ..profiles import concrete_profiles, load_profile
 from ..project import Project
-from .common import json_option, print_json, project_from
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "provision" / "rattler"
+from .common import cache_root, json_option, mirrors_from, print_json, project_from
 
 
 @click.command("lock")
@@ -50,10 +42,9 @@ def command(
     if check:
         _check(project, profiles, set(platforms), as_json)
         return
-    from ..config import project_mirrors
     from ..lock.locker import lock_profile
 
-    resolved_mirrors = project_mirrors(project, mirrors)
+    resolved_mirrors = mirrors_from(ctx, mirrors)
     written = []
     for name, resolved in profiles.items():
         unknown = [p for p in platforms if p not in resolved.platforms]
@@ -63,7 +54,7 @@ def command(
         if platforms and not wanted:
             continue
         path = lock_profile(
-            project, resolved, resolved_mirrors, cache_dir(), wanted, frozenset(update), update_all,
+            project, resolved, resolved_mirrors, cache_root() / "rattler", wanted, frozenset(update), update_all,
             progress=lambda message: click.echo(message, err=True),
         )  # fmt: skip
         written.append(str(project.relative(path)))

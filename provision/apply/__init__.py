@@ -1,0 +1,1 @@
+"""Apply: make a prefix match a lock, safely (preflight, verified downloads, stamp last)."""

@@ -1,0 +1,181 @@
+"""Carry out a plan. Order matters for safety:
+
+preflight (nothing touched) -> prefix lock -> verified downloads (nothing touched) ->
+remove the stamp -> brew, conda layer, PyPI layer, activation -> write the stamp.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import HostUnfit, ProvisionError, ToolFailed
+from ..host import HostFacts
+from ..lock.freshness import check_lock
+from ..lock.mirrors import Mirrors
+from ..lock.records import LockedPackage
+from ..runner import run
+from . import preflight
+from .activation import write_activation
+from .conda_install import install_conda
+from .fetch import fetch_url, fetch_verified
+from .plan import Plan, PlanInputs, make_plan
+from .prefix_lock import prefix_lock
+from .pypi_install import create_venv, install_wheels
+from .stamp import Stamp, clear_stamp, created_marker, layer_hash, read_stamp, values_hash, write_stamp
+from .target import Target
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Options:
+    use_brew: bool = True
+    verify: bool = True
+    wait: bool = True
+
+
+def wanted_stamp(target: Target) -> Stamp:
+    packages = target.packages
+    return Stamp(
+        profile=target.name,
+        platform=target.platform,
+        conda=layer_hash(packages, "conda"),
+        pypi=layer_hash(packages, "pip"),
+        activation=values_hash(target.env),
+        brew=_brewfile_hash(target),
+        python=target.python if target.kind == "venv" else _conda_python(packages),
+    )
+
+
+def _brewfile_hash(target: Target) -> str:
+    if target.brewfile is None or not target.brewfile.is_file():
+        return ""
+    return hashlib.sha256(target.brewfile.read_bytes()).hexdigest()
+
+
+def _conda_python(packages: list[LockedPackage]) -> str | None:
+    return next((p.version for p in packages if p.manager == "conda" and p.name == "python"), None)
+
+
+def plan_for(target: Target, host: HostFacts, options: Options) -> Plan:
+    packages = target.packages
+    entries = 0
+    if target.profile is not None:
+        brew = target.profile.brew
+        entries = len(brew.taps) + len(brew.formulae) + len(brew.casks)
+    benchmarks: list[str] = list(target.profile.acceptance.benchmarks) if target.profile else []
+    return make_plan(
+        PlanInputs(
+            target=target.name, prefix=str(target.prefix), platform=target.platform, kind=target.kind,
+            prefix_exists=target.prefix.is_dir(), stamp=read_stamp(target.prefix), wanted=wanted_stamp(target),
+            conda_count=sum(p.manager == "conda" for p in packages),
+            pypi_count=sum(p.manager == "pip" for p in packages),
+            on_macos=host.system == "Darwin", brew_entries=entries, use_brew=options.use_brew,
+            benchmarks=benchmarks, verify=options.verify,
+        )
+    )  # fmt: skip
+
+
+def check_preflight(target: Target, host: HostFacts) -> None:
+    """Raise with every problem found; nothing has been touched yet."""
+    problems = preflight.host_problems(target.profile, host, target.lock.platforms)
+    if not problems:
+        free = shutil.disk_usage(_existing_parent(target.prefix)).free
+        disk = preflight.disk_problem(target.lock.download_bytes(target.platform), free)
+        problems += [disk] if disk else []
+    if problems:
+        raise HostUnfit(f"{target.name}: cannot apply here: " + "; ".join(problems) + ".")
+    if target.profile is not None:
+        statuses = check_lock(target.profile, target.lock_path, str(target.lock_path))
+        stale = preflight.lock_problem(next((s for s in statuses if s.platform == target.platform), None))
+        if stale:
+            raise ProvisionError(f"{target.lock_path}: {stale}.")
+
+
+def _existing_parent(path: Path) -> Path:
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def _test_kill_point(step: str) -> None:
+    # Test hook: the kill-safety tests SIGKILL this process at a named step to prove that an
+    # interrupted apply never leaves a stamp claiming success. Inert unless the variable is set.
+    if os.environ.get("PROVISION_TEST_KILL_AT") == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def apply_target(target: Target, host: HostFacts, options: Options, mirrors: Mirrors, cache: Path, say: Say) -> Plan:
+    """Make the prefix match the lock; returns the plan that was carried out."""
+    check_preflight(target, host)
+    with prefix_lock(target.prefix, options.wait, say):
+        plan = plan_for(target, host, options)  # again under the lock: another apply may have finished
+        if plan.up_to_date:
+            return plan
+        if plan.step("brew").acts:
+            _brew(target)
+        local = _fetch_all(target, mirrors, cache, say)
+        _test_kill_point("fetched")
+        created = not target.prefix.exists()
+        clear_stamp(target.prefix)  # from here on the prefix may change: no stamp may claim success
+        created_marker(target.prefix).parent.mkdir(parents=True, exist_ok=True)
+        if created:
+            created_marker(target.prefix).write_text(f"{target.name}\n")
+        if plan.step("environment").acts or plan.step("pypi").acts:
+            _environment(target, local, cache, say)
+            _test_kill_point("environment")
+            say(f"pypi: installing {sum(p.manager == 'pip' for p in target.packages)} locked wheels")
+            install_wheels(target.prefix, [(p, local[p.url]) for p in target.packages if p.manager == "pip"])
+            _test_kill_point("pypi")
+        write_activation(target.prefix, target.env)
+        write_stamp(target.prefix, wanted_stamp(target))
+    return plan
+
+
+def _environment(target: Target, local: dict[str, Path], cache: Path, say: Say) -> None:
+    if target.kind == "venv":
+        say(f"environment: venv with Python {target.python} at {target.prefix}")
+        create_venv(target.prefix, target.python)
+        return
+    conda = [(p, local[p.url]) for p in target.packages if p.manager == "conda"]
+    say(f"environment: linking {len(conda)} conda packages into {target.prefix}")
+    install_conda(target.prefix, conda, target.lock.channels, cache / "rattler")
+
+
+def _fetch_all(target: Target, mirrors: Mirrors, cache: Path, say: Say) -> dict[str, Path]:
+    packages = target.packages
+    say(f"download: {len(packages)} packages, each checked against the lock's sha256")
+    return {
+        p.url: fetch_verified(p, fetch_url(p, target.lock.channels, mirrors), cache / "artifacts") for p in packages
+    }
+
+
+def _brew(target: Target) -> None:
+    brew = shutil.which("brew")
+    if brew is None:
+        raise HostUnfit(
+            'Homebrew is not installed: run /bin/bash -c "$(curl -fsSL '
+            'https://raw.githubusercontent.com/Homebrew/install/HEAD/install.sh)", or pass --no-brew.'
+        )
+    brewfile = str(target.brewfile)
+    if run([brew, "bundle", "check", "--no-upgrade", "--file", brewfile], check=False).returncode != 0:
+        run([brew, "bundle", "--no-upgrade", "--file", brewfile])
+
+
+def remove_prefix(prefix: Path, wait: bool, say: Say) -> None:
+    """Delete an environment provision created, and nothing else."""
+    if not prefix.exists():
+        raise ProvisionError(f"{prefix}: no environment here; nothing to remove.")
+    if not created_marker(prefix).is_file():
+        raise ProvisionError(f"{prefix}: not created by provision (no {created_marker(prefix).name}); left as it is.")
+    with prefix_lock(prefix, wait, say):
+        try:
+            shutil.rmtree(prefix)
+        except OSError as exc:
+            raise ToolFailed(f"{prefix}: could not remove it completely ({exc.strerror}).") from exc

@@ -1,0 +1,63 @@
+"""The prefix's record of the last successful apply: written last, removed first.
+
+A stamp exists only when everything it describes succeeded, so an apply killed at any
+moment leaves either the old stamp (nothing changed yet) or none (the next apply repairs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .. import __version__
+from ..files import write_atomic
+from ..lock.records import LockedPackage
+
+STATE_DIR = ".provision"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    profile: str
+    platform: str
+    conda: str  # hash of the conda layer's locked entries
+    pypi: str  # hash of the PyPI layer's locked entries
+    activation: str  # hash of the activation variables
+    brew: str = ""  # hash of the Brewfile that `brew bundle` last satisfied
+    python: str | None = None
+    provision_version: str = __version__
+
+
+def layer_hash(packages: list[LockedPackage], manager: str) -> str:
+    entries = sorted((p.name, p.version, p.url, p.sha256) for p in packages if p.manager == manager)
+    return hashlib.sha256(json.dumps(entries).encode()).hexdigest()
+
+
+def values_hash(values: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+def stamp_path(prefix: Path) -> Path:
+    return prefix / STATE_DIR / "stamp.json"
+
+
+def created_marker(prefix: Path) -> Path:
+    """Present only in prefixes provision created itself: `remove` deletes nothing else."""
+    return prefix / STATE_DIR / "created-by-provision"
+
+
+def read_stamp(prefix: Path) -> Stamp | None:
+    try:
+        return Stamp(**json.loads(stamp_path(prefix).read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def write_stamp(prefix: Path, stamp: Stamp) -> None:
+    write_atomic(stamp_path(prefix), json.dumps(asdict(stamp), indent=2, sort_keys=True) + "\n")
+
+
+def clear_stamp(prefix: Path) -> None:
+    stamp_path(prefix).unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""Acceptance benchmarks: standalone scripts (scripts/), peaks, verdict, report."""

@@ -1,0 +1,56 @@
+"""Run a benchmark script with some environment's interpreter and judge its document."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import ToolFailed
+from ..host import this_host
+from ..model import Thresholds
+from ..runner import run
+from .peaks import Peak, apple_peak, nvidia_peak, this_cpu_peak
+from .verdict import judge
+
+FRAMEWORKS = ("torch", "tensorflow", "jax", "mlx")
+TIMEOUT_S = 900
+
+
+def script_path(framework: str) -> Path:
+    return Path(str(resources.files("provision").joinpath(f"bench/scripts/bench_{framework}.py")))
+
+
+def run_script(python: Path, framework: str, device: str, quick: bool, env: dict[str, str] | None) -> dict[str, Any]:
+    argv = [str(python), str(script_path(framework)), "--device", device]
+    if quick:
+        argv.append("--quick")
+    result = run(argv, env=env, check=False, timeout=TIMEOUT_S)
+    start = result.stdout.find("{")
+    try:
+        doc: dict[str, Any] = json.loads(result.stdout[start:]) if start >= 0 else {}
+    except json.JSONDecodeError:
+        doc = {}
+    if not doc:
+        tail = " / ".join((result.stderr or result.stdout).strip().splitlines()[-3:])
+        raise ToolFailed(f"{python}: the {framework} benchmark printed no report (exit {result.returncode}): {tail}")
+    return doc
+
+
+def peak_for(doc: dict[str, Any]) -> Peak | None:
+    kind = doc.get("device_kind")
+    if kind == "cpu":
+        return this_cpu_peak()
+    if kind == "apple-gpu":
+        return apple_peak(this_host().chip)
+    if kind == "nvidia-gpu":
+        return nvidia_peak(doc.get("device_name"))
+    return None
+
+
+def benchmark(
+    python: Path, framework: str, device: str, quick: bool, thresholds: Thresholds, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    doc = run_script(python, framework, device, quick, env)
+    return judge(doc, thresholds, peak_for(doc))

@@ -1,0 +1,180 @@
+"""Shared protocol for the acceptance scripts: standard library only, never `provision`.
+
+Scripts run with the target environment's own interpreter; this file sits beside them and
+is imported as a sibling module. Timing follows shared/reference/benchmarking.md §3:
+inputs made and synchronised outside the clock, warm-up excluded, a sync before both
+clock reads, blocks of >= 20 ms, median and spread of several samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+SCHEMA = 1
+# rel_fro tolerances against a float64 reference (benchmarking.md §7.2)
+TOLERANCE = {"float64": 1e-12, "float32": 1e-5, "tf32": 5e-3, "float16": 5e-3, "bfloat16": 3e-2}
+# (M, K, N): M=1 and M<=8 (decode-like), M>8 (prefill-like), non-square, non-power-of-two
+SHAPES = [(1, 64, 96), (7, 129, 65), (33, 255, 130), (257, 384, 200)]
+
+
+def arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps", "gpu"])
+    parser.add_argument("--quick", action="store_true", help="fewer sizes and samples (about 15 s)")
+    parser.add_argument("--sizes", type=int, nargs="*", help="GEMM sizes for throughput")
+    parser.add_argument("--model", help="(mlx) a local model folder for the LLM check")
+    return parser.parse_args()
+
+
+class Report:
+    """Collects checks and measurements; `emit()` prints the one JSON document."""
+
+    def __init__(self, framework: str, requested: str) -> None:
+        self.doc: dict[str, Any] = {
+            "schema": SCHEMA,
+            "framework": framework,
+            "device_requested": requested,
+            "device": None,
+            "device_kind": None,
+            "device_name": None,
+            "python": {
+                "version": platform.python_version(),
+                "machine": platform.machine(),
+                "processor": platform.processor(),
+            },
+            "environment": {},
+            "checks": [],
+            "throughput": [],
+        }
+        self.started = time.perf_counter()
+
+    def check(self, name: str, status: str, reason: str, **values: Any) -> None:
+        self.doc["checks"].append({"name": name, "status": status, "reason": reason, "values": values})
+
+    def guarded(self, name: str, body: Callable[[], None]) -> None:
+        """Run one check; an exception is that check's FAIL, not the end of the report."""
+        try:
+            body()
+        except Exception as exc:  # the framework's errors are exactly what we report
+            self.check(name, "FAIL", f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
+
+    def emit(self) -> None:
+        self.doc["seconds"] = round(time.perf_counter() - self.started, 2)
+        json.dump(self.doc, sys.stdout, indent=1, default=str)
+        sys.stdout.write("\n")
+
+
+def time_op(op: Callable[[], Any], sync: Callable[[Any], None], flops: float, quick: bool) -> dict[str, Any]:
+    """TFLOPS of `op`: warm-up, blocks of >= 20 ms between syncs, median and spread of samples."""
+    for _ in range(3):
+        sync(op())
+    block = 1
+    while True:  # grow the block until one lasts 20 ms, so a sync costs < a few percent
+        start = time.perf_counter()
+        for _ in range(block):
+            result = op()
+        sync(result)
+        elapsed = time.perf_counter() - start
+        if elapsed >= 0.02 or block >= 1 << 12:
+            break
+        block *= 2 if elapsed > 0.002 else 8
+    samples = []
+    for _ in range(3 if quick else 7):
+        start = time.perf_counter()
+        for _ in range(block):
+            result = op()
+        sync(result)
+        samples.append(time.perf_counter() - start)
+    rates = sorted(flops * block / s / 1e12 for s in samples)
+    return {
+        "tflops": statistics.median(rates),
+        "tflops_min": rates[0],
+        "tflops_max": rates[-1],
+        "ops_per_sample": block,
+        "samples": len(samples),
+        "sample_seconds": statistics.median(samples),
+    }
+
+
+def rel_fro(result: Any, reference: Any) -> float:
+    """||C - C_ref||_F / ||C_ref||_F with numpy float64 arrays."""
+    import numpy as np
+
+    diff = np.linalg.norm(np.asarray(result, dtype=np.float64) - reference)
+    norm = np.linalg.norm(reference)
+    value = float(diff / norm) if norm else float(diff)
+    return value if math.isfinite(value) else float("inf")
+
+
+def random_inputs(m: int, k: int, n: int, seed: int) -> tuple[Any, Any]:
+    """float64 numpy inputs scaled so outputs are O(1) (mlx bench_gemm.py's convention)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    scale = 1.0 / math.sqrt(m + k)
+    return rng.standard_normal((m, k)) * scale, rng.standard_normal((k, n))
+
+
+def correctness(report: Report, dtype: str, matmul: Callable[[Any, Any], Any]) -> None:
+    """Check `matmul` (numpy float64 in, array-like out) on every shape against numpy float64."""
+    worst, rows = 0.0, []
+    for index, (m, k, n) in enumerate(SHAPES):
+        a, b = random_inputs(m, k, n, seed=index)
+        error = rel_fro(matmul(a, b), a @ b)
+        worst = max(worst, error)
+        rows.append({"shape": [m, k, n], "rel_fro": error})
+    limit = TOLERANCE[dtype]
+    status = "PASS" if worst <= limit else "FAIL"
+    report.check(
+        f"correctness-{dtype}",
+        status,
+        f"worst rel_fro {worst:.2e} (limit {limit:.0e})",
+        shapes=rows,
+        worst=worst,
+        limit=limit,
+    )
+
+
+def gemm_sizes(args: argparse.Namespace, accelerator: bool) -> list[int]:
+    if args.sizes:
+        return args.sizes
+    if accelerator:
+        return [2048] if args.quick else [1024, 2048, 4096]
+    return [512] if args.quick else [512, 1024, 2048]
+
+
+def overfit_check(
+    report: Report,
+    losses: list[float],
+    grads_finite: bool,
+    changed: bool,
+    on_device: bool,
+    first_step_error: float | None,
+) -> None:
+    """Training-step verdict (benchmarking.md §9): loss falls >= 10x, grads finite, params change."""
+    fell = losses[-1] < 0.1 * losses[0]
+    parity = first_step_error is None or first_step_error <= 1e-4
+    ok = fell and grads_finite and changed and on_device and parity
+    reason = (
+        f"loss {losses[0]:.3g} -> {losses[-1]:.3g} in {len(losses)} steps; grads finite: {grads_finite}; "
+        f"params changed: {changed}; on device: {on_device}"
+    )
+    if first_step_error is not None:
+        reason += f"; first step vs CPU rel error {first_step_error:.1e}"
+    report.check(
+        "training-step",
+        "PASS" if ok else "FAIL",
+        reason,
+        first_loss=losses[0],
+        last_loss=losses[-1],
+        steps=len(losses),
+        first_step_vs_cpu=first_step_error,
+    )

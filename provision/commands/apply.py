@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from ..apply.execute import Options, apply_target, plan_for
+from ..errors import AcceptanceFailed
+from .apply_options import select_target, target_options
+from .common import cache_root, json_option, mirrors_from, print_json
+from .plan import print_plan
+
+
+@click.command("apply")
+@target_options
+@click.option("--mirror", "mirrors", multiple=True, help="CHANNEL=URL or CHANNEL=FOLDER: install through a mirror.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
+@click.option("--no-brew", is_flag=True, help="Skip the Homebrew step.")
+@click.option("--no-verify", is_flag=True, help="Skip the acceptance benchmarks.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before changing an existing environment.")
+@click.option("--no-wait", is_flag=True, help="Fail instead of waiting when another apply holds the environment.")
+@json_option
+@click.pass_context
+def command(
+    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, mirrors: tuple[str, ...],
+    dry_run: bool, no_brew: bool, no_verify: bool, yes: bool, no_wait: bool, as_json: bool,
+) -> None:  # fmt: skip
+    """Install a locked profile on this machine, then prove it works.
+
+    Preflight checks come first; downloads are verified against the lock's hashes before the
+    environment changes; a stamp written last makes the next apply a fast no-op."""
+    started = time.perf_counter()
+    target, host = select_target(ctx, profile, lockfile, prefix)
+    options = Options(use_brew=not no_brew, verify=not no_verify, wait=not no_wait)
+    plan = plan_for(target, host, options)
+    if dry_run:
+        print_json(plan.as_dict()) if as_json else print_plan(plan)
+        return
+    interactive = sys.stdin.isatty() and not as_json
+    if interactive and not yes and not plan.up_to_date and target.prefix.exists():
+        print_plan(plan)
+        click.confirm("Change this environment?", default=True, abort=True)
+    say = (lambda message: None) if as_json else (lambda message: click.echo(f"==> {message}", err=True))
+    done = apply_target(target, host, options, mirrors_from(ctx, mirrors), cache_root(), say)
+    elapsed = time.perf_counter() - started
+    report: dict[str, object] = {"plan": done.as_dict(), "seconds": round(elapsed, 3)}
+    if done.up_to_date:
+        if not as_json:
+            click.echo(f"{target.name}: up to date ({target.prefix})")
+    else:
+        if not as_json:
+            click.echo(f"{target.name}: applied to {target.prefix} in {elapsed:.1f} s")
+        if done.step("verify").acts:
+            from ..bench.verify import verify_target
+
+            verdict = verify_target(target, device=None, quick=False, report_dir=None, show=not as_json)
+            report["verify"] = verdict
+            if verdict["verdict"] != "PASS":
+                if as_json:
+                    print_json(report)
+                raise AcceptanceFailed(f"{target.name}: acceptance failed; see the table above (`provision verify`).")
+    if as_json:
+        print_json(report)

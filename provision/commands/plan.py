@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..apply.execute import Options, plan_for
+from ..apply.plan import Plan
+from .apply_options import select_target, target_options
+from .common import json_option, print_json
+
+
+def print_plan(plan: Plan) -> None:
+    click.echo(f"{plan.target} -> {plan.prefix} ({plan.platform})")
+    for step in plan.steps:
+        click.echo(f"  {step.action:<4} {step.name:<11} {step.reason}")
+    click.echo("up to date." if plan.up_to_date else "changes pending.")
+
+
+@click.command("plan")
+@target_options
+@click.option("--no-brew", is_flag=True, help="Leave Homebrew out.")
+@click.option("--no-verify", is_flag=True, help="Leave the acceptance benchmarks out.")
+@json_option
+@click.pass_context
+def command(
+    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None,
+    no_brew: bool, no_verify: bool, as_json: bool,
+) -> None:  # fmt: skip
+    """Show what `apply` would do, and why. Changes nothing."""
+    target, host = select_target(ctx, profile, lockfile, prefix)
+    plan = plan_for(target, host, Options(use_brew=not no_brew, verify=not no_verify))
+    print_json(plan.as_dict()) if as_json else print_plan(plan)

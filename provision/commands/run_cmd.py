@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from ..apply.activation import activated_environment
+from ..apply.stamp import read_stamp
+from ..errors import ProvisionError
+from .apply_options import select_target, target_options
+
+
+@click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@target_options
+@click.argument("cmd", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.pass_context
+def command(
+    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, cmd: tuple[str, ...]
+) -> None:
+    """Run CMD inside PROFILE's environment: `provision run torch-mps -- python train.py`.
+
+    PATH and the profile's activation variables are set; no shell is involved."""
+    target, _ = select_target(ctx, profile, lockfile, prefix)
+    cmd = cmd[1:] if cmd[:1] == ("--",) else cmd
+    if read_stamp(target.prefix) is None:
+        raise ProvisionError(f"{target.prefix}: no completed apply here; run `provision apply {target.name}` first.")
+    env = activated_environment(target.prefix, target.env)
+    program = shutil.which(cmd[0], path=env["PATH"])
+    if program is None:
+        raise ProvisionError(f"{cmd[0]}: not found in {target.prefix}/bin or on PATH.")
+    sys.stdout.flush()
+    os.execve(program, [program, *cmd[1:]], env)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import AcceptanceFailed
+from .apply_options import select_target, target_options
+from .common import json_option, print_json
+
+DEVICES = click.Choice(["auto", "cpu", "cuda", "mps", "gpu"])
+
+
+@click.command("verify")
+@target_options
+@click.option("--device", type=DEVICES, help="Override the profile's acceptance device.")
+@click.option("--quick", is_flag=True, help="Fewer sizes and samples (about 15 s per framework).")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Save verify-PROFILE.json and verify-PROFILE.png here.")  # fmt: skip
+@json_option
+@click.pass_context
+def command(
+    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None,
+    device: str | None, quick: bool, report_dir: Path | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Prove PROFILE's environment works: placement, correctness, speed. Exit 4 on FAIL."""
+    from ..bench.verify import verify_target
+
+    target, _ = select_target(ctx, profile, lockfile, prefix)
+    summary = verify_target(target, device, quick, report_dir, show=not as_json)
+    if as_json:
+        print_json(summary)
+    elif summary.get("files"):
+        click.echo("saved " + ", ".join(summary["files"]))
+    if summary["verdict"] != "PASS":
+        raise AcceptanceFailed(f"{target.name}: acceptance verdict FAIL.")
