@@ -84,7 +84,8 @@ def plan_for(target: Target, host: HostFacts, options: Options) -> Plan:
 
 def check_preflight(target: Target, host: HostFacts) -> None:
     """Raise with every problem found; nothing has been touched yet."""
-    problems = preflight.host_problems(target.profile, host, target.lock.platforms)
+    platforms = list(target.profile.platforms) if target.profile else target.lock.platforms
+    problems = preflight.host_problems(target.profile, host, platforms)
     if not problems:
         free = shutil.disk_usage(_existing_parent(target.prefix)).free
         disk = preflight.disk_problem(target.lock.download_bytes(target.platform), free)

@@ -7,7 +7,6 @@ from typing import Any
 
 from .stamp import Stamp
 
-
 CHANGING = ("brew", "environment", "pypi", "activation")
 
 

@@ -22,7 +22,7 @@ def host_problems(profile: Profile | None, host: HostFacts, platforms: list[str]
     elif host.subdir not in platforms:
         problems.append(
             f"this machine is {host.subdir or host.system + '/' + host.machine}, "
-            f"the lock covers {', '.join(platforms)}; "
+            f"this environment is for {', '.join(platforms)}; "
             "add the platform to the profile and run `provision lock`, or use another profile"
         )
     if profile is None:

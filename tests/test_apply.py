@@ -1,0 +1,215 @@
+"""End to end: lock and apply a profile whose conda layer is a file:// channel of tiny real conda
+packages and whose PyPI layer is wheels built here; re-apply, change, tamper, kill, race, remove."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from provision.apply.prefix_lock import prefix_lock
+from provision.apply.stamp import read_stamp
+
+from . import builders
+
+PROVISION = str(Path(sys.executable).parent / "provision")
+
+
+class E2E:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.channel = builders.channel(
+            tmp / "channel",
+            [
+                ("provtest-base", "1.0", {"share/provtest/base.txt": b"base 1\n"}, []),
+                ("provtest-tool", "1.0", {"share/provtest/tool.txt": b"tool 1\n"}, ["provtest-base"]),
+                ("provtest-tool", "2.0", {"share/provtest/tool.txt": b"tool 2\n"}, ["provtest-base"]),
+            ],
+        )
+        for version in ("1.0", "2.0"):
+            builders.wheel(tmp / "wheels", "provtest-hello", version, f"VERSION = {version!r}\n")
+        builders.wheel(tmp / "wheels", "provtest-extra", "1.0", "EXTRA = True\n")
+        (tmp / "index").mkdir()
+        self.root = tmp / "proj"
+        (self.root / "profiles").mkdir(parents=True)
+        self.prefix = tmp / "home" / "envs" / "e2e"
+        self.env = builders.quiet_env(tmp)
+        self.write_profile("provtest-tool 1.*", ["provtest-hello==1.0", "provtest-extra==1.0"], "yes")
+
+    def write_profile(self, tool: str, wheels: list[str], value: str) -> None:
+        (self.root / "profiles" / "e2e.yaml").write_text(
+            f'name: e2e\nplatforms: [linux-64]\npython: "{sys.version_info[0]}.{sys.version_info[1]}"\n'
+            f'channels: ["{builders.file_uri(self.channel)}"]\nconda: ["{tool}"]\n'
+            f'pypi:\n  packages: {json.dumps(wheels)}\n  index_url: "{builders.file_uri(self.tmp / "index")}"\n'
+            f'  find_links: ["{self.tmp / "wheels"}"]\nenv:\n  PROVTEST: "{value}"\n'
+        )
+
+    def run(self, *args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [PROVISION, "--root", str(self.root), *args], env={**self.env, **(extra or {})},
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    def in_env(self, code: str) -> str:
+        done = self.run("run", "e2e", "--", "python", "-c", code)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    def tool(self) -> str:
+        return (self.prefix / "share" / "provtest" / "tool.txt").read_text()
+
+
+@pytest.fixture
+def e2e(tmp_path: Path) -> E2E:
+    world = E2E(tmp_path)
+    locked = world.run("lock", "e2e")
+    assert locked.returncode == 0, locked.stderr
+    return world
+
+
+def test_apply_reapply_change_and_remove(e2e: E2E) -> None:
+    plan = json.loads(e2e.run("plan", "e2e", "--json").stdout)
+    assert [s["action"] for s in plan["steps"]][:5] == ["run", "skip", "run", "run", "run"]
+    first = e2e.run("apply", "e2e")
+    assert first.returncode == 0, first.stderr
+    assert e2e.tool() == "tool 1\n"
+    assert (
+        e2e.in_env("import provtest_hello, provtest_extra, os; print(provtest_hello.VERSION, os.environ['PROVTEST'])")
+        == "1.0 yes"
+    )
+    activate = (e2e.prefix / "etc/conda/activate.d/provision-env.sh").read_text()
+    assert "export PROVTEST=yes" in activate
+    stamp = read_stamp(e2e.prefix)
+    assert stamp is not None and stamp.profile == "e2e"
+
+    again = e2e.run("apply", "e2e")
+    assert again.returncode == 0 and "up to date" in again.stdout
+    assert "download" not in again.stderr
+
+    e2e.write_profile("provtest-tool 2.*", ["provtest-hello==2.0"], "changed")
+    assert e2e.run("lock", "e2e").returncode == 0
+    plan = json.loads(e2e.run("plan", "e2e", "--json").stdout)
+    assert {s["name"]: s["action"] for s in plan["steps"]}["environment"] == "run"
+    changed = e2e.run("apply", "e2e")
+    assert changed.returncode == 0, changed.stderr
+    assert "update by transaction" in json.dumps(plan)
+    assert e2e.tool() == "tool 2\n"
+    assert (e2e.prefix / "share/provtest/base.txt").read_text() == "base 1\n"
+    assert (
+        e2e.in_env("import provtest_hello, os; print(provtest_hello.VERSION, os.environ['PROVTEST'])") == "2.0 changed"
+    )
+    assert e2e.in_env("import importlib.util; print(importlib.util.find_spec('provtest_extra'))") == "None"
+
+    shell = e2e.run("shell", "e2e").stdout
+    assert f"export CONDA_PREFIX={e2e.prefix}" in shell and "export PROVTEST=changed" in shell
+    removed = e2e.run("remove", "e2e")
+    assert removed.returncode == 0 and not e2e.prefix.exists()
+
+
+def test_remove_refuses_a_folder_provision_did_not_create(e2e: E2E, tmp_path: Path) -> None:
+    foreign = tmp_path / "mine"
+    (foreign / "data").mkdir(parents=True)
+    done = e2e.run("remove", "e2e", "--prefix", str(foreign))
+    assert done.returncode == 1 and "not created by provision" in done.stderr
+    assert (foreign / "data").is_dir()
+
+
+def test_tampered_package_is_refused_before_the_prefix_changes(e2e: E2E) -> None:
+    assert e2e.run("apply", "e2e").returncode == 0
+    before = sorted(p.relative_to(e2e.prefix) for p in e2e.prefix.rglob("*"))
+    stamp = (e2e.prefix / ".provision/stamp.json").read_text()
+    e2e.write_profile("provtest-tool 2.*", ["provtest-hello==1.0"], "yes")
+    assert e2e.run("lock", "e2e").returncode == 0
+    archive = e2e.channel / "linux-64" / "provtest-tool-2.0-0.tar.bz2"
+    archive.write_bytes(archive.read_bytes() + b"tampered")
+    done = e2e.run("apply", "e2e")
+    assert done.returncode == 5
+    assert "hash mismatch" in done.stderr and "nothing was installed" in done.stderr
+    assert sorted(p.relative_to(e2e.prefix) for p in e2e.prefix.rglob("*")) == before
+    assert (e2e.prefix / ".provision/stamp.json").read_text() == stamp
+    assert e2e.tool() == "tool 1\n"
+
+
+@pytest.mark.parametrize("point", ["fetched", "environment", "pypi"])
+def test_killed_apply_never_claims_success_and_the_next_one_repairs(e2e: E2E, point: str) -> None:
+    assert e2e.run("apply", "e2e").returncode == 0
+    e2e.write_profile("provtest-tool 2.*", ["provtest-hello==2.0"], "yes")
+    assert e2e.run("lock", "e2e").returncode == 0
+    killed = e2e.run("apply", "e2e", extra={"PROVISION_TEST_KILL_AT": point})
+    assert killed.returncode == -signal.SIGKILL
+    stamp = read_stamp(e2e.prefix)
+    if point == "fetched":  # nothing changed yet: the old stamp still tells the truth
+        assert stamp is not None and e2e.tool() == "tool 1\n"
+    else:
+        assert stamp is None
+    assert "up to date" not in e2e.run("plan", "e2e").stdout
+    repaired = e2e.run("apply", "e2e")
+    assert repaired.returncode == 0, repaired.stderr
+    assert e2e.tool() == "tool 2\n"
+    assert e2e.in_env("import provtest_hello; print(provtest_hello.VERSION)") == "2.0"
+    assert "up to date" in e2e.run("apply", "e2e").stdout
+
+
+def test_concurrent_applies_are_serialised(e2e: E2E) -> None:
+    release = threading.Event()
+    holding = threading.Event()
+
+    def hold() -> None:
+        with prefix_lock(e2e.prefix, wait=True, notify=print):
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    holding.wait(10)
+    try:
+        busy = e2e.run("apply", "e2e", "--no-wait")
+        assert busy.returncode == 6 and "holds this environment" in busy.stderr
+        waiting = subprocess.Popen(
+            [PROVISION, "--root", str(e2e.root), "apply", "e2e"], env=e2e.env, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(1.5)
+        assert waiting.poll() is None, "the second apply must wait for the lock"
+    finally:
+        release.set()
+        thread.join()
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert "waiting for another provision apply" in err
+
+
+def test_apply_a_lockfile_without_a_profile(e2e: E2E, tmp_path: Path) -> None:
+    target = tmp_path / "from-lock"
+    done = e2e.run("apply", "--lockfile", str(e2e.root / "envs/e2e/conda-lock.yml"), "--prefix", str(target))
+    assert done.returncode == 0, done.stderr
+    assert (target / "share/provtest/tool.txt").read_text() == "tool 1\n"
+    assert (target / "conda-meta").is_dir()
+
+
+def test_preflight_refuses_a_platform_the_lock_lacks_and_touches_nothing(e2e: E2E) -> None:
+    profile = e2e.root / "profiles" / "e2e.yaml"
+    profile.write_text(profile.read_text().replace("platforms: [linux-64]", "platforms: [osx-arm64]"))
+    done = e2e.run("apply", "e2e")
+    assert done.returncode == 3
+    assert "this machine is linux-64, this environment is for osx-arm64" in done.stderr
+    assert not e2e.prefix.exists()
+
+
+def test_stale_lock_is_refused(e2e: E2E) -> None:
+    e2e.write_profile("provtest-tool 2.*", ["provtest-hello==1.0"], "yes")
+    done = e2e.run("apply", "e2e")
+    assert done.returncode == 1 and "the lock is stale for linux-64" in done.stderr
+    assert not e2e.prefix.exists()
+
+
+def test_dry_run_changes_nothing(e2e: E2E) -> None:
+    done = e2e.run("apply", "e2e", "--dry-run")
+    assert done.returncode == 0 and "changes pending" in done.stdout
+    assert not e2e.prefix.exists()
