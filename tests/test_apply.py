@@ -180,7 +180,7 @@ def test_concurrent_applies_are_serialised(e2e: E2E) -> None:
     finally:
         release.set()
         thread.join()
-    out, err = waiting.communicate(timeout=120)
+    _, err = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, err
     assert "waiting for another provision apply" in err
 

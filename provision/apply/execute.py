@@ -84,7 +84,7 @@ def plan_for(target: Target, host: HostFacts, options: Options) -> Plan:
 
 def check_preflight(target: Target, host: HostFacts) -> None:
     """Raise with every problem found; nothing has been touched yet."""
-    platforms = list(target.profile.platforms) if target.profile else target.lock.platforms
+    platforms: list[str] = list(target.profile.platforms) if target.profile else target.lock.platforms
     problems = preflight.host_problems(target.profile, host, platforms)
     if not problems:
         free = shutil.disk_usage(_existing_parent(target.prefix)).free
