@@ -1,0 +1,59 @@
+"""The four acceptance scripts, run for real with CPU builds of torch, jax, tensorflow and mlx.
+
+The frameworks live in their own environment (.venv-bench, which .ci/run creates), because
+that is how provision runs them: with the target environment's interpreter."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from provision.bench.peaks import this_cpu_peak
+from provision.bench.run import FRAMEWORKS, run_script
+from provision.bench.verdict import judge
+from provision.model import Thresholds
+
+from .conftest import REPO
+
+BENCH_PYTHON = Path(os.environ.get("PROVISION_BENCH_PYTHON", REPO / ".venv-bench" / "bin" / "python"))
+
+
+@pytest.fixture(scope="module")
+def python() -> Path:
+    if not BENCH_PYTHON.exists():
+        pytest.fail(f"{BENCH_PYTHON} missing: .ci/run creates it with CPU builds of torch, jax, tensorflow, mlx")
+    return BENCH_PYTHON
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_script_runs_for_real_on_cpu_and_passes(python: Path, framework: str) -> None:
+    doc = run_script(python, framework, "cpu", quick=True, env=None)
+    assert doc["schema"] == 1 and doc["framework"] == framework
+    assert doc["device"] == "cpu" and doc["device_kind"] == "cpu"
+    checks = {c["name"]: c for c in doc["checks"]}
+    for name in (
+        "environment",
+        "placement",
+        "correctness-float32",
+        "correctness-ops",
+        "training-step",
+        "mixed-precision",
+    ):
+        assert checks[name]["status"] == "PASS", checks[name]
+    assert checks["activation-checkpointing"]["status"] in ("PASS", "SKIP")
+    assert checks["activation-checkpointing"]["reason"]
+    assert [r for r in doc["throughput"] if r["dtype"] == "float32" and r["tflops"] > 0]
+    if framework == "mlx":
+        assert checks["llm-generation"]["values"]["tokens_per_second"] > 0
+    result = judge(doc, Thresholds(), this_cpu_peak())
+    assert result["verdict"] == "PASS", result["gates"]
+
+
+@pytest.mark.slow
+def test_requesting_an_absent_accelerator_fails_instead_of_falling_back(python: Path) -> None:
+    doc = run_script(python, "torch", "cuda", quick=True, env=None)
+    assert doc["checks"][0]["status"] == "FAIL" and "no cuda device" in doc["checks"][0]["reason"]
+    assert judge(doc, Thresholds(), None)["verdict"] == "FAIL"
