@@ -112,8 +112,12 @@ def _test_kill_point(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def apply_target(target: Target, host: HostFacts, options: Options, mirrors: Mirrors, cache: Path, say: Say) -> Plan:
-    """Make the prefix match the lock; returns the plan that was carried out."""
+def apply_target(
+    target: Target, host: HostFacts, options: Options, mirrors: Mirrors, cache: Path, say: Say, tick: Say | None = None
+) -> Plan:
+    """Make the prefix match the lock; returns the plan that was carried out.
+
+    `say` reports each step; `tick` each package (a terminal shows it, plain logs leave it out)."""
     check_preflight(target, host)
     with prefix_lock(target.prefix, options.wait, say):
         plan = plan_for(target, host, options)  # again under the lock: another apply may have finished
@@ -121,7 +125,7 @@ def apply_target(target: Target, host: HostFacts, options: Options, mirrors: Mir
             return plan
         if plan.step("brew").acts:
             _brew(target)
-        local = _fetch_all(target, mirrors, cache, say)
+        local = _fetch_all(target, mirrors, cache, say, tick or (lambda message: None))
         _test_kill_point("fetched")
         created = not target.prefix.exists()
         clear_stamp(target.prefix)  # from here on the prefix may change: no stamp may claim success
@@ -149,12 +153,16 @@ def _environment(target: Target, local: dict[str, Path], cache: Path, say: Say) 
     install_conda(target.prefix, conda, target.lock.channels, cache / "rattler")
 
 
-def _fetch_all(target: Target, mirrors: Mirrors, cache: Path, say: Say) -> dict[str, Path]:
+def _fetch_all(target: Target, mirrors: Mirrors, cache: Path, say: Say, tick: Say) -> dict[str, Path]:
     packages = target.packages
     say(f"download: {len(packages)} packages, each checked against the lock's sha256")
-    return {
-        p.url: fetch_verified(p, fetch_url(p, target.lock.channels, mirrors), cache / "artifacts") for p in packages
-    }
+    local = {}
+    for index, package in enumerate(packages, 1):
+        tick(f"download {index}/{len(packages)}: {package.file_name}")
+        local[package.url] = fetch_verified(
+            package, fetch_url(package, target.lock.channels, mirrors), cache / "artifacts"
+        )
+    return local
 
 
 def _brew(target: Target) -> None:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -11,6 +13,26 @@ from ..errors import AcceptanceFailed
 from .apply_options import select_target, target_options
 from .common import cache_root, json_option, mirrors_from, print_json
 from .plan import print_plan
+
+
+@contextmanager
+def progress(quiet: bool) -> Iterator[tuple[Callable[[str], None], Callable[[str], None]]]:
+    """Step lines and per-package updates: a live spinner on a terminal, plain lines in CI."""
+    if quiet:
+        yield (lambda message: None), (lambda message: None)
+    elif sys.stderr.isatty():
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        with console.status("applying ...") as status:
+
+            def say(message: str) -> None:
+                console.print(f"==> {message}", highlight=False)
+                status.update(message)
+
+            yield say, status.update
+    else:
+        yield (lambda message: click.echo(f"==> {message}", err=True)), (lambda message: None)
 
 
 @click.command("apply")
@@ -42,8 +64,8 @@ def command(
     if interactive and not yes and not plan.up_to_date and target.prefix.exists():
         print_plan(plan)
         click.confirm("Change this environment?", default=True, abort=True)
-    say = (lambda message: None) if as_json else (lambda message: click.echo(f"==> {message}", err=True))
-    done = apply_target(target, host, options, mirrors_from(ctx, mirrors), cache_root(), say)
+    with progress(quiet=as_json) as (say, tick):
+        done = apply_target(target, host, options, mirrors_from(ctx, mirrors), cache_root(), say, tick)
     elapsed = time.perf_counter() - started
     report: dict[str, object] = {"plan": done.as_dict(), "seconds": round(elapsed, 3)}
     if done.up_to_date:
