@@ -91,6 +91,9 @@ def plot(results: list[dict[str, Any]], path: Path, title: str) -> None:
             label = f"fp32 peak {peak['tflops']['float32']:.2f}" + (" (estimate)" if peak["estimate"] else "")
             ax.axhline(peak["tflops"]["float32"], color="grey", linestyle="--", label=label)
         ax.set_xscale("log", base=2)
+        sizes_all = sorted({r["n"] for r in rows})
+        ax.set_xticks(sizes_all, [str(n) for n in sizes_all])
+        ax.set_ylim(bottom=0)  # fractions of peak read honestly only from a zero baseline
         ax.set_xlabel("matrix size n (n x n x n GEMM)")
         ax.set_ylabel("TFLOPS (decimal)")
         ax.set_title(f"{result['framework']} on {result['device']}: {result['verdict']}")
