@@ -125,6 +125,8 @@ def apply_target(
             return plan
         if plan.step("brew").acts:
             _brew(target)
+        if any(p.manager == "conda" for p in target.packages):
+            mirrors.require(target.lock.channels)
         local = _fetch_all(target, mirrors, cache, say, tick or (lambda message: None))
         _test_kill_point("fetched")
         created = not target.prefix.exists()

@@ -33,6 +33,8 @@ def lock_profile(
     """Solve `platforms` (default: all of the profile's) and write the lock; other platforms
     already in the lock are kept as they are."""
     path = project.root / lock_path(profile.name)
+    if profile.kind == "conda":
+        mirrors.require(list(profile.channels))
     previous = _previous(path)
     targets = platforms or list(profile.platforms)
     packages: list[LockedPackage] = []

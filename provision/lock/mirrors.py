@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from ..errors import ProvisionError
 
@@ -42,6 +43,17 @@ class Mirrors:
             return self.by_channel[channel] + url[len(canonical) :]
         return url
 
+    def require(self, channels: list[str]) -> None:
+        """Fail clearly if a mirror folder for one of `channels` is missing."""
+        for channel in channels:
+            url = self.by_channel.get(channel, "")
+            if url.startswith("file://") and not Path(unquote(urlparse(url).path)).is_dir():
+                written = self.as_written.get(channel, url)
+                raise ProvisionError(
+                    f"mirror {channel}={written}: {unquote(urlparse(url).path)} is not a folder; "
+                    "give an existing folder or a URL (--mirror or provision.yaml)."
+                )
+
     def describe(self) -> str:
         shown = {**self.by_channel, **self.as_written}
         return ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))
@@ -59,9 +71,8 @@ def parse_mirrors(values: list[str] | tuple[str, ...], base: Path, origin: str =
                 f"{origin} {item!r}: write it as CHANNEL=URL, e.g. conda-forge=file:///srv/conda-forge"
             )
         if "://" not in target:
-            folder = (base / target).resolve()
-            if not folder.is_dir():
-                raise ProvisionError(f"{origin} {item!r}: {folder} is not a folder; give an existing folder or a URL.")
-            target = folder.as_uri()
+            # Checked when a channel is used (require), so a mirror for conda channels does not
+            # stand in the way of a venv profile on a machine that lacks the mirror folder.
+            target = (base / target).resolve().as_uri()
         out[channel.strip()] = target.rstrip("/")
     return Mirrors(out, written)
