@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "provision" / "bench" / "scripts"))
-from _benchcore import time_op  # noqa: E402
+from _benchcore import time_op
 
 
 def main() -> None:

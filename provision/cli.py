@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "remove": ("remove", "Delete an environment that provision created."),
     "verify": ("verify", "Run a profile's acceptance benchmarks in its environment."),
     "bench": ("bench", "Run one acceptance benchmark with any Python interpreter."),
+    "doctor": ("doctor", "Find host problems (Rosetta, old macOS, disk, leaks) and their fixes."),
+    "fit": ("fit", "Will a model run here (inference or training), and what must change?"),
     "schema": ("schema", "Print the JSON Schema of the profile format."),
 }
 

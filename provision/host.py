@@ -1,12 +1,14 @@
 """Read-only facts about this machine.
 
-Collecting runs a few commands and keeps their raw text; parsing is a pure function of
-that text, so outputs saved on a real Mac (or a GPU box) can be replayed in tests.
+Collecting runs a few read-only commands and keeps their raw text, keyed by source;
+parsing is a pure function of that text. `provision doctor --save-facts DIR` writes the
+raw outputs, `--facts DIR` reads them back, so a real Mac's outputs replay anywhere.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform as pyplatform
 import re
 import shutil
@@ -18,9 +20,11 @@ from .runner import run
 
 SYSCTL_KEYS = [
     "hw.memsize", "hw.optional.arm64", "sysctl.proc_translated", "kern.osproductversion",
-    "machdep.cpu.brand_string", "hw.perflevel0.logicalcpu", "hw.perflevel1.logicalcpu", "iogpu.wired_limit_mb",
+    "machdep.cpu.brand_string", "hw.perflevel0.logicalcpu", "hw.perflevel1.logicalcpu", "hw.ncpu",
+    "iogpu.wired_limit_mb", "vm.swapusage",
 ]  # fmt: skip
 NVIDIA_QUERY = ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader,nounits"]
+LEAKY_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "VIRTUAL_ENV")
 
 
 @dataclass(frozen=True)
@@ -39,35 +43,78 @@ class HostFacts:
     translated: bool = False  # this process runs under Rosetta 2
     macos: str | None = None
     chip: str | None = None
+    performance_cores: int | None = None
+    efficiency_cores: int | None = None
+    cpu_cores: int | None = None
+    gpu_cores: int | None = None
     memory_bytes: int | None = None
+    wired_limit_mb: int | None = None  # iogpu.wired_limit_mb; 0 means the system default
+    swap_total_bytes: int | None = None
+    swap_used_bytes: int | None = None
+    homebrew_prefix: str | None = None
+    command_line_tools: str | None = None  # xcode-select -p, or None when absent
+    free_disk_bytes: int | None = None
     glibc: str | None = None
+    cpu_model: str | None = None
+    simd: list[str] = field(default_factory=list)
     cuda_driver: str | None = None  # the highest CUDA version the NVIDIA driver supports
     gpus: list[Gpu] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)  # variables that leak into environments
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def collect_raw() -> dict[str, str]:
-    """The raw outputs parse_facts() reads: command output text, keyed by source."""
+def collect_raw(disk_path: Path | None = None) -> dict[str, str]:
+    """Every raw output parse_facts() reads, keyed by source (also the file names of --save-facts)."""
     raw = {
         "python": json.dumps(
             {"system": pyplatform.system(), "machine": pyplatform.machine(), "libc": list(pyplatform.libc_ver())}
-        )
+        ),
+        "environment": json.dumps({k: os.environ[k] for k in LEAKY_VARIABLES if k in os.environ}),
+        "disk": json.dumps({"free": shutil.disk_usage(_existing(disk_path or Path.home())).free}),
     }
     if pyplatform.system() == "Darwin":
         raw["sysctl"] = _output(["sysctl", *SYSCTL_KEYS])  # unknown OIDs are skipped, the rest printed
+        raw["ioreg-agx"] = _output(["ioreg", "-rc", "AGXAccelerator", "-d1"])
+        raw["xcode-select"] = _output(["xcode-select", "-p"])
+        # system_profiler takes about a second: only when sysctl cannot name the chip (M1 on macOS 11).
+        if parse_sysctl(raw["sysctl"]).get("machdep.cpu.brand_string", "Apple processor") == "Apple processor":
+            raw["system_profiler-hardware"] = _output(["system_profiler", "SPHardwareDataType", "-json"])
     else:
         raw["meminfo"] = _read("/proc/meminfo")
+        raw["cpuinfo"] = _read("/proc/cpuinfo")
+    brew = shutil.which("brew")
+    if brew:
+        raw["brew-prefix"] = _output([brew, "--prefix"])
     if shutil.which("nvidia-smi"):
         raw["nvidia-smi"] = _output(["nvidia-smi"])
         raw["nvidia-smi-query"] = _output(NVIDIA_QUERY)
     return raw
 
 
+def save_raw(raw: dict[str, str], folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for key, text in sorted(raw.items()):
+        path = folder / f"{key}.txt"
+        path.write_text(text)
+        paths.append(path)
+    return paths
+
+
+def load_raw(folder: Path) -> dict[str, str]:
+    return {path.stem: path.read_text() for path in sorted(folder.glob("*.txt"))}
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists():
+        path = path.parent
+    return path
+
+
 def _output(argv: list[str]) -> str:
-    result = run(argv, check=False, timeout=20)
-    return result.stdout
+    return run(argv, check=False, timeout=20).stdout
 
 
 def _read(path: str) -> str:
@@ -87,9 +134,55 @@ def parse_sysctl(text: str) -> dict[str, str]:
     return out
 
 
-def parse_meminfo(text: str) -> int | None:
-    match = re.search(r"^MemTotal:\s+(\d+)\s+kB", text, re.MULTILINE)
+def _int(text: str | None) -> int | None:
+    """The last integer in a value: '26000 -> 26000' (as sysctl prints a change) reads 26000."""
+    numbers = re.findall(r"\d+", text or "")
+    return int(numbers[-1]) if numbers else None
+
+
+def _size(text: str) -> int | None:
+    """'1024.00M' or '2.5G' (vm.swapusage) to bytes."""
+    match = re.match(r"([\d.]+)([KMGT])", text)
+    if not match:
+        return None
+    return int(float(match.group(1)) * 1024 ** "KMGT".index(match.group(2)) * 1024)
+
+
+def parse_swapusage(text: str) -> tuple[int | None, int | None]:
+    """'total = 2048.00M  used = 1058.25M  free = 989.75M  (encrypted)' -> (total, used) bytes."""
+    total = re.search(r"total = (\S+)", text)
+    used = re.search(r"used = (\S+)", text)
+    return (_size(total.group(1)) if total else None, _size(used.group(1)) if used else None)
+
+
+def parse_meminfo(text: str, key: str = "MemTotal") -> int | None:
+    match = re.search(rf"^{key}:\s+(\d+)\s+kB", text, re.MULTILINE)
     return int(match.group(1)) * 1024 if match else None
+
+
+def parse_cpuinfo(text: str) -> tuple[str | None, list[str], int | None]:
+    model = re.search(r"^model name\s*:\s*(.*)$", text, re.MULTILINE)
+    flags = re.search(r"^(flags|Features)\s*:\s*(.*)$", text, re.MULTILINE)
+    wanted = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_tile", "asimd", "sve", "sve2")
+    simd = [f for f in wanted if flags and f in flags.group(2).split()]
+    cores = len(re.findall(r"^processor\s*:", text, re.MULTILINE)) or None
+    return (model.group(1).strip() if model else None), simd, cores
+
+
+def parse_gpu_cores(ioreg: str) -> int | None:
+    match = re.search(r'"gpu-core-count"\s*=\s*(\d+)', ioreg)
+    return int(match.group(1)) if match else None
+
+
+def parse_profiler_chip(text: str) -> tuple[str | None, int | None]:
+    """chip_type and physical_memory from `system_profiler SPHardwareDataType -json`."""
+    try:
+        items = json.loads(text).get("SPHardwareDataType") or [{}]
+    except (ValueError, AttributeError):
+        return None, None
+    item = items[0]
+    memory = re.match(r"(\d+)\s*GB", str(item.get("physical_memory", "")))
+    return item.get("chip_type"), (int(memory.group(1)) * 1024**3 if memory else None)
 
 
 def parse_cuda_version(nvidia_smi: str) -> str | None:
@@ -116,11 +209,22 @@ def conda_subdir(system: str, machine: str) -> str | None:
 
 
 def parse_facts(raw: dict[str, str]) -> HostFacts:
-    python = json.loads(raw.get("python", "{}"))
+    python = json.loads(raw.get("python") or "{}")
     system, machine = python.get("system", ""), python.get("machine", "")
     sysctl = parse_sysctl(raw.get("sysctl", ""))
     libc = python.get("libc") or ["", ""]
-    memsize = sysctl.get("hw.memsize")
+    profiler_chip, profiler_memory = parse_profiler_chip(raw.get("system_profiler-hardware", ""))
+    chip = sysctl.get("machdep.cpu.brand_string")
+    if chip in (None, "Apple processor") and profiler_chip:  # an M1 on macOS 11 says "Apple processor"
+        chip = profiler_chip
+    cpu_model, simd, linux_cores = parse_cpuinfo(raw.get("cpuinfo", ""))
+    swap_total, swap_used = parse_swapusage(sysctl.get("vm.swapusage", ""))
+    meminfo = raw.get("meminfo", "")
+    if meminfo:
+        swap_total = parse_meminfo(meminfo, "SwapTotal")
+        free = parse_meminfo(meminfo, "SwapFree")
+        swap_used = swap_total - free if swap_total is not None and free is not None else None
+    xcode = raw.get("xcode-select", "").strip()
     return HostFacts(
         system=system,
         machine=machine,
@@ -129,11 +233,24 @@ def parse_facts(raw: dict[str, str]) -> HostFacts:
         # Missing on Intel Macs and before macOS 11 ("unknown oid"): not translated.
         translated=sysctl.get("sysctl.proc_translated") == "1",
         macos=sysctl.get("kern.osproductversion"),
-        chip=sysctl.get("machdep.cpu.brand_string"),
-        memory_bytes=int(memsize) if memsize and memsize.isdigit() else parse_meminfo(raw.get("meminfo", "")),
+        chip=chip,
+        performance_cores=_int(sysctl.get("hw.perflevel0.logicalcpu")),
+        efficiency_cores=_int(sysctl.get("hw.perflevel1.logicalcpu")),
+        cpu_cores=_int(sysctl.get("hw.ncpu")) or linux_cores,
+        gpu_cores=parse_gpu_cores(raw.get("ioreg-agx", "")),
+        memory_bytes=_int(sysctl.get("hw.memsize")) or parse_meminfo(meminfo) or profiler_memory,
+        wired_limit_mb=_int(sysctl.get("iogpu.wired_limit_mb")),
+        swap_total_bytes=swap_total,
+        swap_used_bytes=swap_used,
+        homebrew_prefix=raw.get("brew-prefix", "").strip() or None,
+        command_line_tools=xcode or None,
+        free_disk_bytes=json.loads(raw.get("disk") or "{}").get("free"),
         glibc=libc[1] if libc[0] == "glibc" else None,
+        cpu_model=cpu_model or (chip if system == "Darwin" else None),
+        simd=simd,
         cuda_driver=parse_cuda_version(raw.get("nvidia-smi", "")),
         gpus=parse_gpus(raw.get("nvidia-smi-query", "")),
+        environment=json.loads(raw.get("environment") or "{}"),
     )
 
 

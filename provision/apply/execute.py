@@ -82,14 +82,20 @@ def plan_for(target: Target, host: HostFacts, options: Options) -> Plan:
     )  # fmt: skip
 
 
-def check_preflight(target: Target, host: HostFacts) -> None:
-    """Raise with every problem found; nothing has been touched yet."""
+def preflight_problems(target: Target, host: HostFacts) -> list[str]:
+    """What stops an apply on this host, one line each (the lock's freshness is checked separately)."""
     platforms: list[str] = list(target.profile.platforms) if target.profile else target.lock.platforms
     problems = preflight.host_problems(target.profile, host, platforms)
     if not problems:
         free = shutil.disk_usage(_existing_parent(target.prefix)).free
         disk = preflight.disk_problem(target.lock.download_bytes(target.platform), free)
         problems += [disk] if disk else []
+    return problems
+
+
+def check_preflight(target: Target, host: HostFacts) -> None:
+    """Raise with every problem found; nothing has been touched yet."""
+    problems = preflight_problems(target, host)
     if problems:
         raise HostUnfit(f"{target.name}: cannot apply here: " + "; ".join(problems) + ".")
     if target.profile is not None:

@@ -27,12 +27,26 @@ def target_options(func: F) -> F:
     return click.argument("profile", required=False)(func)
 
 
+facts_option = click.option(
+    "--facts", "facts_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Read host facts saved by `provision doctor --save-facts DIR` instead of this machine's.",
+)  # fmt: skip
+
+
+def host_facts(facts_dir: Path | None) -> HostFacts:
+    if facts_dir is None:
+        return this_host()
+    from ..host import load_raw, parse_facts
+
+    return parse_facts(load_raw(facts_dir))
+
+
 def select_target(
-    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None
+    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, facts_dir: Path | None = None
 ) -> tuple[Target, HostFacts]:
     if bool(profile) == bool(lockfile):
         raise click.UsageError("give a PROFILE or --lockfile PATH (one of them)")
-    host = this_host()
+    host = host_facts(facts_dir)
     platform = host.subdir or f"{host.system}-{host.machine}".lower()
     if lockfile:
         return target_for_lockfile(lockfile, prefix, platform), host

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import CheckFailed
+from .apply_options import host_facts
+from .common import json_option, print_json, project_from
+
+MARK = {"error": "ERROR  ", "warning": "warning", "info": "info   "}
+
+
+@click.command("doctor")
+@click.option("--facts", "facts_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Diagnose saved host facts instead of this machine.")  # fmt: skip
+@click.option("--save-facts", "save_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write the raw outputs of the commands run here (to replay with --facts).")  # fmt: skip
+@json_option
+@click.pass_context
+def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, as_json: bool) -> None:
+    """Find host problems that break ML setups, each with its exact fix. Exit 1 on an error."""
+    from ..doctor import diagnose
+    from ..errors import ProfileError
+    from ..host import collect_raw, load_raw, parse_facts, save_raw
+    from ..profiles import concrete_profiles
+
+    raw = load_raw(facts_dir) if facts_dir else collect_raw()
+    if save_dir is not None:
+        save_raw(raw, save_dir)
+    host = parse_facts(raw) if facts_dir or save_dir else host_facts(None)
+    try:
+        profiles = concrete_profiles(project_from(ctx))
+    except ProfileError:
+        profiles = {}  # outside a project: host checks only
+    findings = diagnose(host, profiles)
+    if as_json:
+        print_json({"host": host.as_dict(), "findings": [f.as_dict() for f in findings]})
+    else:
+        gib = f"{host.memory_bytes / 2**30:.0f} GiB" if host.memory_bytes else "? GiB"
+        system = f"macOS {host.macos}" if host.macos else host.system
+        click.echo(f"{host.chip or host.cpu_model or host.machine}, {gib}, {system}, Python {host.machine}")
+        for finding in findings:
+            click.echo(f"{MARK[finding.severity]}  {finding.topic}: {finding.message}")
+            click.echo(f"         fix: {finding.fix}")
+        if not findings:
+            click.echo("no problems found")
+        if save_dir is not None:
+            click.echo(f"raw outputs saved in {save_dir}")
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise CheckFailed(f"{len(errors)} error(s): " + "; ".join(f.topic for f in errors) + ".")
