@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "Run one acceptance benchmark with any Python interpreter."),
     "doctor": ("doctor", "Find host problems (Rosetta, old macOS, disk, leaks) and their fixes."),
     "fit": ("fit", "Will a model run here (inference or training), and what must change?"),
+    "check": ("check", "Validate profiles and check every generated file and lock is fresh (for CI)."),
+    "diff": ("diff", "Show what changed in a lock: added, removed, upgraded, downgraded packages."),
+    "export": ("export", "Export a lock as an explicit list, requirements, pylock.toml or a Dockerfile."),
+    "report": ("report", "Aggregate verify reports from many machines into one table and chart."),
     "schema": ("schema", "Print the JSON Schema of the profile format."),
 }
 

@@ -24,6 +24,7 @@ from . import preflight
 from .activation import write_activation
 from .conda_install import install_conda
 from .fetch import fetch_url, fetch_verified
+from .jupyter import register_kernel
 from .plan import Plan, PlanInputs, make_plan
 from .prefix_lock import prefix_lock
 from .pypi_install import create_venv, install_wheels
@@ -38,6 +39,7 @@ class Options:
     use_brew: bool = True
     verify: bool = True
     wait: bool = True
+    jupyter: bool = False  # register a Jupyter kernel (opt-in)
 
 
 def wanted_stamp(target: Target) -> Stamp:
@@ -128,6 +130,8 @@ def apply_target(
     with prefix_lock(target.prefix, options.wait, say):
         plan = plan_for(target, host, options)  # again under the lock: another apply may have finished
         if plan.up_to_date:
+            if options.jupyter:  # registering is cheap and idempotent; a no-op apply can still do it
+                say(f"jupyter: kernel registered at {register_kernel(target.name, target.prefix, target.env)}")
             return plan
         if plan.step("brew").acts:
             _brew(target)
@@ -147,6 +151,8 @@ def apply_target(
             install_wheels(target.prefix, [(p, local[p.url]) for p in target.packages if p.manager == "pip"])
             _test_kill_point("pypi")
         write_activation(target.prefix, target.env)
+        if options.jupyter:
+            say(f"jupyter: kernel registered at {register_kernel(target.name, target.prefix, target.env)}")
         write_stamp(target.prefix, wanted_stamp(target))
     return plan
 

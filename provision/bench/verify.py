@@ -14,6 +14,17 @@ from . import report
 from .run import benchmark
 
 
+def machine_identity() -> dict[str, Any]:
+    """Who ran this report, for `provision report` across a team's machines."""
+    import socket
+
+    from ..host import this_host
+
+    host = this_host()
+    return {"hostname": socket.gethostname(), "chip": host.chip or host.cpu_model, "memory_bytes": host.memory_bytes,
+            "system": host.system, "macos": host.macos, "gpus": [g.name for g in host.gpus]}  # fmt: skip
+
+
 def verify_target(
     target: Target, device: str | None, quick: bool, report_dir: Path | None, show: bool
 ) -> dict[str, Any]:
@@ -33,6 +44,7 @@ def verify_target(
     if show:
         report.show(results, f"{target.name} ({target.prefix})")
     if report_dir is not None:
-        meta = {"profile": target.name, "platform": target.platform, "prefix": str(target.prefix)}
+        meta = {"profile": target.name, "platform": target.platform, "prefix": str(target.prefix),
+                "machine": machine_identity()}  # fmt: skip
         summary["files"] = [str(p) for p in report.save(results, report_dir, target.name, meta)]
     return summary

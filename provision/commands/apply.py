@@ -43,11 +43,12 @@ def progress(quiet: bool) -> Iterator[tuple[Callable[[str], None], Callable[[str
 @click.option("--no-verify", is_flag=True, help="Skip the acceptance benchmarks.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before changing an existing environment.")
 @click.option("--no-wait", is_flag=True, help="Fail instead of waiting when another apply holds the environment.")
+@click.option("--jupyter", is_flag=True, help="Register the environment as a Jupyter kernel named after the profile.")
 @json_option
 @click.pass_context
 def command(
     ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, mirrors: tuple[str, ...],
-    dry_run: bool, no_brew: bool, no_verify: bool, yes: bool, no_wait: bool, as_json: bool,
+    dry_run: bool, no_brew: bool, no_verify: bool, yes: bool, no_wait: bool, jupyter: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Install a locked profile on this machine, then prove it works.
 
@@ -55,7 +56,7 @@ def command(
     environment changes; a stamp written last makes the next apply a fast no-op."""
     started = time.perf_counter()
     target, host = select_target(ctx, profile, lockfile, prefix)
-    options = Options(use_brew=not no_brew, verify=not no_verify, wait=not no_wait)
+    options = Options(use_brew=not no_brew, verify=not no_verify, wait=not no_wait, jupyter=jupyter)
     plan = plan_for(target, host, options)
     if dry_run:
         print_json(plan.as_dict()) if as_json else print_plan(plan)

@@ -31,6 +31,7 @@ def arguments(description: str) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer sizes and samples (about 15 s)")
     parser.add_argument("--sizes", type=int, nargs="*", help="GEMM sizes for throughput")
     parser.add_argument("--model", help="(mlx) a local model folder for the LLM check")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when any check FAILs (containers, CI)")
     return parser.parse_args()
 
 
@@ -70,6 +71,8 @@ class Report:
         self.doc["seconds"] = round(time.perf_counter() - self.started, 2)
         json.dump(self.doc, sys.stdout, indent=1, default=str)
         sys.stdout.write("\n")
+        if "--strict" in sys.argv and any(c["status"] == "FAIL" for c in self.doc["checks"]):
+            sys.exit(1)
 
 
 def time_op(op: Callable[[], Any], sync: Callable[[Any], None], flops: float, quick: bool) -> dict[str, Any]:

@@ -1,0 +1,94 @@
+"""`provision report`: many machines' verify reports in one table and one chart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import ProvisionError
+
+
+def load_reports(paths: list[Path]) -> list[dict[str, Any]]:
+    """verify-*.json files, given directly or found in folders."""
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.glob("**/verify-*.json")) if path.is_dir() else [path]
+    reports = []
+    for file in files:
+        try:
+            report = json.loads(file.read_text())
+        except (OSError, ValueError) as exc:
+            raise ProvisionError(f"{file}: not a readable verify report ({exc}).") from None
+        if report.get("schema") != 1 or "results" not in report:
+            raise ProvisionError(f"{file}: not a provision verify report (schema 1 with results).")
+        report["_file"] = str(file)
+        reports.append(report)
+    if not reports:
+        raise ProvisionError(
+            f"no verify-*.json reports in {', '.join(map(str, paths))}; run `provision verify --report DIR`."
+        )
+    return reports
+
+
+def rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for report in reports:
+        machine = report.get("machine") or {}
+        for result in report["results"]:
+            device = result["device"]
+            fp32 = [
+                r for r in result["document"].get("throughput", []) if r["device"] == device and r["dtype"] == "float32"
+            ]
+            best = max(fp32, key=lambda r: r["n"]) if fp32 else None
+            fraction = result["fraction_of_peak"].get(f"float32@{best['n']}") if best else None
+            out.append({
+                "machine": machine.get("hostname") or Path(report["_file"]).parent.name,
+                "chip": machine.get("chip") or result.get("device_name") or "?",
+                "profile": report.get("profile") or report.get("name"),
+                "framework": result["framework"],
+                "device": device,
+                "verdict": result["verdict"],
+                "fp32_tflops": best["tflops"] if best else None,
+                "fraction_of_peak": fraction,
+                "created": report.get("created"),
+            })  # fmt: skip
+    return sorted(out, key=lambda r: (r["profile"] or "", r["fp32_tflops"] or 0))
+
+
+def show(table: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table(title="Team acceptance results (fp32 GEMM at the largest size measured)", title_justify="left")
+    for column in ("machine", "chip", "profile", "framework", "device", "verdict", "fp32 TFLOPS", "of peak"):
+        view.add_column(column, justify="right" if column in ("fp32 TFLOPS", "of peak") else "left")
+    for row in table:
+        style = "green" if row["verdict"] == "PASS" else "bold red"
+        view.add_row(row["machine"], row["chip"], row["profile"], row["framework"], row["device"],
+                     f"[{style}]{row['verdict']}[/]", f"{row['fp32_tflops']:.3f}" if row["fp32_tflops"] else "-",
+                     f"{row['fraction_of_peak']:.0%}" if row["fraction_of_peak"] else "-")  # fmt: skip
+    Console().print(view)
+
+
+def chart(table: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['machine']}\n{r['chip']}\n{r['profile']} ({r['framework']}/{r['device']})" for r in table]
+    values = [r["fp32_tflops"] or 0 for r in table]
+    colors = ["tab:green" if r["verdict"] == "PASS" else "tab:red" for r in table]
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.7 * len(table)))
+    bars = ax.barh(range(len(table)), values, color=colors)
+    for bar, row in zip(bars, table, strict=True):
+        note = row["verdict"] + (f", {row['fraction_of_peak']:.0%} of peak" if row["fraction_of_peak"] else "")
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f"  {note}", va="center", fontsize=8)
+    ax.set_yticks(range(len(table)), labels, fontsize=7)
+    ax.set_xlabel("fp32 GEMM TFLOPS (decimal); green PASS, red FAIL")
+    ax.set_xlim(0, max(values or [1]) * 1.45)
+    ax.set_title("Acceptance across the team's machines")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

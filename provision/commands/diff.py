@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+
+from ..errors import ProvisionError
+from .common import json_option, print_json, project_from
+
+
+@click.command("diff")
+@click.argument("profile")
+@click.option("--against", default="HEAD", show_default=True,
+              help="A git revision, or the path of another conda-lock.yml.")  # fmt: skip
+@json_option
+@click.pass_context
+def command(ctx: click.Context, profile: str, against: str, as_json: bool) -> None:
+    """What changed in PROFILE's lock, per platform and layer (Markdown for a pull request)."""
+    from ..lock.inputs import lock_path
+    from ..lock.lockfile import read_lock
+    from ..lockdiff import as_json as diff_json
+    from ..lockdiff import as_markdown, diff_locks
+    from ..runner import run
+
+    project = project_from(ctx)
+    relative = lock_path(profile)
+    current = read_lock(project.root / relative, str(relative))
+    other_path = Path(against)
+    if other_path.is_file():
+        old, label = read_lock(other_path), str(other_path)
+    else:
+        shown = run(["git", "-C", str(project.root), "show", f"{against}:{relative}"], check=False)
+        if shown.returncode != 0:
+            if "exists on disk, but not in" in shown.stderr or "does not exist in" in shown.stderr:
+                old, label = None, f"{against} (no lock there)"
+            else:
+                raise ProvisionError(f"--against {against}: not a file and not a git revision holding {relative}.")
+        else:
+            with tempfile.NamedTemporaryFile("w", suffix="-conda-lock.yml", delete=False) as handle:
+                handle.write(shown.stdout)
+            old, label = read_lock(Path(handle.name), f"{against}:{relative}"), against
+            Path(handle.name).unlink()
+    diffs = diff_locks(old, current)
+    if as_json:
+        print_json({"profile": profile, "against": label, "platforms": diff_json(diffs)})
+    else:
+        click.echo(as_markdown(f"Lock changes for `{profile}` (against {label})", diffs))

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import json_option, print_json
+
+
+@click.command("report")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Write the comparison chart here.")
+@json_option
+def command(paths: tuple[Path, ...], png: Path | None, as_json: bool) -> None:
+    """Aggregate `provision verify --report` results from many machines into one table and chart."""
+    from ..bench.team import chart, load_reports, rows, show
+
+    table = rows(load_reports(list(paths)))
+    if as_json:
+        print_json(table)
+    else:
+        show(table)
+    if png is not None:
+        chart(table, png)
+        if not as_json:
+            click.echo(f"saved {png}")

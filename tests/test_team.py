@@ -1,0 +1,184 @@
+"""Team features: check for CI, lock diffs, exports read back by real consumers, the team report,
+and Jupyter kernel registration."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provision.bench import report as verify_report
+from provision.bench.peaks import cpu_peak
+from provision.bench.verdict import judge
+from provision.model import Thresholds
+
+from .conftest import REPO
+from .test_apply import E2E
+
+UV = str(Path(sys.executable).parent / "uv")
+
+
+def test_check_passes_on_this_repository(run_cli) -> None:
+    result = run_cli("--root", str(REPO), "check")
+    assert result.code == 0, result.out
+    assert "all fresh" in result.out
+
+
+def test_check_lists_every_problem(project: Path, run_cli) -> None:
+    for lock in REPO.glob("envs/*/conda-lock.yml"):
+        shutil.copy(lock, project / "envs" / lock.parent.name / lock.name)
+    shutil.copy(REPO / "conda-lock.yml", project / "conda-lock.yml")
+    profile = project / "profiles" / "tf-metal.yaml"
+    profile.write_text(profile.read_text().replace("tensorflow-metal==1.2.0", "tensorflow-metal==1.1.0"))
+    (project / "Brewfile").write_text("# edited by hand\n")
+    result = run_cli("--root", str(project), "check", "--json")
+    assert result.code == 1
+    problems = json.loads(result.out)["problems"]
+    where = {(p["kind"], p["where"]) for p in problems}
+    assert ("render", "envs/tf-metal/environment.yml") in where
+    assert ("render", "Brewfile") in where
+    assert ("lock", "envs/tf-metal/conda-lock.yml [osx-arm64]") in where
+    (project / "profiles" / "broken.yaml").write_text("name: broken\nkind: docker\n")
+    result = run_cli("--root", str(project), "check")
+    assert result.code == 1 and "profiles/broken.yaml" in result.out
+
+
+@pytest.fixture
+def e2e(tmp_path: Path) -> E2E:
+    world = E2E(tmp_path)
+    assert world.run("lock", "e2e").returncode == 0
+    return world
+
+
+def test_diff_shows_an_upgraded_pin(e2e: E2E) -> None:
+    old = e2e.tmp / "old-conda-lock.yml"
+    shutil.copy(e2e.root / "envs/e2e/conda-lock.yml", old)
+    e2e.write_profile("provtest-tool 2.*", ["provtest-hello==2.0"], "yes")
+    assert e2e.run("lock", "e2e").returncode == 0
+    markdown = e2e.run("diff", "e2e", "--against", str(old)).stdout
+    assert "| upgraded | conda | provtest-tool | 1.0 | 2.0 |" in markdown
+    assert "| upgraded | pip | provtest-hello | 1.0 | 2.0 |" in markdown
+    assert "| removed | pip | provtest-extra | 1.0 | |" in markdown
+    data = json.loads(e2e.run("diff", "e2e", "--against", str(old), "--json").stdout)
+    linux = data["platforms"][0]
+    assert linux["platform"] == "linux-64" and len(linux["upgraded"]) == 2 and not linux["downgraded"]
+
+
+def test_diff_against_a_git_revision(e2e: E2E) -> None:
+    git = ["git", "-C", str(e2e.root), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "lock"], check=True)
+    e2e.write_profile("provtest-tool 1.*", ["provtest-hello==1.0"], "yes")  # extra wheel dropped
+    assert e2e.run("lock", "e2e").returncode == 0
+    markdown = e2e.run("diff", "e2e", "--against", "HEAD").stdout
+    assert "| removed | pip | provtest-extra | 1.0 | |" in markdown and "upgraded" not in markdown.split("|---|")[-1]
+    bad = e2e.run("diff", "e2e", "--against", "no-such-rev")
+    assert bad.returncode == 1 and "not a file and not a git revision" in bad.stderr
+
+
+def test_export_explicit_matches_conda_lock_render(tmp_path: Path, run_cli) -> None:
+    result = run_cli("--root", str(REPO), "export", "torch-cuda", "--format", "explicit")
+    ours = {line for line in result.out.splitlines() if line.startswith("https://")}
+    conda_lock = Path(sys.executable).parent / "conda-lock"
+    lock = str(REPO / "envs/torch-cuda/conda-lock.yml")
+    render = [str(conda_lock), "render", "-k", "explicit", "-p", "linux-64", lock]
+    subprocess.run(render, cwd=tmp_path, check=True, capture_output=True)
+    theirs = {
+        line for line in (tmp_path / "conda-linux-64.lock").read_text().splitlines() if line.startswith("https://")
+    }
+    assert ours == theirs and len(ours) > 50
+    assert "@EXPLICIT" in result.out
+
+
+def _uv_dry_run(tmp_path: Path, requirement_file: Path, *extra: str) -> str:
+    done = subprocess.run(
+        [UV, "pip", "install", "--dry-run", "--no-config", "--target", str(tmp_path / "target"),
+         "--python-platform", "x86_64-manylinux_2_28", "--python-version", "3.11", *extra, "-r", str(requirement_file)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stderr + done.stdout
+
+
+def test_export_requirements_and_pylock_are_read_by_uv(tmp_path: Path, run_cli) -> None:
+    out = tmp_path / "out"
+    assert (
+        run_cli("--root", str(REPO), "export", "linux-cpu", "--format", "requirements", "--output", str(out)).code == 0
+    )
+    assert run_cli("--root", str(REPO), "export", "linux-cpu", "--format", "pylock", "--output", str(out)).code == 0
+    requirements = _uv_dry_run(tmp_path, out / "requirements-linux-64.txt", "--no-deps", "--require-hashes")
+    pylock = _uv_dry_run(tmp_path, out / "pylock.toml")
+    for text in (requirements, pylock):
+        assert "Would install 6 packages" in text and "jax" in text
+
+
+def test_export_dockerfile_parses(tmp_path: Path, run_cli) -> None:
+    import dockerfile
+
+    for profile in ("torch-cuda", "linux-cpu"):
+        out = tmp_path / profile
+        assert run_cli("--root", str(REPO), "export", profile, "--format", "dockerfile", "--output", str(out)).code == 0
+        commands = dockerfile.parse_file(str(out / "Dockerfile"))
+        names = [c.cmd for c in commands]
+        assert names[0] == "FROM" and "@sha256:" in commands[0].value[-1]
+        assert names[-1] == "CMD" and "--strict" in commands[-1].value[-1]
+        assert (out / "acceptance" / "_benchcore.py").is_file()
+        copied = [c.value[0] for c in commands if c.cmd == "COPY"]
+        for source in copied:
+            if not source.startswith("--"):
+                assert (out / source.rstrip("/")).exists(), source
+        if profile == "linux-cpu":  # exec-form JSON and ENV pairs come back as the parser reads them
+            env = {c.value[0]: c.value[1] for c in commands if c.cmd == "ENV"}
+            assert json.loads(env["JAX_PLATFORMS"]) == "cpu" and json.loads(env["PATH"]) == "/opt/env/bin:$PATH"
+            assert next(c for c in commands if c.cmd == "CMD").json
+    with pytest.raises(dockerfile.GoParseError):  # the parser does reject what is not a Dockerfile
+        dockerfile.parse_string("# only a comment\n")
+    assert (
+        run_cli(
+            "--root", str(REPO), "export", "torch-mps", "--format", "dockerfile", "--output", str(tmp_path / "x")
+        ).code
+        == 1
+    )
+
+
+def _saved_report(folder: Path, name: str, doc_file: str, hostname: str, slow: bool) -> None:
+    doc = json.loads((Path(__file__).parent / "data" / "bench" / doc_file).read_text())
+    if slow:
+        doc["checks"].append({"name": "placement", "status": "FAIL", "reason": "fell back to cpu", "values": {}})
+    result = judge(doc, Thresholds(), cpu_peak("flags : avx2 fma\ncpu MHz : 2000\n", None, 2))
+    verify_report.save([result], folder, name, {"profile": name, "machine": {"hostname": hostname, "chip": "AMD EPYC"}})
+
+
+def test_team_report_over_several_recorded_reports(tmp_path: Path, run_cli) -> None:
+    _saved_report(tmp_path / "alice", "linux-cpu", "jax-cpu.json", "alice-box", slow=False)
+    _saved_report(tmp_path / "bob", "linux-cpu", "jax-cpu.json", "bob-box", slow=True)
+    _saved_report(tmp_path / "carol", "torch-cpu", "torch-cpu.json", "carol-box", slow=False)
+    png = tmp_path / "team.png"
+    result = run_cli("report", str(tmp_path), "--png", str(png), "--json")
+    assert result.code == 0
+    table = json.loads(result.out)
+    assert {r["machine"] for r in table} == {"alice-box", "bob-box", "carol-box"}
+    verdicts = {r["machine"]: r["verdict"] for r in table}
+    assert verdicts == {"alice-box": "PASS", "bob-box": "FAIL", "carol-box": "PASS"}
+    assert all(r["fp32_tflops"] > 0 and r["fraction_of_peak"] for r in table)
+    assert png.stat().st_size > 10_000
+    assert run_cli("report", str(tmp_path / "nothing-here")).code == 2  # click: path must exist
+
+
+def test_jupyter_kernel_is_registered(e2e: E2E, tmp_path: Path) -> None:
+    builders_wheel = e2e.tmp / "wheels"
+    from . import builders
+
+    builders.wheel(builders_wheel, "ipykernel", "6.0", "ENTRY = True\n")
+    e2e.write_profile("provtest-tool 1.*", ["provtest-hello==1.0", "ipykernel==6.0"], "kernel")
+    assert e2e.run("lock", "e2e").returncode == 0
+    done = e2e.run("apply", "e2e", "--jupyter", extra={"JUPYTER_DATA_DIR": str(tmp_path / "jupyter")})
+    assert done.returncode == 0, done.stderr
+    spec = json.loads((tmp_path / "jupyter/kernels/provision-e2e/kernel.json").read_text())
+    assert spec["argv"][0] == str(e2e.prefix / "bin/python") and spec["argv"][1:3] == ["-m", "ipykernel_launcher"]
+    assert spec["env"]["PROVTEST"] == "kernel" and spec["display_name"] == "e2e (provision)"
