@@ -77,7 +77,10 @@ class Report:
 
 def time_op(op: Callable[[], Any], sync: Callable[[Any], None], flops: float, quick: bool) -> dict[str, Any]:
     """TFLOPS of `op`: warm-up, blocks of >= 20 ms between syncs, median and spread of samples."""
-    for _ in range(3):
+    start = time.perf_counter()
+    sync(op())
+    slow = time.perf_counter() - start > 0.5  # e.g. bf16 on a CPU without bf16 units: keep the run short
+    for _ in range(0 if slow else 2):
         sync(op())
     block = 1
     while True:  # grow the block until one lasts 20 ms, so a sync costs < a few percent
@@ -90,7 +93,7 @@ def time_op(op: Callable[[], Any], sync: Callable[[Any], None], flops: float, qu
             break
         block *= 2 if elapsed > 0.002 else 8
     samples = []
-    for _ in range(3 if quick else 7):
+    for _ in range(3 if quick or slow else 7):
         start = time.perf_counter()
         for _ in range(block):
             result = op()
@@ -144,6 +147,19 @@ def correctness(report: Report, dtype: str, matmul: Callable[[Any, Any], Any]) -
         worst=worst,
         limit=limit,
     )
+
+
+def half_sizes(sizes: list[int], accelerator: bool) -> list[int]:
+    """fp16/bf16 GEMM sizes: all of them on accelerators; on CPUs, which often emulate bf16 at a
+    fraction of fp32 speed, the smallest only (the fp32/half ratio is reported at that size)."""
+    return sizes if accelerator else sizes[:1]
+
+
+def half_speedup(report: Report, device: str, half_name: str) -> float | None:
+    """fp16/bf16 over fp32 GEMM throughput at the largest size measured in both."""
+    rows = {(r["dtype"], r["n"]): r["tflops"] for r in report.doc["throughput"] if r["device"] == device}
+    both = [n for (dtype, n) in rows if dtype == half_name and ("float32", n) in rows]
+    return rows[(half_name, max(both))] / rows[("float32", max(both))] if both else None
 
 
 def gemm_sizes(args: argparse.Namespace, accelerator: bool) -> list[int]:

@@ -14,6 +14,8 @@ from _benchcore import (
     arguments,
     correctness,
     gemm_sizes,
+    half_sizes,
+    half_speedup,
     overfit_check,
     rel_fro,
     time_op,
@@ -110,6 +112,8 @@ def main() -> None:
     def throughput() -> None:
         for n in gemm_sizes(args, accelerator):
             for dtype, name, precision in ((jnp.float32, "float32", "highest"), (jnp.bfloat16, "bfloat16", "default")):
+                if name == "bfloat16" and n not in half_sizes(gemm_sizes(args, accelerator), accelerator):
+                    continue
                 a = sync(on(device, jax.random.normal(jax.random.key(0), (n, n), dtype)))
                 with jax.default_matmul_precision(precision):
                     op = jax.jit(lambda x, y: x @ y)
@@ -204,11 +208,7 @@ def mixed_precision(report, jnp, device) -> None:  # type: ignore[no-untyped-def
 
     a = jax.device_put(jnp.ones((128, 128), jnp.float32), device)
     low = a.astype(jnp.bfloat16) @ a.astype(jnp.bfloat16)
-    rows = {
-        (r["dtype"], r["n"]): r["tflops"] for r in report.doc["throughput"] if r["device"] == device.platform.lower()
-    }
-    sizes = sorted({n for _, n in rows})
-    speedup = rows.get(("bfloat16", sizes[-1]), 0) / rows[("float32", sizes[-1])] if sizes else None
+    speedup = half_speedup(report, device.platform.lower(), "bfloat16")
     ok = low.dtype == jnp.bfloat16 and bool(jnp.all(jnp.isfinite(low)))
     report.check(
         "mixed-precision",

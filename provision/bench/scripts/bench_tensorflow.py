@@ -10,7 +10,17 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _benchcore import Report, arguments, correctness, gemm_sizes, overfit_check, rel_fro, time_op
+from _benchcore import (
+    Report,
+    arguments,
+    correctness,
+    gemm_sizes,
+    half_sizes,
+    half_speedup,
+    overfit_check,
+    rel_fro,
+    time_op,
+)  # fmt: skip
 
 
 def main() -> None:
@@ -94,7 +104,8 @@ def main() -> None:
     def throughput() -> None:
         for n in gemm_sizes(args, wants_gpu):
             gemm(name, short, tf.float32, "float32", n)
-            gemm(name, short, half, half_name, n)
+            if n in half_sizes(gemm_sizes(args, wants_gpu), wants_gpu):
+                gemm(name, short, half, half_name, n)
         if wants_gpu:
             gemm("/CPU:0", "cpu", tf.float32, "float32", gemm_sizes(args, False)[-1])
         report.check("throughput", "PASS", f"{len(report.doc['throughput'])} GEMM measurements")
@@ -160,9 +171,7 @@ def mixed_precision(report, tf, name, half_name, short) -> None:  # type: ignore
             out = layer(tf.ones((8, 32)))
     finally:
         tf.keras.mixed_precision.set_global_policy("float32")
-    rows = {(r["dtype"], r["n"]): r["tflops"] for r in report.doc["throughput"] if r["device"] == short}
-    n = max((k[1] for k in rows), default=None)
-    speedup = rows[(half_name, n)] / rows[("float32", n)] if n and (half_name, n) in rows else None
+    speedup = half_speedup(report, short, half_name)
     took = out.dtype.name == half_name
     text = f"{policy}: Dense output dtype {out.dtype.name}"
     if speedup:

@@ -9,7 +9,17 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _benchcore import Report, arguments, correctness, gemm_sizes, overfit_check, rel_fro, time_op
+from _benchcore import (
+    Report,
+    arguments,
+    correctness,
+    gemm_sizes,
+    half_sizes,
+    half_speedup,
+    overfit_check,
+    rel_fro,
+    time_op,
+)  # fmt: skip
 
 
 def pick_device(torch, requested):  # type: ignore[no-untyped-def]
@@ -97,7 +107,8 @@ def main() -> None:
     def throughput() -> None:
         for n in gemm_sizes(args, name != "cpu"):
             gemm(name, torch.float32, "float32", n)
-            gemm(name, half, half_name, n)
+            if n in half_sizes(gemm_sizes(args, name != "cpu"), name != "cpu"):
+                gemm(name, half, half_name, n)
             if name == "cuda":
                 torch.backends.cuda.matmul.allow_tf32 = True
                 gemm(name, torch.float32, "tf32", n)
@@ -161,9 +172,7 @@ def mixed_precision(report, torch, device, half, half_name) -> None:  # type: ig
     x = torch.randn(64, 256, device=device)
     with torch.autocast(device_type=device.type, dtype=half):
         out = layer(x)
-    rows = {(r["dtype"], r["n"]): r["tflops"] for r in report.doc["throughput"] if r["device"] == device.type}
-    n = max((k[1] for k in rows), default=None)
-    speedup = rows[(half_name, n)] / rows[("float32", n)] if n and (half_name, n) in rows else None
+    speedup = half_speedup(report, device.type, half_name)
     took = out.dtype == half
     text = f"autocast output dtype {out.dtype} (wanted {half})"
     if speedup:
@@ -204,7 +213,7 @@ def checkpointing(report, torch, device, sync) -> None:  # type: ignore[no-untyp
     saving = 1 - remat / plain
     ok = saving >= 0.3 and t_remat / t_plain <= 1.6
     report.check("activation-checkpointing", "PASS" if ok else "FAIL",
-                 f"peak memory -{saving:.0%} ({plain / 2**20:.0f} -> {remat / 2**20:.0f} MiB), "
+                 f"peak memory {-saving:+.0%} ({plain / 2**20:.0f} -> {remat / 2**20:.0f} MiB), "
                  f"step time x{t_remat / t_plain:.2f}", saving=saving, time_ratio=t_remat / t_plain)  # fmt: skip
 
 
