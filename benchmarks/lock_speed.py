@@ -10,26 +10,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def timed(argv: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import REPO, timed
 
 
 def main() -> None:
     provision = str(Path(sys.executable).parent / "provision")
     with tempfile.TemporaryDirectory(prefix="provision-bench-") as tmp:
         root = Path(tmp) / "project"
-        shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(".venv", ".git", "*.egg-info", "__pycache__"))
+        shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(".venv*", ".git", "*.egg-info", "__pycache__"))
         mirror = (REPO / "../shared/fixtures/repodata/ml-from-locks/conda-forge").resolve()
         (root / "provision.yaml").write_text(f"mirrors:\n  conda-forge: {mirror}\n")
         env = dict(os.environ, XDG_CACHE_HOME=str(Path(tmp) / "cache"), UV_CACHE_DIR=str(Path(tmp) / "uv-cache"))

@@ -129,6 +129,31 @@ def random_inputs(m: int, k: int, n: int, seed: int) -> tuple[Any, Any]:
     return rng.standard_normal((m, k)) * scale, rng.standard_normal((k, n))
 
 
+def ops_check(report: Report, softmax_tanh: Callable[[Any], Any]) -> None:
+    """Elementwise and reduction ops beside matmul: softmax(a, axis=1) * tanh(a) on the device
+    (numpy float64 in, array-like out) against numpy float64."""
+    import numpy as np
+
+    a = np.random.default_rng(7).standard_normal((67, 129))
+    ref = np.exp(a - a.max(axis=1, keepdims=True))
+    ref = ref / ref.sum(axis=1, keepdims=True) * np.tanh(a)
+    error = rel_fro(softmax_tanh(a), ref)
+    report.check("correctness-ops", "PASS" if error <= 1e-5 else "FAIL",
+                 f"softmax*tanh rel_fro {error:.2e} (limit 1e-05)", rel_fro=error)  # fmt: skip
+
+
+def load_framework(report: Report, *names: str) -> list[Any] | None:
+    """Import numpy and the framework; if that fails, report it as the environment FAIL and emit."""
+    import importlib
+
+    try:
+        return [importlib.import_module(name) for name in names]
+    except Exception as exc:  # any import failure is the finding: a broken or missing framework
+        report.check("environment", "FAIL", f"cannot import {names[-1]}: {exc}")
+        report.emit()
+        return None
+
+
 def correctness(report: Report, dtype: str, matmul: Callable[[Any, Any], Any]) -> None:
     """Check `matmul` (numpy float64 in, array-like out) on every shape against numpy float64."""
     worst, rows = 0.0, []

@@ -9,17 +9,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _benchcore import (
-    Report,
-    arguments,
-    correctness,
-    gemm_sizes,
-    half_sizes,
-    half_speedup,
-    overfit_check,
-    rel_fro,
-    time_op,
-)  # fmt: skip
+import _benchcore as core
 
 PLATFORMS = {"cuda": ("cuda", "gpu"), "gpu": ("cuda", "gpu", "metal"), "mps": ("metal",), "cpu": ("cpu",)}
 
@@ -37,16 +27,12 @@ def pick_device(jax, requested):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    args = arguments(__doc__ or "")
-    report = Report("jax", args.device)
-    try:
-        import jax
-        import jax.numpy as jnp
-        import numpy as np
-    except Exception as exc:
-        report.check("environment", "FAIL", f"cannot import jax: {exc}")
-        report.emit()
+    args = core.arguments(__doc__ or "")
+    report = core.Report("jax", args.device)
+    loaded = core.load_framework(report, "numpy", "jax.numpy", "jax")
+    if loaded is None:
         return
+    np, jnp, jax = loaded
     device = pick_device(jax, args.device)
     cpu = jax.devices("cpu")[0]
     platform = device.platform.lower() if device is not None else None
@@ -89,42 +75,35 @@ def main() -> None:
 
         return run
 
-    report.guarded("correctness-float32", lambda: correctness(report, "float32", device_matmul(jnp.float32, "highest")))
     report.guarded(
-        "correctness-bfloat16", lambda: correctness(report, "bfloat16", device_matmul(jnp.bfloat16, "default"))
+        "correctness-float32", lambda: core.correctness(report, "float32", device_matmul(jnp.float32, "highest"))
+    )
+    report.guarded(
+        "correctness-bfloat16", lambda: core.correctness(report, "bfloat16", device_matmul(jnp.bfloat16, "default"))
     )
 
-    def other_ops() -> None:
-        a = np.random.default_rng(7).standard_normal((67, 129))
-        ref = np.exp(a - a.max(axis=1, keepdims=True))
-        ref = (ref / ref.sum(axis=1, keepdims=True)) * np.tanh(a)
+    def softmax_tanh(a):  # type: ignore[no-untyped-def]
         out = jax.jit(lambda x: jax.nn.softmax(x, axis=1) * jnp.tanh(x))(on(device, jnp.asarray(a, jnp.float32)))
-        error = rel_fro(np.asarray(sync(out)), ref)
-        report.check(
-            "correctness-ops",
-            "PASS" if error <= 1e-5 else "FAIL",
-            f"softmax*tanh rel_fro {error:.2e} (limit 1e-05)",
-            rel_fro=error,
-        )
+        return np.asarray(sync(out))
 
-    report.guarded("correctness-ops", other_ops)
+    report.guarded("correctness-ops", lambda: core.ops_check(report, softmax_tanh))
 
     def throughput() -> None:
-        for n in gemm_sizes(args, accelerator):
+        for n in core.gemm_sizes(args, accelerator):
             for dtype, name, precision in ((jnp.float32, "float32", "highest"), (jnp.bfloat16, "bfloat16", "default")):
-                if name == "bfloat16" and n not in half_sizes(gemm_sizes(args, accelerator), accelerator):
+                if name == "bfloat16" and n not in core.half_sizes(core.gemm_sizes(args, accelerator), accelerator):
                     continue
                 a = sync(on(device, jax.random.normal(jax.random.key(0), (n, n), dtype)))
                 with jax.default_matmul_precision(precision):
                     op = jax.jit(lambda x, y: x @ y)
-                    result = time_op(lambda op=op, a=a: op(a, a), sync, 2.0 * n**3, args.quick)
+                    result = core.time_op(lambda op=op, a=a: op(a, a), sync, 2.0 * n**3, args.quick)
                 report.doc["throughput"].append({"device": platform, "dtype": name, "n": n, **result})
         if accelerator:  # the same GEMM on this machine's CPU, all threads, for the device-vs-CPU ratio
-            n = gemm_sizes(args, False)[-1]
+            n = core.gemm_sizes(args, False)[-1]
             a = sync(on(cpu, jax.random.normal(jax.random.key(0), (n, n), jnp.float32)))
             with jax.default_matmul_precision("highest"):
                 op = jax.jit(lambda x, y: x @ y)
-                result = time_op(lambda op=op, a=a: op(a, a), sync, 2.0 * n**3, args.quick)
+                result = core.time_op(lambda op=op, a=a: op(a, a), sync, 2.0 * n**3, args.quick)
             report.doc["throughput"].append({"device": "cpu", "dtype": "float32", "n": n, **result})
         report.check(
             "throughput", "PASS", f"{len(report.doc['throughput'])} GEMM measurements (verdict applies thresholds)"
@@ -175,7 +154,7 @@ def training(report, jax, jnp, np, device, cpu, accelerator) -> None:  # type: i
         _, g = grad(p, jax.device_put(x, dev), jax.device_put(y, dev))
         return np.concatenate([np.asarray(t).ravel() for t in g])
 
-    parity = rel_fro(first_step(device), first_step(cpu).astype(np.float64)) if accelerator else None
+    parity = core.rel_fro(first_step(device), first_step(cpu).astype(np.float64)) if accelerator else None
 
     @jax.jit
     def adam(p, m, v, t, xb, yb):  # type: ignore[no-untyped-def]
@@ -200,7 +179,7 @@ def training(report, jax, jnp, np, device, cpu, accelerator) -> None:  # type: i
         finite = finite and bool(ok)
     changed = any(not np.allclose(np.asarray(a), b) for a, b in zip(p, params, strict=True))
     on_device = all(d.platform.lower() == device.platform.lower() for w in p for d in w.devices())
-    overfit_check(report, losses, finite, changed, on_device, parity)
+    core.overfit_check(report, losses, finite, changed, on_device, parity)
 
 
 def mixed_precision(report, jnp, device) -> None:  # type: ignore[no-untyped-def]
@@ -208,7 +187,7 @@ def mixed_precision(report, jnp, device) -> None:  # type: ignore[no-untyped-def
 
     a = jax.device_put(jnp.ones((128, 128), jnp.float32), device)
     low = a.astype(jnp.bfloat16) @ a.astype(jnp.bfloat16)
-    speedup = half_speedup(report, device.platform.lower(), "bfloat16")
+    speedup = core.half_speedup(report, device.platform.lower(), "bfloat16")
     ok = low.dtype == jnp.bfloat16 and bool(jnp.all(jnp.isfinite(low)))
     report.check(
         "mixed-precision",

@@ -10,17 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _benchcore import (
-    Report,
-    arguments,
-    correctness,
-    gemm_sizes,
-    half_sizes,
-    half_speedup,
-    overfit_check,
-    rel_fro,
-    time_op,
-)  # fmt: skip
+import _benchcore as core
 
 
 def gpu_backend(mx):  # type: ignore[no-untyped-def]
@@ -33,15 +23,12 @@ def gpu_backend(mx):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    args = arguments(__doc__ or "")
-    report = Report("mlx", args.device)
-    try:
-        import mlx.core as mx
-        import numpy as np
-    except Exception as exc:
-        report.check("environment", "FAIL", f"cannot import mlx: {exc}")
-        report.emit()
+    args = core.arguments(__doc__ or "")
+    report = core.Report("mlx", args.device)
+    loaded = core.load_framework(report, "numpy", "mlx.core")
+    if loaded is None:
         return
+    np, mx = loaded
     backend = gpu_backend(mx)
     wants_gpu = args.device in ("gpu", "mps", "cuda") or (args.device == "auto" and backend is not None)
     report.doc["environment"] = {"mlx": getattr(mx, "__version__", None), "gpu_backend": backend,
@@ -82,34 +69,28 @@ def main() -> None:
 
         return run
 
-    report.guarded("correctness-float32", lambda: correctness(report, "float32", device_matmul(mx.float32)))
-    report.guarded(f"correctness-{half_name}", lambda: correctness(report, half_name, device_matmul(half)))
+    report.guarded("correctness-float32", lambda: core.correctness(report, "float32", device_matmul(mx.float32)))
+    report.guarded(f"correctness-{half_name}", lambda: core.correctness(report, half_name, device_matmul(half)))
 
-    def other_ops() -> None:
-        a = np.random.default_rng(7).standard_normal((67, 129))
-        ref = np.exp(a - a.max(axis=1, keepdims=True))
-        ref = ref / ref.sum(axis=1, keepdims=True) * np.tanh(a)
+    def softmax_tanh(a):  # type: ignore[no-untyped-def]
         x = mx.array(a.astype(np.float32))
-        out = np.array(mx.softmax(x, axis=1) * mx.tanh(x))
-        error = rel_fro(out, ref)
-        report.check("correctness-ops", "PASS" if error <= 1e-5 else "FAIL",
-                     f"softmax*tanh rel_fro {error:.2e} (limit 1e-05)", rel_fro=error)  # fmt: skip
+        return np.array(mx.softmax(x, axis=1) * mx.tanh(x))
 
-    report.guarded("correctness-ops", other_ops)
+    report.guarded("correctness-ops", lambda: core.ops_check(report, softmax_tanh))
 
     def gemm(stream, label_device, dtype, label, n):  # type: ignore[no-untyped-def]
         a = mx.random.normal((n, n)).astype(dtype)
         sync(a)
-        result = time_op(lambda: mx.matmul(a, a, stream=stream), sync, 2.0 * n**3, args.quick)
+        result = core.time_op(lambda: mx.matmul(a, a, stream=stream), sync, 2.0 * n**3, args.quick)
         report.doc["throughput"].append({"device": label_device, "dtype": label, "n": n, **result})
 
     def throughput() -> None:
-        for n in gemm_sizes(args, wants_gpu):
+        for n in core.gemm_sizes(args, wants_gpu):
             gemm(device, short, mx.float32, "float32", n)
-            if n in half_sizes(gemm_sizes(args, wants_gpu), wants_gpu):
+            if n in core.half_sizes(core.gemm_sizes(args, wants_gpu), wants_gpu):
                 gemm(device, short, half, half_name, n)
         if wants_gpu:
-            gemm(mx.cpu, "cpu", mx.float32, "float32", gemm_sizes(args, False)[-1])
+            gemm(mx.cpu, "cpu", mx.float32, "float32", core.gemm_sizes(args, False)[-1])
         report.check("throughput", "PASS", f"{len(report.doc['throughput'])} GEMM measurements")
 
     report.guarded("throughput", throughput)
@@ -155,7 +136,7 @@ def training(report, mx, np, accelerator) -> None:  # type: ignore[no-untyped-de
                 model, x, y = _mlp(mx, np)
                 _, g = nn.value_and_grad(model, loss_fn)(model, x, y)
                 grads[str(where)] = np.concatenate([np.array(v).ravel() for _, v in tree_flatten(g)])
-        parity = rel_fro(grads[str(mx.gpu)], grads[str(mx.cpu)].astype(np.float64))
+        parity = core.rel_fro(grads[str(mx.gpu)], grads[str(mx.cpu)].astype(np.float64))
     model, x, y = _mlp(mx, np)
     initial = [np.array(v) for _, v in tree_flatten(model.parameters())]
     optimizer = optim.Adam(learning_rate=1e-2)
@@ -169,7 +150,7 @@ def training(report, mx, np, accelerator) -> None:  # type: ignore[no-untyped-de
         finite = finite and all(bool(mx.all(mx.isfinite(v)).item()) for _, v in tree_flatten(grads))
     final = [np.array(v) for _, v in tree_flatten(model.parameters())]
     changed = any(not np.allclose(a, b) for a, b in zip(final, initial, strict=True))
-    overfit_check(report, losses, finite, changed, True, parity)
+    core.overfit_check(report, losses, finite, changed, True, parity)
 
 
 def mixed_precision(report, mx, half, half_name, short) -> None:  # type: ignore[no-untyped-def]
@@ -179,7 +160,7 @@ def mixed_precision(report, mx, half, half_name, short) -> None:  # type: ignore
     layer.set_dtype(half)
     out = layer(mx.ones((8, 64)).astype(half))
     mx.eval(out)
-    speedup = half_speedup(report, short, half_name)
+    speedup = core.half_speedup(report, short, half_name)
     text = f"Linear.set_dtype({half_name}) computes in {out.dtype}"
     if speedup:
         text += f"; measured {half_name}/fp32 GEMM speed-up {speedup:.2f}x"

@@ -10,29 +10,16 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _benchcore import (
-    Report,
-    arguments,
-    correctness,
-    gemm_sizes,
-    half_sizes,
-    half_speedup,
-    overfit_check,
-    rel_fro,
-    time_op,
-)  # fmt: skip
+import _benchcore as core
 
 
 def main() -> None:
-    args = arguments(__doc__ or "")
-    report = Report("tensorflow", args.device)
-    try:
-        import numpy as np
-        import tensorflow as tf
-    except Exception as exc:
-        report.check("environment", "FAIL", f"cannot import tensorflow: {exc}")
-        report.emit()
+    args = core.arguments(__doc__ or "")
+    report = core.Report("tensorflow", args.device)
+    loaded = core.load_framework(report, "numpy", "tensorflow")
+    if loaded is None:
         return
+    np, tf = loaded
     gpus = tf.config.list_physical_devices("GPU")
     # An op without a kernel on the requested device must raise, never run quietly on the CPU.
     tf.config.set_soft_device_placement(False)
@@ -76,21 +63,15 @@ def main() -> None:
 
         return run
 
-    report.guarded("correctness-float32", lambda: correctness(report, "float32", device_matmul(tf.float32)))
-    report.guarded(f"correctness-{half_name}", lambda: correctness(report, half_name, device_matmul(half)))
+    report.guarded("correctness-float32", lambda: core.correctness(report, "float32", device_matmul(tf.float32)))
+    report.guarded(f"correctness-{half_name}", lambda: core.correctness(report, half_name, device_matmul(half)))
 
-    def other_ops() -> None:
-        a = np.random.default_rng(7).standard_normal((67, 129))
-        ref = np.exp(a - a.max(axis=1, keepdims=True))
-        ref = ref / ref.sum(axis=1, keepdims=True) * np.tanh(a)
+    def softmax_tanh(a):  # type: ignore[no-untyped-def]
         with tf.device(name):
             x = tf.constant(a, tf.float32)
-            out = (tf.nn.softmax(x, axis=1) * tf.tanh(x)).numpy()
-        error = rel_fro(out, ref)
-        report.check("correctness-ops", "PASS" if error <= 1e-5 else "FAIL",
-                     f"softmax*tanh rel_fro {error:.2e} (limit 1e-05)", rel_fro=error)  # fmt: skip
+            return (tf.nn.softmax(x, axis=1) * tf.tanh(x)).numpy()
 
-    report.guarded("correctness-ops", other_ops)
+    report.guarded("correctness-ops", lambda: core.ops_check(report, softmax_tanh))
 
     def gemm(where, short_name, dtype, label, n):  # type: ignore[no-untyped-def]
         with tf.device(where):
@@ -98,16 +79,16 @@ def main() -> None:
             a = tf.cast(a, dtype)
             op = tf.function(lambda: tf.matmul(a, a))
             sync(a)
-            result = time_op(op, sync, 2.0 * n**3, args.quick)
+            result = core.time_op(op, sync, 2.0 * n**3, args.quick)
         report.doc["throughput"].append({"device": short_name, "dtype": label, "n": n, **result})
 
     def throughput() -> None:
-        for n in gemm_sizes(args, wants_gpu):
+        for n in core.gemm_sizes(args, wants_gpu):
             gemm(name, short, tf.float32, "float32", n)
-            if n in half_sizes(gemm_sizes(args, wants_gpu), wants_gpu):
+            if n in core.half_sizes(core.gemm_sizes(args, wants_gpu), wants_gpu):
                 gemm(name, short, half, half_name, n)
         if wants_gpu:
-            gemm("/CPU:0", "cpu", tf.float32, "float32", gemm_sizes(args, False)[-1])
+            gemm("/CPU:0", "cpu", tf.float32, "float32", core.gemm_sizes(args, False)[-1])
         report.check("throughput", "PASS", f"{len(report.doc['throughput'])} GEMM measurements")
 
     report.guarded("throughput", throughput)
@@ -138,7 +119,7 @@ def training(report, tf, np, name, accelerator) -> None:  # type: ignore[no-unty
                 loss = loss_of(weights, tf.constant(x), tf.constant(y))
             return np.concatenate([g.numpy().ravel() for g in tape.gradient(loss, weights)])
 
-    parity = rel_fro(grads_on(name), grads_on("/CPU:0").astype(np.float64)) if accelerator else None
+    parity = core.rel_fro(grads_on(name), grads_on("/CPU:0").astype(np.float64)) if accelerator else None
     with tf.device(name):
         weights = [tf.Variable(w) for w in init]
         optimizer = tf.keras.optimizers.Adam(learning_rate=1e-2)
@@ -159,7 +140,7 @@ def training(report, tf, np, name, accelerator) -> None:  # type: ignore[no-unty
             finite = finite and bool(ok)
     changed = any(not np.allclose(w.numpy(), i) for w, i in zip(weights, init, strict=True))
     on_device = all(w.device.upper().endswith(name.strip("/").upper()) for w in weights)
-    overfit_check(report, losses, finite, changed, on_device, parity)
+    core.overfit_check(report, losses, finite, changed, on_device, parity)
 
 
 def mixed_precision(report, tf, name, half_name, short) -> None:  # type: ignore[no-untyped-def]
@@ -171,7 +152,7 @@ def mixed_precision(report, tf, name, half_name, short) -> None:  # type: ignore
             out = layer(tf.ones((8, 32)))
     finally:
         tf.keras.mixed_precision.set_global_policy("float32")
-    speedup = half_speedup(report, short, half_name)
+    speedup = core.half_speedup(report, short, half_name)
     took = out.dtype.name == half_name
     text = f"{policy}: Dense output dtype {out.dtype.name}"
     if speedup:

@@ -9,17 +9,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _benchcore import (
-    Report,
-    arguments,
-    correctness,
-    gemm_sizes,
-    half_sizes,
-    half_speedup,
-    overfit_check,
-    rel_fro,
-    time_op,
-)  # fmt: skip
+import _benchcore as core
 
 
 def pick_device(torch, requested):  # type: ignore[no-untyped-def]
@@ -33,15 +23,12 @@ def pick_device(torch, requested):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    args = arguments(__doc__ or "")
-    report = Report("torch", args.device)
-    try:
-        import numpy as np
-        import torch
-    except Exception as exc:
-        report.check("environment", "FAIL", f"cannot import torch: {exc}")
-        report.emit()
+    args = core.arguments(__doc__ or "")
+    report = core.Report("torch", args.device)
+    loaded = core.load_framework(report, "numpy", "torch")
+    if loaded is None:
         return
+    _numpy, torch = loaded  # numpy is imported for the reference in _benchcore
     name = pick_device(torch, args.device)
     mps_built = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_built()
     report.doc["environment"] = {
@@ -83,38 +70,32 @@ def main() -> None:
 
         return run
 
-    report.guarded("correctness-float32", lambda: correctness(report, "float32", device_matmul(torch.float32)))
-    report.guarded(f"correctness-{half_name}", lambda: correctness(report, half_name, device_matmul(half)))
+    report.guarded("correctness-float32", lambda: core.correctness(report, "float32", device_matmul(torch.float32)))
+    report.guarded(f"correctness-{half_name}", lambda: core.correctness(report, half_name, device_matmul(half)))
 
-    def other_ops() -> None:
-        a = np.random.default_rng(7).standard_normal((67, 129))
-        ref = np.exp(a - a.max(axis=1, keepdims=True))
-        ref = ref / ref.sum(axis=1, keepdims=True) * np.tanh(a)
+    def softmax_tanh(a):  # type: ignore[no-untyped-def]
         x = torch.from_numpy(a).to(device, torch.float32)
-        out = (torch.softmax(x, dim=1) * torch.tanh(x)).cpu().numpy()
-        error = rel_fro(out, ref)
-        report.check("correctness-ops", "PASS" if error <= 1e-5 else "FAIL",
-                     f"softmax*tanh rel_fro {error:.2e} (limit 1e-05)", rel_fro=error)  # fmt: skip
+        return (torch.softmax(x, dim=1) * torch.tanh(x)).cpu().numpy()
 
-    report.guarded("correctness-ops", other_ops)
+    report.guarded("correctness-ops", lambda: core.ops_check(report, softmax_tanh))
 
     def gemm(dev_name, dtype, label, n):  # type: ignore[no-untyped-def]
         a = torch.randn(n, n, device=dev_name, dtype=dtype)
         sync()
-        result = time_op(lambda: a @ a, sync, 2.0 * n**3, args.quick)
+        result = core.time_op(lambda: a @ a, sync, 2.0 * n**3, args.quick)
         report.doc["throughput"].append({"device": dev_name, "dtype": label, "n": n, **result})
 
     def throughput() -> None:
-        for n in gemm_sizes(args, name != "cpu"):
+        for n in core.gemm_sizes(args, name != "cpu"):
             gemm(name, torch.float32, "float32", n)
-            if n in half_sizes(gemm_sizes(args, name != "cpu"), name != "cpu"):
+            if n in core.half_sizes(core.gemm_sizes(args, name != "cpu"), name != "cpu"):
                 gemm(name, half, half_name, n)
             if name == "cuda":
                 torch.backends.cuda.matmul.allow_tf32 = True
                 gemm(name, torch.float32, "tf32", n)
                 torch.backends.cuda.matmul.allow_tf32 = False
         if name != "cpu":
-            gemm("cpu", torch.float32, "float32", gemm_sizes(args, False)[-1])
+            gemm("cpu", torch.float32, "float32", core.gemm_sizes(args, False)[-1])
         report.check("throughput", "PASS", f"{len(report.doc['throughput'])} GEMM measurements")
 
     report.guarded("throughput", throughput)
@@ -150,7 +131,7 @@ def training(report, torch, device) -> None:  # type: ignore[no-untyped-def]
         loss_fn(model(x.to(device)), y.to(device)).backward()
         cpu_grads = torch.cat([p.grad.flatten() for p in cpu_model.parameters()]).double().numpy()
         dev_grads = torch.cat([p.grad.flatten() for p in model.parameters()]).double().cpu().numpy()
-        parity = rel_fro(dev_grads, cpu_grads)
+        parity = core.rel_fro(dev_grads, cpu_grads)
         model.zero_grad()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     xb, yb = x.to(device), y.to(device)
@@ -164,7 +145,7 @@ def training(report, torch, device) -> None:  # type: ignore[no-untyped-def]
         losses.append(loss.item())
     changed = any(not torch.equal(a.cpu(), b) for a, b in zip(model.parameters(), reference.parameters(), strict=True))
     on_device = all(p.device.type == device.type for p in model.parameters()) and loss.device.type == device.type
-    overfit_check(report, losses, finite, changed, on_device, parity)
+    core.overfit_check(report, losses, finite, changed, on_device, parity)
 
 
 def mixed_precision(report, torch, device, half, half_name) -> None:  # type: ignore[no-untyped-def]
@@ -172,7 +153,7 @@ def mixed_precision(report, torch, device, half, half_name) -> None:  # type: ig
     x = torch.randn(64, 256, device=device)
     with torch.autocast(device_type=device.type, dtype=half):
         out = layer(x)
-    speedup = half_speedup(report, device.type, half_name)
+    speedup = core.half_speedup(report, device.type, half_name)
     took = out.dtype == half
     text = f"autocast output dtype {out.dtype} (wanted {half})"
     if speedup:
