@@ -32,12 +32,33 @@ class ProvisionError(Exception):
         self.message = message
 
 
+class ProjectNotFound(ProvisionError):
+    """No `profiles/` folder here or above: not an error of any profile (doctor and mirrors go on)."""
+
+
 class ProfileError(ProvisionError):
     """A profile file cannot be read, parsed or validated."""
 
 
 class ProfileNotFound(ProfileError):
     """A profile name that has no file in `profiles/`."""
+
+
+class LockfileError(ProvisionError):
+    """A lockfile (ours or a foreign one) is unreadable or fails validation; nothing was fetched or changed."""
+
+    def __init__(self, path: str, problem: str, fix: str, loc: str = "") -> None:
+        self.path, self.loc, self.problem, self.fix = path, loc, problem, fix
+        where = f"{path}: {loc}" if loc else path
+        super().__init__(f"{where}: {problem}; {fix}")
+
+
+class ConfigError(ProvisionError):
+    """A setting (user config file, environment variable, --mirror) is malformed."""
+
+
+class UnsafeInput(ProvisionError):
+    """An input would reach a path, a prefix or an installer in a way provision refuses."""
 
 
 class CheckFailed(ProvisionError):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -42,3 +44,30 @@ def unified_diff(old: str | None, new: str, name: str) -> str:
         tofile=f"{name} (fresh render)",
     )
     return "".join(lines)
+
+
+class NotRegularFile(OSError):
+    """A path that is a FIFO, a device or a folder: reading it could hang or never end."""
+
+
+class TooLarge(OSError):
+    """A file past the size its reader accepts."""
+
+
+def open_regular(path: Path | str) -> BinaryIO:
+    """Open a regular file for reading, refusing (without blocking) a FIFO, a device or a folder."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotRegularFile(f"{path} is not a regular file")
+    return os.fdopen(fd, "rb")
+
+
+def read_capped(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, without ever blocking on a FIFO or
+    reading a device without end (untrusted folders: facts, foreign locks)."""
+    with open_regular(path) as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"{path} is larger than {limit} bytes")
+    return data

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from . import grammar
 from .merge import conda_name
 
 PLATFORMS = ("osx-arm64", "linux-64", "linux-aarch64")
@@ -20,31 +21,26 @@ Kind = Literal["conda", "venv"]
 Framework = Literal["torch", "tensorflow", "jax", "mlx"]
 Device = Literal["auto", "cpu", "cuda", "mps", "gpu"]
 
-# Homebrew names: letters, digits and the few punctuation marks real formulae use
-# (`bash-completion@2`, `c++filt`, `user/tap/name`). No quotes, spaces, `#`, `{` or
-# backslashes, so a name can never close the Ruby string it is written into.
-_BREW_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9@._+\-]*(/[A-Za-z0-9][A-Za-z0-9@._+\-]*){0,2}$")
-_TAP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-_NIX_ATTR = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_VERSION = re.compile(r"^\d+(\.\d+){0,3}$")
-_PYTHON = re.compile(r"^3\.\d{1,2}(\.\d{1,2})?$")
-_CHANNEL = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9_.\-]+)*|(https?|file)://[^\s\"'\\]+)$")
-_URL = re.compile(r"^(https?|file)://[^\s\"'\\]+$")
-_VIRTUAL = re.compile(r"^__[a-z_]+$")
-_PROFILE_NAME = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
-
-
 def _matching(pattern: re.Pattern[str], what: str, example: str) -> Any:
     def check(value: str) -> str:
-        if not pattern.match(value):
+        bad = grammar.control_character(value)
+        if bad:
+            raise ValueError(f"{value!r} is not a valid {what}: it contains the control character {bad}")
+        if not pattern.fullmatch(value):
             raise ValueError(f"{value!r} is not a valid {what}; write it like {example!r}")
         return value
 
     return AfterValidator(check)
 
 
+def _no_control(value: str, what: str) -> None:
+    bad = grammar.control_character(value)
+    if bad:
+        raise ValueError(f"{value!r} contains the control character {bad}; a {what} is one line of text")
+
+
 def _conda_spec(value: str) -> str:
+    _no_control(value, "conda MatchSpec")
     # py-rattler parses MatchSpecs exactly as the solver will; imported here so that
     # commands which never validate profiles (--help, list) do not pay for it.
     from rattler import MatchSpec
@@ -60,6 +56,7 @@ def _conda_spec(value: str) -> str:
 
 
 def _pypi_requirement(value: str) -> str:
+    _no_control(value, "PEP 508 requirement")
     try:
         requirement = Requirement(value)
     except InvalidRequirement as exc:
@@ -73,8 +70,9 @@ def _pypi_requirement(value: str) -> str:
 
 
 def _env_value(value: str) -> str:
-    if any(ch in value for ch in "\n\r\0"):
-        raise ValueError("environment values must be one line without NUL characters")
+    bad = grammar.control_character(value.replace("\t", " "))
+    if bad:
+        raise ValueError(f"environment values must be one line; {value!r} contains the control character {bad}")
     return value
 
 
@@ -94,16 +92,17 @@ def _as_text(value: Any) -> Any:
 Text = Annotated[str, BeforeValidator(_as_text)]
 CondaSpec = Annotated[str, AfterValidator(_conda_spec)]
 PypiRequirement = Annotated[str, AfterValidator(_pypi_requirement)]
-BrewFormula = Annotated[str, _matching(_BREW_NAME, "Homebrew formula name", "bash-completion@2")]
-BrewCask = Annotated[str, _matching(_BREW_NAME, "Homebrew cask name", "visual-studio-code")]
-BrewTap = Annotated[str, _matching(_TAP_NAME, "Homebrew tap (user/repo)", "homebrew/cask-fonts")]
-NixAttr = Annotated[str, _matching(_NIX_ATTR, "nixpkgs attribute name", "uv")]
-Channel = Annotated[str, _matching(_CHANNEL, "conda channel name or URL", "conda-forge")]
-Url = Annotated[str, _matching(_URL, "http(s):// or file:// URL", "https://download.pytorch.org/whl/cpu")]
-VersionText = Annotated[Text, _matching(_VERSION, "version", "14.0")]
-PythonVersion = Annotated[Text, _matching(_PYTHON, "Python version", "3.11")]
+BrewFormula = Annotated[str, _matching(grammar.BREW_NAME, "Homebrew formula name", "bash-completion@2")]
+BrewCask = Annotated[str, _matching(grammar.BREW_NAME, "Homebrew cask name", "visual-studio-code")]
+BrewTap = Annotated[str, _matching(grammar.TAP_NAME, "Homebrew tap (user/repo)", "homebrew/cask-fonts")]
+NixAttr = Annotated[str, _matching(grammar.NIX_ATTR, "nixpkgs attribute name", "uv")]
+Channel = Annotated[str, _matching(grammar.CHANNEL, "conda channel name or URL", "conda-forge")]
+Url = Annotated[str, _matching(grammar.URL, "http(s):// or file:// URL", "https://download.pytorch.org/whl/cpu")]
+VersionText = Annotated[Text, _matching(grammar.VERSION, "version", "14.0")]
+PythonVersion = Annotated[Text, _matching(grammar.PYTHON, "Python version", "3.11")]
 EnvValue = Annotated[Text, AfterValidator(_env_value)]
-VirtualName = Annotated[str, _matching(_VIRTUAL, "virtual package name", "__cuda")]
+EnvName = Annotated[str, _matching(grammar.ENV_NAME, "environment variable name", "PYTORCH_ENABLE_MPS_FALLBACK")]
+VirtualName = Annotated[str, _matching(grammar.VIRTUAL, "virtual package name", "__cuda")]
 
 
 class StrictModel(BaseModel):
@@ -159,7 +158,7 @@ class Acceptance(StrictModel):
 class Profile(StrictModel):
     """One profile file as written, or (after `extends:`) the resolved profile."""
 
-    name: Annotated[str, _matching(_PROFILE_NAME, "profile name", "torch-mps")]
+    name: Annotated[str, _matching(grammar.PROFILE_NAME, "profile name", "torch-mps")]
     description: str = ""
     extends: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
     abstract: bool = Field(default=False, description="only for extending; never rendered, locked or applied")
@@ -174,9 +173,7 @@ class Profile(StrictModel):
     pypi: Pypi = Field(default_factory=Pypi)
     brew: Brew = Field(default_factory=Brew)
     nix: list[NixAttr] = Field(default_factory=list, description="nixpkgs attributes for the devShell")
-    env: dict[
-        Annotated[str, _matching(_ENV_NAME, "environment variable name", "PYTORCH_ENABLE_MPS_FALLBACK")], EnvValue
-    ] = Field(default_factory=dict)
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict)
     requires: Requires = Field(default_factory=Requires)
     virtual_packages: dict[Platform, dict[VirtualName, Text]] = Field(
         default_factory=dict, description="overrides the virtual packages derived from `requires`"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ProfileError, ProfileNotFound
+from .errors import ProfileNotFound, ProjectNotFound
 
 PROFILE_SUFFIX = ".yaml"
 BOOTSTRAP = "bootstrap"
@@ -47,10 +47,10 @@ class Project:
 def find_project(root: Path | None, start: Path | None = None) -> Project:
     if root is not None:
         if not (root / "profiles").is_dir():
-            raise ProfileError(f"{root}: no profiles/ folder here; pass --root with a project folder.")
+            raise ProjectNotFound(f"{root}: no profiles/ folder here; pass --root with a project folder.")
         return Project(root.resolve())
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "profiles").is_dir():
             return Project(folder)
-    raise ProfileError(f"{here}: no profiles/ folder here or in any parent; run inside a project or pass --root.")
+    raise ProjectNotFound(f"{here}: no profiles/ folder here or in any parent; run inside a project or pass --root.")

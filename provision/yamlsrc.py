@@ -73,7 +73,51 @@ def load_yaml(path: Path, display: Path | None = None) -> SourceDoc:
     return SourceDoc(shown, data, positions)
 
 
-def _walk(node: yaml.Node, loc: Location, out: dict[Location, tuple[int, int]], shown: Path) -> None:
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_BASE_LOADER):
+    """Safe YAML that refuses what no honest profile or lockfile needs: a key written twice (the
+    second silently wins elsewhere) and aliases (a 150-byte "billion laughs" expands without end)."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise yaml.constructor.ConstructorError(
+                None, None, "aliases (*name) are not allowed; write the value out", node.start_mark
+            )
+        return super().construct_object(node, deep)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}; keep one of them", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def strict_yaml(text: str) -> Any:
+    """Parse one YAML document with the rules above (raises yaml.YAMLError with a mark)."""
+    loader = _StrictLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _walk(
+    node: yaml.Node, loc: Location, out: dict[Location, tuple[int, int]], shown: Path, visited: set[int] | None = None
+) -> None:
+    visited = set() if visited is None else visited
+    if id(node) in visited:
+        raise ProfileError(
+            f"{shown}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: {dotted(loc)}: "
+            "YAML aliases (*name) are not allowed in profiles; write the value out, or share it with extends:."
+        )
+    visited.add(id(node))
     out[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
@@ -86,10 +130,10 @@ def _walk(node: yaml.Node, loc: Location, out: dict[Location, tuple[int, int]], 
                 )
             seen[key] = key_node.start_mark.line + 1
             key_loc = (*loc, key)
-            _walk(value_node, key_loc, out, shown)
+            _walk(value_node, key_loc, out, shown, visited)
             if not isinstance(value_node, yaml.ScalarNode):
                 # Point at the key of a block (`conda:`), at the value of a scalar (`kind: docker`).
                 out[key_loc] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*loc, index), out, shown)
+            _walk(item, (*loc, index), out, shown, visited)

@@ -156,7 +156,8 @@ def test_killed_apply_never_claims_success_and_the_next_one_repairs(e2e: E2E, po
     assert "up to date" in e2e.run("apply", "e2e").stdout
 
 
-def test_concurrent_applies_are_serialised(e2e: E2E) -> None:
+def test_concurrent_applies_are_serialised(e2e: E2E, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROVISION_HOME", e2e.env["PROVISION_HOME"])  # the lock lives under the same home
     release = threading.Event()
     holding = threading.Event()
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import HostUnfit, ProvisionError, ToolFailed
+from ..errors import HostUnfit, ProvisionError, ToolFailed, UnsafeInput
 from ..host import HostFacts
 from ..lock.freshness import check_lock
 from ..lock.mirrors import Mirrors
@@ -22,13 +22,15 @@ from ..lock.records import LockedPackage
 from ..runner import run
 from . import preflight
 from .activation import write_activation
+from .archives import check_archive
 from .conda_install import install_conda
-from .fetch import fetch_url, fetch_verified
+from .fetch import fetch_url, fetch_verified, staging_area
 from .jupyter import register_kernel
 from .plan import Plan, PlanInputs, make_plan
 from .prefix_lock import prefix_lock
+from .prefixes import Ownership, claim, forbidden_reason, forget, guard_prefix, ownership
 from .pypi_install import create_venv, install_wheels
-from .stamp import Stamp, clear_stamp, created_marker, layer_hash, read_stamp, values_hash, write_stamp
+from .stamp import Stamp, clear_stamp, layer_hash, read_stamp, values_hash, write_stamp
 from .target import Target
 
 Say = Callable[[str], None]
@@ -40,6 +42,7 @@ class Options:
     verify: bool = True
     wait: bool = True
     jupyter: bool = False  # register a Jupyter kernel (opt-in)
+    adopt: bool = False  # take over an existing environment of the same kind that provision did not create
 
 
 def wanted_stamp(target: Target) -> Stamp:
@@ -66,6 +69,9 @@ def _conda_python(packages: list[LockedPackage]) -> str | None:
 
 
 def plan_for(target: Target, host: HostFacts, options: Options) -> Plan:
+    """The plan for this target; a prefix provision may not touch is refused here, so `plan` and
+    `--dry-run` refuse exactly what `apply` would."""
+    guard_prefix(target.prefix, target.project_root, target.kind, options.adopt)
     packages = target.packages
     entries = 0
     if target.profile is not None:
@@ -137,19 +143,18 @@ def apply_target(
             _brew(target)
         if any(p.manager == "conda" for p in target.packages):
             mirrors.require(target.lock.channels)
-        local = _fetch_all(target, mirrors, cache, say, tick or (lambda message: None))
-        _test_kill_point("fetched")
-        created = not target.prefix.exists()
-        clear_stamp(target.prefix)  # from here on the prefix may change: no stamp may claim success
-        created_marker(target.prefix).parent.mkdir(parents=True, exist_ok=True)
-        if created:
-            created_marker(target.prefix).write_text(f"{target.name}\n")
-        if plan.step("environment").acts or plan.step("pypi").acts:
-            _environment(target, local, cache, say)
-            _test_kill_point("environment")
-            say(f"pypi: installing {sum(p.manager == 'pip' for p in target.packages)} locked wheels")
-            install_wheels(target.prefix, [(p, local[p.url]) for p in target.packages if p.manager == "pip"])
-            _test_kill_point("pypi")
+        with staging_area(cache / "artifacts") as staging:
+            local = _fetch_all(target, mirrors, cache / "artifacts", staging, say, tick or (lambda message: None))
+            _test_kill_point("fetched")
+            # Nothing has changed yet; from here on the prefix may, so no stamp may claim success.
+            clear_stamp(target.prefix)
+            claim(target.prefix, target.name)
+            if plan.step("environment").acts or plan.step("pypi").acts:
+                _environment(target, local, staging, say)
+                _test_kill_point("environment")
+                say(f"pypi: installing {sum(p.manager == 'pip' for p in target.packages)} locked wheels")
+                install_wheels(target.prefix, [(p, local[p.url]) for p in target.packages if p.manager == "pip"])
+                _test_kill_point("pypi")
         write_activation(target.prefix, target.env)
         if options.jupyter:
             say(f"jupyter: kernel registered at {register_kernel(target.name, target.prefix, target.env)}")
@@ -157,25 +162,28 @@ def apply_target(
     return plan
 
 
-def _environment(target: Target, local: dict[str, Path], cache: Path, say: Say) -> None:
+def _environment(target: Target, local: dict[str, Path], staging: Path, say: Say) -> None:
     if target.kind == "venv":
         say(f"environment: venv with Python {target.python} at {target.prefix}")
         create_venv(target.prefix, target.python)
         return
     conda = [(p, local[p.url]) for p in target.packages if p.manager == "conda"]
     say(f"environment: linking {len(conda)} conda packages into {target.prefix}")
-    install_conda(target.prefix, conda, target.lock.channels, cache / "rattler")
+    # rattler extracts into a cache of this apply's own: an extracted-package cache kept between
+    # applies would be trusted by name, so a file edited there would be linked into new prefixes.
+    install_conda(target.prefix, conda, target.lock.channels, staging / "rattler")
 
 
-def _fetch_all(target: Target, mirrors: Mirrors, cache: Path, say: Say, tick: Say) -> dict[str, Path]:
+def _fetch_all(target: Target, mirrors: Mirrors, cache: Path, staging: Path, say: Say, tick: Say) -> dict[str, Path]:
+    """Each artifact staged and verified against the lock, its members checked, before any change."""
     packages = target.packages
-    say(f"download: {len(packages)} packages, each checked against the lock's sha256")
+    say(f"download: {len(packages)} packages, each checked against the lock's hashes")
     local = {}
     for index, package in enumerate(packages, 1):
         tick(f"download {index}/{len(packages)}: {package.file_name}")
-        local[package.url] = fetch_verified(
-            package, fetch_url(package, target.lock.channels, mirrors), cache / "artifacts"
-        )
+        source = fetch_url(package, target.lock.channels, mirrors)
+        local[package.url] = fetch_verified(package, source, cache, staging, say)
+        check_archive(local[package.url], package.name)
     return local
 
 
@@ -192,13 +200,18 @@ def _brew(target: Target) -> None:
 
 
 def remove_prefix(prefix: Path, wait: bool, say: Say) -> None:
-    """Delete an environment provision created, and nothing else."""
-    if not prefix.exists():
+    """Delete an environment provision created (recorded outside the prefix), and nothing else."""
+    reason = forbidden_reason(prefix, None)
+    if reason:
+        raise UnsafeInput(f"{prefix}: refused: {reason}; nothing was removed.")
+    owner = ownership(prefix)
+    if owner is Ownership.ABSENT:
         raise ProvisionError(f"{prefix}: no environment here; nothing to remove.")
-    if not created_marker(prefix).is_file():
-        raise ProvisionError(f"{prefix}: not created by provision (no {created_marker(prefix).name}); left as it is.")
+    if owner is not Ownership.OURS:
+        raise UnsafeInput(f"{prefix}: not created by provision (no record of it outside the folder); left as it is.")
     with prefix_lock(prefix, wait, say):
         try:
             shutil.rmtree(prefix)
         except OSError as exc:
             raise ToolFailed(f"{prefix}: could not remove it completely ({exc.strerror}).") from exc
+        forget(prefix)

@@ -1,7 +1,9 @@
-"""Download every locked artifact into a cache and check its hash before anything is installed.
+"""Every locked artifact, checked against the lock's hashes at the moment it is used.
 
-Installers see only local, verified files, so a tampered or corrupted package is refused
-while the prefix is still untouched.
+The cache on disk is untrusted: anyone who can write there could swap an archive. So each use
+copies the file (from the cache, or from the network) into a private staging folder while
+hashing it, and the installers read only that staged, verified copy. A cached file that fails
+is discarded and fetched again; a download that fails stops the apply with nothing changed.
 """
 
 from __future__ import annotations
@@ -11,12 +13,18 @@ import os
 import shutil
 import tempfile
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
 from ..errors import ToolFailed
+from ..files import open_regular
 from ..lock.mirrors import Mirrors
 from ..lock.records import LockedPackage
+
+BLOCK = 1 << 20
 
 
 class HashMismatch(ToolFailed):
@@ -33,45 +41,89 @@ def fetch_url(package: LockedPackage, channels: list[str], mirrors: Mirrors) -> 
     return package.url
 
 
-def _digest(path: Path) -> tuple[str, str]:
+def cache_key(package: LockedPackage) -> str:
+    """The cache folder of an artifact: its sha256 (validated as 64 hex digits by the lock reader),
+    or its md5 for early conda-lock files that carry nothing else."""
+    return package.sha256 or f"md5-{package.md5}"
+
+
+@contextmanager
+def staging_area(cache: Path) -> Iterator[Path]:
+    """A private folder (mode 0700) for this apply's verified copies, removed afterwards."""
+    cache.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".staging-", dir=cache))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def fetch_verified(
+    package: LockedPackage, source: str, cache: Path, staging: Path, warn: Callable[[str], None] | None = None
+) -> Path:
+    """A staged copy of `package` whose sha256 (and md5, when the lock has one) matches the lock."""
+    staged = staging / cache_key(package) / package.file_name
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    cached = cache / cache_key(package) / package.file_name
+    if cached.is_file() and not cached.is_symlink():
+        with cached.open("rb") as stream:
+            if _copy_checked(stream, staged, package):
+                return staged
+        cached.unlink(missing_ok=True)
+        (warn or (lambda message: None))(
+            f"{package.file_name}: the cached copy failed its hash check; fetching it again"
+        )
+    with _open_source(source) as stream:
+        if not _copy_checked(stream, staged, package):
+            raise HashMismatch(
+                f"{package.file_name}: hash mismatch with the lock (sha256 {package.sha256[:12] or '-'}..., "
+                f"md5 {package.md5 or '-'}) from {source}; the file was refused and nothing was installed."
+            )
+    _keep_in_cache(staged, cached)
+    return staged
+
+
+def _copy_checked(stream: BinaryIO, target: Path, package: LockedPackage) -> bool:
+    """Copy `stream` to `target` while hashing; True (and `target` in place) when the hashes match."""
     sha256, md5 = hashlib.sha256(), hashlib.md5()  # md5 only because conda locks carry it
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+    tmp = target.with_name(f".{target.name}.part")
+    with tmp.open("wb") as out:
+        for block in iter(lambda: stream.read(BLOCK), b""):
             sha256.update(block)
             md5.update(block)
-    return sha256.hexdigest(), md5.hexdigest()
-
-
-def _copy_from(url: str, target: Path) -> None:
-    parsed = urlparse(url)
-    if parsed.scheme in ("", "file"):
-        shutil.copyfile(unquote(parsed.path), target)
-        return
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response, target.open("wb") as out:
-            shutil.copyfileobj(response, out, 1 << 20)
-    except OSError as exc:
-        raise ToolFailed(f"{url}: download failed ({exc}); check the network or the mirror.") from exc
-
-
-def fetch_verified(package: LockedPackage, source: str, cache: Path) -> Path:
-    """A local copy of `package` whose sha256 (and md5, for conda) matches the lock."""
-    target = cache / package.sha256 / package.file_name
-    if target.is_file():
-        return target  # only verified files are ever renamed into the cache
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".download-", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        _copy_from(source, tmp)
-        sha256, md5 = _digest(tmp)
-        if sha256 != package.sha256 or (package.md5 and md5 != package.md5):
-            raise HashMismatch(
-                f"{package.file_name}: hash mismatch (lock sha256 {package.sha256[:12]}..., got {sha256[:12]}...) "
-                f"from {source}; the file was refused and nothing was installed."
-            )
+            out.write(block)
+    matches = (not package.sha256 or sha256.hexdigest() == package.sha256) and (
+        not package.md5 or md5.hexdigest() == package.md5
+    )
+    if matches:
         os.replace(tmp, target)
-    finally:
+    else:
         tmp.unlink(missing_ok=True)
-    return target
+    return matches
+
+
+def _keep_in_cache(staged: Path, cached: Path) -> None:
+    """Save a verified copy for next time (atomically: a reader never sees half a file)."""
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".download-", dir=cached.parent)
+        os.close(fd)
+        shutil.copyfile(staged, tmp)
+        os.replace(tmp, cached)
+    except OSError:
+        pass  # a cache that cannot be written only costs a download next time
+
+
+@contextmanager
+def _open_source(url: str) -> Iterator[BinaryIO]:
+    parsed = urlparse(url)
+    try:
+        if parsed.scheme in ("", "file"):
+            with open_regular(unquote(parsed.path)) as handle:
+                yield handle
+        else:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                yield response
+    except OSError as exc:
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
+        raise ToolFailed(f"{url}: download failed ({reason}); check the network or the mirror.") from None

@@ -1,14 +1,20 @@
-"""One apply per prefix at a time: an exclusive file lock beside the prefix."""
+"""One apply per prefix at a time: an exclusive file lock keyed by the prefix's real path.
+
+The lock lives under $PROVISION_HOME/locks, named by a hash of the resolved path, so the same
+folder reached through a symlink (or `..`) takes the same lock, and no lock file is ever written
+beside a prefix (for `--prefix /` that would be `/..lock`)."""
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import ExitCode, ProvisionError
+from .prefixes import provision_home, resolved
 
 
 class PrefixBusy(ProvisionError):
@@ -16,7 +22,8 @@ class PrefixBusy(ProvisionError):
 
 
 def lock_file(prefix: Path) -> Path:
-    return prefix.parent / f".{prefix.name}.lock"
+    key = hashlib.sha256(str(resolved(prefix)).encode()).hexdigest()[:32]
+    return provision_home() / "locks" / f"{key}.lock"
 
 
 @contextmanager

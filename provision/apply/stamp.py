@@ -43,11 +43,6 @@ def stamp_path(prefix: Path) -> Path:
     return prefix / STATE_DIR / "stamp.json"
 
 
-def created_marker(prefix: Path) -> Path:
-    """Present only in prefixes provision created itself: `remove` deletes nothing else."""
-    return prefix / STATE_DIR / "created-by-provision"
-
-
 def read_stamp(prefix: Path) -> Stamp | None:
     try:
         return Stamp(**json.loads(stamp_path(prefix).read_text()))

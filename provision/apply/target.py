@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import grammar
 from ..errors import ProvisionError
 from ..lock.lockfile import LockData
 from ..lock.records import LockedPackage
+from ..lock.validate import Rules
 from ..model import Profile
 from ..project import Project
-
-
-def default_prefix(name: str) -> Path:
-    """~/.provision/envs/<name>, or $PROVISION_HOME/envs/<name>."""
-    home = Path(os.environ.get("PROVISION_HOME") or Path.home() / ".provision")
-    return home / "envs" / name
+from .prefixes import checked_name, default_prefix, resolved
 
 
 @dataclass(frozen=True)
@@ -29,6 +25,7 @@ class Target:
     profile: Profile | None = None  # None when applying a lockfile written by someone else
     brewfile: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
+    project_root: Path | None = None  # a prefix may never be this folder or contain it
 
     @property
     def packages(self) -> list[LockedPackage]:
@@ -49,7 +46,9 @@ class Target:
         return self.profile.python if self.profile and self.profile.python else "3"
 
 
-def target_for_profile(project: Project, name: str, prefix: Path | None, platform: str) -> Target:
+def target_for_profile(
+    project: Project, name: str, prefix: Path | None, platform: str, rules: Rules | None = None
+) -> Target:
     from ..lock.inputs import lock_path
     from ..lock.lockfile import read_lock
     from ..profiles import load_profile
@@ -62,25 +61,28 @@ def target_for_profile(project: Project, name: str, prefix: Path | None, platfor
     path = project.root / lock_path(name)
     return Target(
         name=name,
-        prefix=(prefix or default_prefix(name)).absolute(),
+        prefix=resolved(prefix or default_prefix(name)),
         platform=platform,
-        lock=read_lock(path, str(project.relative(path))),
+        lock=read_lock(path, str(project.relative(path)), rules),
         lock_path=path,
         profile=profile,
         brewfile=project.env_dir(name) / "Brewfile",
         env=dict(profile.env),
+        project_root=project.root,
     )
 
 
-def target_for_lockfile(path: Path, prefix: Path | None, platform: str) -> Target:
+def target_for_lockfile(path: Path, prefix: Path | None, platform: str, rules: Rules | None = None) -> Target:
     """A conda-lock.yml written by anyone (conda-lock, us): no profile, no activation variables."""
     from ..lock.lockfile import read_lock
 
-    name = (
-        path.name.removesuffix(".yml").removesuffix(".conda-lock").removesuffix("conda-lock").strip(".-")
-        or path.parent.name
-    )
-    return Target(
-        name=name, prefix=(prefix or default_prefix(name)).absolute(), platform=platform,
-        lock=read_lock(path), lock_path=path,
-    )  # fmt: skip
+    real = resolved(path)
+    name = real.name.removesuffix(".yml").removesuffix(".conda-lock").removesuffix("conda-lock").strip(".-")
+    name = name or real.parent.name
+    lock = read_lock(path, rules=rules)
+    origin = f"{path} (the environment is named after the lockfile or its folder)"
+    if prefix is not None and not grammar.full(grammar.ENV_DIR_NAME, name):
+        name = checked_name(resolved(prefix).name, f"--prefix {prefix}")
+    prefix = prefix if prefix is not None else default_prefix(name, origin)
+    return Target(name=checked_name(name, origin), prefix=resolved(prefix), platform=platform, lock=lock,
+                  lock_path=path, project_root=real.parent)  # fmt: skip

@@ -10,7 +10,7 @@ import click
 
 from ..apply.execute import Options, apply_target, plan_for
 from ..errors import AcceptanceFailed
-from .apply_options import select_target, target_options
+from .apply_options import adopt_option, insecure_option, select_target, target_options
 from .common import cache_root, json_option, mirrors_from, print_json
 from .plan import print_plan
 
@@ -44,19 +44,22 @@ def progress(quiet: bool) -> Iterator[tuple[Callable[[str], None], Callable[[str
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before changing an existing environment.")
 @click.option("--no-wait", is_flag=True, help="Fail instead of waiting when another apply holds the environment.")
 @click.option("--jupyter", is_flag=True, help="Register the environment as a Jupyter kernel named after the profile.")
+@adopt_option
+@insecure_option
 @json_option
 @click.pass_context
 def command(
     ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, mirrors: tuple[str, ...],
-    dry_run: bool, no_brew: bool, no_verify: bool, yes: bool, no_wait: bool, jupyter: bool, as_json: bool,
+    dry_run: bool, no_brew: bool, no_verify: bool, yes: bool, no_wait: bool, jupyter: bool, adopt: bool,
+    allow_http: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Install a locked profile on this machine, then prove it works.
 
     Preflight checks come first; downloads are verified against the lock's hashes before the
     environment changes; a stamp written last makes the next apply a fast no-op."""
     started = time.perf_counter()
-    target, host = select_target(ctx, profile, lockfile, prefix)
-    options = Options(use_brew=not no_brew, verify=not no_verify, wait=not no_wait, jupyter=jupyter)
+    target, host = select_target(ctx, profile, lockfile, prefix, allow_http=allow_http)
+    options = Options(use_brew=not no_brew, verify=not no_verify, wait=not no_wait, jupyter=jupyter, adopt=adopt)
     plan = plan_for(target, host, options)
     if dry_run:
         print_json(plan.as_dict()) if as_json else print_plan(plan)

@@ -27,6 +27,15 @@ def target_options(func: F) -> F:
     return click.argument("profile", required=False)(func)
 
 
+adopt_option = click.option(
+    "--adopt", is_flag=True,
+    help="Take over an existing environment of the same kind (conda or venv) that provision did not create.",
+)  # fmt: skip
+insecure_option = click.option(
+    "--allow-insecure-http", "allow_http", is_flag=True,
+    help="Accept plain http:// URLs in the lock (each artifact is still checked against its hash).",
+)  # fmt: skip
+
 facts_option = click.option(
     "--facts", "facts_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="Read host facts saved by `provision doctor --save-facts DIR` instead of this machine's.",
@@ -42,13 +51,19 @@ def host_facts(facts_dir: Path | None) -> HostFacts:
 
 
 def select_target(
-    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, facts_dir: Path | None = None
-) -> tuple[Target, HostFacts]:
+    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None,
+    facts_dir: Path | None = None, allow_http: bool = False,
+) -> tuple[Target, HostFacts]:  # fmt: skip
+    from ..lock.validate import Rules
+
     if bool(profile) == bool(lockfile):
         raise click.UsageError("give a PROFILE or --lockfile PATH (one of them)")
+    if allow_http:
+        click.echo("warning: --allow-insecure-http: plain http URLs are accepted (hashes are still checked)", err=True)
     host = host_facts(facts_dir)
     platform = host.subdir or f"{host.system}-{host.machine}".lower()
+    rules = Rules(allow_insecure_http=allow_http)
     if lockfile:
-        return target_for_lockfile(lockfile, prefix, platform), host
+        return target_for_lockfile(lockfile, prefix, platform, rules), host
     assert profile is not None
-    return target_for_profile(project_from(ctx), profile, prefix, platform), host
+    return target_for_profile(project_from(ctx), profile, prefix, platform, rules), host

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..errors import ProfileError
+from ..errors import ProjectNotFound
 from ..lock.mirrors import Mirrors
 from ..project import Project, find_project
 
@@ -36,6 +36,6 @@ def mirrors_from(ctx: click.Context, values: tuple[str, ...]) -> Mirrors:
 
     try:
         project = project_from(ctx)
-    except ProfileError:
+    except ProjectNotFound:
         return parse_mirrors(list(values), Path.cwd())
     return project_mirrors(project, values)

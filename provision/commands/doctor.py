@@ -21,7 +21,7 @@ MARK = {"error": "ERROR  ", "warning": "warning", "info": "info   "}
 def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, as_json: bool) -> None:
     """Find host problems that break ML setups, each with its exact fix. Exit 1 on an error."""
     from ..doctor import diagnose
-    from ..errors import ProfileError
+    from ..errors import ProjectNotFound
     from ..host import collect_raw, load_raw, parse_facts, save_raw
     from ..profiles import concrete_profiles
 
@@ -31,7 +31,7 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, a
     host = parse_facts(raw) if facts_dir or save_dir else host_facts(None)
     try:
         profiles = concrete_profiles(project_from(ctx))
-    except ProfileError:
+    except ProjectNotFound:
         profiles = {}  # outside a project: host checks only
     findings = diagnose(host, profiles)
     if as_json:

@@ -6,7 +6,7 @@ import click
 
 from ..apply.execute import Options, plan_for
 from ..apply.plan import Plan
-from .apply_options import facts_option, select_target, target_options
+from .apply_options import adopt_option, facts_option, insecure_option, select_target, target_options
 from .common import json_option, print_json
 
 
@@ -21,19 +21,21 @@ def print_plan(plan: Plan) -> None:
 @target_options
 @click.option("--no-brew", is_flag=True, help="Leave Homebrew out.")
 @click.option("--no-verify", is_flag=True, help="Leave the acceptance benchmarks out.")
+@adopt_option
+@insecure_option
 @facts_option
 @json_option
 @click.pass_context
 def command(
     ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None,
-    no_brew: bool, no_verify: bool, facts_dir: Path | None, as_json: bool,
+    no_brew: bool, no_verify: bool, adopt: bool, allow_http: bool, facts_dir: Path | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Show what `apply` would do on this machine (or the one --facts describes), and why.
     Changes nothing; lists the preflight problems apply would stop on."""
     from ..apply.execute import preflight_problems
 
-    target, host = select_target(ctx, profile, lockfile, prefix, facts_dir)
-    plan = plan_for(target, host, Options(use_brew=not no_brew, verify=not no_verify))
+    target, host = select_target(ctx, profile, lockfile, prefix, facts_dir, allow_http)
+    plan = plan_for(target, host, Options(use_brew=not no_brew, verify=not no_verify, adopt=adopt))
     problems = preflight_problems(target, host)
     if as_json:
         print_json({**plan.as_dict(), "preflight_problems": problems})

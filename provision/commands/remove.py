@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from ..apply.execute import remove_prefix
-from ..apply.target import default_prefix
+from ..apply.prefixes import default_prefix, resolved
 
 
 @click.command("remove")
@@ -14,6 +14,6 @@ from ..apply.target import default_prefix
 @click.option("--no-wait", is_flag=True, help="Fail instead of waiting for a running apply.")
 def command(profile: str, prefix: Path | None, no_wait: bool) -> None:
     """Delete PROFILE's environment, if provision created it; nothing else is touched."""
-    target = (prefix or default_prefix(profile)).absolute()
+    target = resolved(prefix or default_prefix(profile, "remove"))
     remove_prefix(target, not no_wait, lambda message: click.echo(message, err=True))
     click.echo(f"removed {target}")

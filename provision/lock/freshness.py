@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ProfileError
+from ..errors import LockfileError
 from ..model import Profile
 from .inputs import describe_change, inputs_hash, platform_inputs
 from .lockfile import LockData, read_lock
@@ -25,7 +25,7 @@ class PlatformStatus:
 def check_lock(profile: Profile, path: Path, shown: str) -> list[PlatformStatus]:
     try:
         lock = read_lock(path, shown)
-    except ProfileError as exc:
+    except LockfileError as exc:
         return [PlatformStatus(profile.name, p, [exc.message]) for p in profile.platforms]
     statuses = [_platform_status(profile, platform, lock) for platform in profile.platforms]
     for platform in lock.platforms:

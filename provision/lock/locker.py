@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import ProfileError
+from ..errors import LockfileError
 from ..model import Profile
 from ..project import Project
 from ..render import header
@@ -73,7 +73,7 @@ def lock_profile(
 def _previous(path: Path) -> LockData | None:
     try:
         return read_lock(path)
-    except ProfileError:
+    except LockfileError:
         return None  # missing or unreadable: solve from scratch
 
 

@@ -19,8 +19,11 @@ from typing import Any
 import yaml
 
 from .. import __version__
-from ..errors import ProfileError
+from ..errors import LockfileError
+from ..files import NotRegularFile, TooLarge, read_capped
+from ..yamlsrc import strict_yaml
 from .records import LockedPackage
+from .validate import RELOCK, Rules, validate_document
 
 KEY_PREFIX = "provision."
 
@@ -109,54 +112,59 @@ def write_lock(path: Path, data: LockData, header: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def read_lock(path: Path, shown: str | None = None) -> LockData:
-    """Parse a conda-lock.yml v1 file (ours or conda-lock's); errors name the file and the fix."""
+# Our locks are well under 1 MB; a foreign lock past this is refused before it is parsed, so a
+# hostile size answers at once. PROVISION_MAX_LOCK_MB raises it for a team with a huge lock.
+MAX_LOCK_MB = 20
+
+
+def read_lock(path: Path, shown: str | None = None, rules: Rules | None = None) -> LockData:
+    """Parse and validate a conda-lock.yml v1 file (ours or conda-lock's); errors name the file,
+    the package and the field, and nothing has been fetched or changed when they are raised."""
     where = shown or str(path)
-    try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-    except FileNotFoundError:
-        raise ProfileError(f"{where}: no lockfile; run `provision lock`.") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ProfileError(
-            f"{where}: unreadable lockfile ({type(exc).__name__}); run `provision lock` again."
-        ) from None
-    if not isinstance(document, dict) or document.get("version") != 1 or "metadata" not in document:
-        raise ProfileError(f"{where}: not a conda-lock version 1 file; re-create it with `provision lock`.")
-    try:
-        meta = document["metadata"]
-        return LockData(
-            platforms=list(meta["platforms"]),
-            channels=[c if isinstance(c, str) else c["url"] for c in meta.get("channels", [])],
-            sources=list(meta.get("sources", [])),
-            content_hash=dict(meta.get("content_hash", {})),
-            custom=dict(meta.get("custom_metadata") or {}),
-            packages=_unique([_package(p) for p in document.get("package") or []]),
-        )
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ProfileError(
-            f"{where}: malformed lockfile (missing {exc}); re-create it with `provision lock`."
-        ) from None
-
-
-def _unique(packages: list[LockedPackage]) -> list[LockedPackage]:
-    """conda-lock writes one entry per category; install each package once."""
-    seen: dict[tuple[str, str, str], LockedPackage] = {}
-    for package in packages:
-        seen.setdefault((package.platform, package.manager, package.name), package)
-    return list(seen.values())
-
-
-def _package(entry: dict[str, Any]) -> LockedPackage:
-    hashes = entry.get("hash") or {}
-    return LockedPackage(
-        name=str(entry["name"]),
-        version=str(entry["version"]),
-        manager=entry.get("manager", "conda"),
-        platform=str(entry["platform"]),
-        url=str(entry["url"]),
-        sha256=str(hashes.get("sha256") or ""),
-        md5=hashes.get("md5"),
-        build=entry.get("build"),
-        dependencies={str(k): str(v) for k, v in (entry.get("dependencies") or {}).items()},
+    document = _load(path, where)
+    meta, packages = validate_document(document, where, rules or Rules())
+    return LockData(
+        platforms=list(meta["platforms"]),
+        channels=[c if isinstance(c, str) else c["url"] for c in meta.get("channels") or []],
+        sources=[str(s) for s in meta.get("sources") or []],
+        content_hash=dict(meta.get("content_hash") or {}),
+        custom=dict(meta.get("custom_metadata") or {}),
+        packages=packages,
     )
+
+
+def _load(path: Path, where: str) -> Any:
+    limit_mb = _limit_mb(where)
+    try:
+        raw = read_capped(path, limit_mb * 1_000_000)
+    except FileNotFoundError:
+        raise LockfileError(where, "no lockfile", "run `provision lock`") from None
+    except NotRegularFile:
+        raise LockfileError(where, "not a regular file", "give the path of a conda-lock.yml file") from None
+    except TooLarge:
+        fix = "set PROVISION_MAX_LOCK_MB if this lock is trusted"
+        raise LockfileError(where, f"larger than {limit_mb} MB", fix) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise LockfileError(where, f"cannot read it ({reason})", "check the path and its permissions") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LockfileError(where, "not UTF-8 text", RELOCK) from None
+    try:
+        return strict_yaml(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f"line {mark.line + 1}" if mark else ""
+        raise LockfileError(where, f"invalid YAML ({exc.problem or exc.context})", RELOCK, line) from None
+    except yaml.YAMLError as exc:
+        raise LockfileError(where, f"invalid YAML ({str(exc).splitlines()[0]})", RELOCK) from None
+
+
+def _limit_mb(where: str) -> int:
+    raw = os.environ.get("PROVISION_MAX_LOCK_MB", "")
+    if not raw:
+        return MAX_LOCK_MB
+    if not raw.isdigit() or int(raw) == 0:
+        raise LockfileError(where, f"PROVISION_MAX_LOCK_MB={raw!r} is not a positive number", "set it to e.g. 50")
+    return int(raw)

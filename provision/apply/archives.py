@@ -1,0 +1,64 @@
+"""A package's contents are untrusted: refuse an archive whose members would land outside the
+prefix (an absolute path or a `..` component) before any installer opens it.
+
+rattler and uv contain such members themselves, but one of them aborts the whole process on an
+absolute member; checking first turns that into one line naming the package and the member.
+"""
+
+from __future__ import annotations
+
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from ..errors import ToolFailed
+
+
+class UnsafeArchive(ToolFailed):
+    pass
+
+
+def check_archive(path: Path, package: str) -> None:
+    """Raise UnsafeArchive naming the first member that escapes, or when the archive is unreadable."""
+    try:
+        for member in _members(path):
+            if _escapes(member):
+                raise UnsafeArchive(
+                    f"{package} ({path.name}): member {member!r} would be written outside the environment; "
+                    "the package was refused and nothing was installed."
+                )
+    except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, ValueError) as exc:
+        raise UnsafeArchive(
+            f"{package} ({path.name}): not a readable archive ({type(exc).__name__}); nothing was installed."
+        ) from None
+
+
+def _escapes(name: str) -> bool:
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    return name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts
+
+
+def _members(path: Path) -> Iterator[str]:
+    if path.name.endswith(".whl"):
+        with zipfile.ZipFile(path) as archive:
+            yield from archive.namelist()
+    elif path.name.endswith(".tar.bz2"):
+        with tarfile.open(path, mode="r|bz2") as archive:
+            yield from (member.name for member in archive)
+    elif path.name.endswith(".conda"):
+        # A .conda file is a zip of metadata.json plus two zstd-compressed tars (info-, pkg-).
+        import zstandard
+
+        with zipfile.ZipFile(path) as outer:
+            for inner in outer.namelist():
+                yield inner
+                if inner.endswith(".tar.zst"):
+                    with (
+                        outer.open(inner) as raw,
+                        zstandard.ZstdDecompressor().stream_reader(raw) as plain,
+                        tarfile.open(fileobj=plain, mode="r|") as archive,
+                    ):
+                        yield from (member.name for member in archive)
+    else:
+        raise ValueError(f"unknown archive type {path.name}")
