@@ -35,7 +35,9 @@ PYPI_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._\-]*[A-Za-z0-9])?")
 SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 MD5 = re.compile(r"[0-9a-fA-F]{32}")
 # An artifact's file name as it lands in the cache: one path component, no leading dot.
-ARTIFACT_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!%\-]*\.(conda|tar\.bz2|whl)")
+ARTIFACT_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!%\-]*\.(conda|tar\.bz2|whl|tar\.gz|zip)")
+CONDA_ARCHIVE = re.compile(r".+\.(conda|tar\.bz2)")
+PYPI_ARCHIVE = re.compile(r".+\.(whl|tar\.gz|zip)")  # conda-lock also locks sdists; apply installs wheels only
 DEPENDENCY_SPEC = re.compile(r"[^\x00-\x1f\x7f]*")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import ProvisionError
+from .files import NotRegularFile, TooLarge, read_capped
 from .runner import run
 
 SYSCTL_KEYS = [
@@ -103,8 +105,49 @@ def save_raw(raw: dict[str, str], folder: Path) -> list[Path]:
     return paths
 
 
+# Real outputs are a few kB (system_profiler's JSON the largest); a facts folder is untrusted.
+MAX_FACT_BYTES = 1_000_000
+
+
+class FactsError(ProvisionError):
+    """A saved facts folder holds a file that cannot be read or parsed."""
+
+
 def load_raw(folder: Path) -> dict[str, str]:
-    return {path.stem: path.read_text() for path in sorted(folder.glob("*.txt"))}
+    """The saved outputs in `folder`: regular files only, each capped and decoded with replacement
+    (a FIFO would hang the read, a link to /dev/zero would never end)."""
+    raw = {}
+    for path in sorted(folder.glob("*.txt")):
+        try:
+            data = read_capped(path, MAX_FACT_BYTES)
+        except NotRegularFile:
+            raise FactsError(f"{path}: not a regular file; a facts folder holds only saved text outputs.") from None
+        except TooLarge:
+            raise FactsError(f"{path}: larger than {MAX_FACT_BYTES} bytes; save the facts again.") from None
+        except OSError as exc:
+            raise FactsError(f"{path}: cannot be read ({exc.strerror}).") from None
+        raw[path.stem] = data.decode("utf-8", errors="replace")
+    return raw
+
+
+def _json_fact(raw: dict[str, str], key: str, kind: type, origin: str) -> Any:
+    """A JSON-valued fact, checked for its type; a broken one names its file."""
+    text = raw.get(key) or ""
+    if not text.strip():
+        return kind()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, kind):
+        raise FactsError(f"{origin}{key}.txt: not the JSON {kind.__name__} that --save-facts writes; save it again.")
+    return value
+
+
+def _fact_version(text: str | None) -> str | None:
+    """A version-shaped fact (macOS, glibc), or None: anything else would break the comparisons."""
+    text = (text or "").strip()
+    return text if re.fullmatch(r"\d+(\.\d+){0,3}", text) else None
 
 
 def _existing(path: Path) -> Path:
@@ -136,7 +179,7 @@ def parse_sysctl(text: str) -> dict[str, str]:
 
 def _int(text: str | None) -> int | None:
     """The last integer in a value: '26000 -> 26000' (as sysctl prints a change) reads 26000."""
-    numbers = re.findall(r"\d+", text or "")
+    numbers = re.findall(r"\d{1,19}", text or "")  # a longer run is no count of anything
     return int(numbers[-1]) if numbers else None
 
 
@@ -180,9 +223,10 @@ def parse_profiler_chip(text: str) -> tuple[str | None, int | None]:
         items = json.loads(text).get("SPHardwareDataType") or [{}]
     except (ValueError, AttributeError):
         return None, None
-    item = items[0]
+    item = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
+    chip = item.get("chip_type")
     memory = re.match(r"(\d+)\s*GB", str(item.get("physical_memory", "")))
-    return item.get("chip_type"), (int(memory.group(1)) * 1024**3 if memory else None)
+    return (chip if isinstance(chip, str) else None), (int(memory.group(1)) * 1024**3 if memory else None)
 
 
 def parse_cuda_version(nvidia_smi: str) -> str | None:
@@ -208,11 +252,13 @@ def conda_subdir(system: str, machine: str) -> str | None:
     }.get((system, machine))
 
 
-def parse_facts(raw: dict[str, str]) -> HostFacts:
-    python = json.loads(raw.get("python") or "{}")
-    system, machine = python.get("system", ""), python.get("machine", "")
+def parse_facts(raw: dict[str, str], origin: str = "") -> HostFacts:
+    """Facts from raw outputs; `origin` (a folder, with its slash) names files in errors."""
+    python = _json_fact(raw, "python", dict, origin)
+    system, machine = str(python.get("system", "")), str(python.get("machine", ""))
     sysctl = parse_sysctl(raw.get("sysctl", ""))
-    libc = python.get("libc") or ["", ""]
+    libc = python.get("libc")
+    libc = [str(part) for part in libc] if isinstance(libc, list) and len(libc) == 2 else ["", ""]
     profiler_chip, profiler_memory = parse_profiler_chip(raw.get("system_profiler-hardware", ""))
     chip = sysctl.get("machdep.cpu.brand_string")
     if chip in (None, "Apple processor") and profiler_chip:  # an M1 on macOS 11 says "Apple processor"
@@ -232,7 +278,7 @@ def parse_facts(raw: dict[str, str]) -> HostFacts:
         apple_silicon=sysctl.get("hw.optional.arm64") == "1",
         # Missing on Intel Macs and before macOS 11 ("unknown oid"): not translated.
         translated=sysctl.get("sysctl.proc_translated") == "1",
-        macos=sysctl.get("kern.osproductversion"),
+        macos=_fact_version(sysctl.get("kern.osproductversion")),
         chip=chip,
         performance_cores=_int(sysctl.get("hw.perflevel0.logicalcpu")),
         efficiency_cores=_int(sysctl.get("hw.perflevel1.logicalcpu")),
@@ -244,13 +290,13 @@ def parse_facts(raw: dict[str, str]) -> HostFacts:
         swap_used_bytes=swap_used,
         homebrew_prefix=raw.get("brew-prefix", "").strip() or None,
         command_line_tools=xcode or None,
-        free_disk_bytes=json.loads(raw.get("disk") or "{}").get("free"),
-        glibc=libc[1] if libc[0] == "glibc" else None,
+        free_disk_bytes=_int(str(_json_fact(raw, "disk", dict, origin).get("free", ""))),
+        glibc=_fact_version(libc[1]) if libc[0] == "glibc" else None,
         cpu_model=cpu_model or (chip if system == "Darwin" else None),
         simd=simd,
         cuda_driver=parse_cuda_version(raw.get("nvidia-smi", "")),
         gpus=parse_gpus(raw.get("nvidia-smi-query", "")),
-        environment=json.loads(raw.get("environment") or "{}"),
+        environment={str(k): str(v) for k, v in _json_fact(raw, "environment", dict, origin).items()},
     )
 
 

@@ -21,6 +21,7 @@ Kind = Literal["conda", "venv"]
 Framework = Literal["torch", "tensorflow", "jax", "mlx"]
 Device = Literal["auto", "cpu", "cuda", "mps", "gpu"]
 
+
 def _matching(pattern: re.Pattern[str], what: str, example: str) -> Any:
     def check(value: str) -> str:
         bad = grammar.control_character(value)

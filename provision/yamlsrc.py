@@ -7,6 +7,7 @@ map from location tuples to (line, column) so any later error can point at the l
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import yaml
 from .errors import ProfileError
 
 Location = tuple[str | int, ...]
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_@\-]+")
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,12 @@ def dotted(loc: Location) -> str:
     """('pypi', 'packages', 2) -> 'pypi.packages[2]'."""
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(part):  # a hostile key is shown quoted, never printed raw
+            out += f"[{part!r}]"
+        else:
+            out += f".{part}" if out else part
     return out or "(top level)"
 
 

@@ -103,6 +103,12 @@ def preflight_problems(target: Target, host: HostFacts) -> list[str]:
 
 def check_preflight(target: Target, host: HostFacts) -> None:
     """Raise with every problem found; nothing has been touched yet."""
+    sdists = [p.file_name for p in target.packages if p.manager == "pip" and not p.file_name.endswith(".whl")]
+    if sdists:
+        raise ProvisionError(
+            f"{target.lock_path}: {sdists[0]} is a source distribution; provision installs locked wheels only "
+            "(building at install time is not reproducible); lock it with --only-binary, e.g. `provision lock`."
+        )
     problems = preflight_problems(target, host)
     if problems:
         raise HostUnfit(f"{target.name}: cannot apply here: " + "; ".join(problems) + ".")

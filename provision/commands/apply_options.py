@@ -47,7 +47,7 @@ def host_facts(facts_dir: Path | None) -> HostFacts:
         return this_host()
     from ..host import load_raw, parse_facts
 
-    return parse_facts(load_raw(facts_dir))
+    return parse_facts(load_raw(facts_dir), f"{facts_dir}/")
 
 
 def select_target(

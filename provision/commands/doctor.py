@@ -28,7 +28,7 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, a
     raw = load_raw(facts_dir) if facts_dir else collect_raw()
     if save_dir is not None:
         save_raw(raw, save_dir)
-    host = parse_facts(raw) if facts_dir or save_dir else host_facts(None)
+    host = parse_facts(raw, f"{facts_dir}/" if facts_dir else "") if facts_dir or save_dir else host_facts(None)
     try:
         profiles = concrete_profiles(project_from(ctx))
     except ProjectNotFound:

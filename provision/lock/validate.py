@@ -107,8 +107,9 @@ def _package(entry: Any, index: int, platforms: set[str], rules: Rules) -> Locke
     _check(grammar.URL, url, f"{loc}.url", "an https:// or file:// URL")
     _scheme(url, f"{loc}.url", rules)
     file_name = url.rsplit("/", 1)[-1]
-    if not grammar.full(grammar.ARTIFACT_FILE, file_name) or (manager == "pip") != file_name.endswith(".whl"):
-        kinds = "a wheel (.whl)" if manager == "pip" else "a conda archive (.conda or .tar.bz2)"
+    archive = grammar.PYPI_ARCHIVE if manager == "pip" else grammar.CONDA_ARCHIVE
+    if not grammar.full(grammar.ARTIFACT_FILE, file_name) or not archive.fullmatch(file_name):
+        kinds = "a Python package file (.whl or sdist)" if manager == "pip" else "a conda archive (.conda or .tar.bz2)"
         raise _Refuse(f"{loc}.url", f"{_shown(file_name)} is not {kinds}")
     hashes = _mapping(entry.get("hash"), f"{loc}.hash")
     sha256, md5 = hashes.get("sha256"), hashes.get("md5")
