@@ -2,7 +2,7 @@
 
 Runs on a temporary copy of this project, so the committed locks are never rewritten.
 Cold: empty rattler and uv caches. Warm: the same command again with the caches filled.
-The conda layer is solved through the repodata mirror in provision.yaml; the PyPI layer
+The conda layer is solved through the repodata snapshot in tests/data (PROVISION_MIRRORS); the PyPI layer
 asks PyPI, so the figures include network time. Run: python benchmarks/lock_speed.py
 """
 
@@ -23,8 +23,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="provision-bench-") as tmp:
         root = Path(tmp) / "project"
         shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(".venv*", ".git", "*.egg-info", "__pycache__"))
-        mirror = (REPO / "../shared/fixtures/repodata/ml-from-locks/conda-forge").resolve()
-        (root / "provision.yaml").write_text(f"mirrors:\n  conda-forge: {mirror}\n")
+        mirror = (REPO / "tests/data/fixtures/repodata/ml-from-locks/conda-forge").resolve()
+        os.environ["PROVISION_MIRRORS"] = f"conda-forge={mirror}"
         env = dict(os.environ, XDG_CACHE_HOME=str(Path(tmp) / "cache"), UV_CACHE_DIR=str(Path(tmp) / "uv-cache"))
         base = [provision, "--root", str(root), "lock"]
         print(f"lock --all, cold caches : {timed([*base, '--all', '--update-all'], env):6.2f} s")

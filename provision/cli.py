@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "Export a lock as an explicit list, requirements, pylock.toml or a Dockerfile."),
     "report": ("report", "Aggregate verify reports from many machines into one table and chart."),
     "schema": ("schema", "Print the JSON Schema of the profile format."),
+    "config": ("config_cmd", "Show this machine's settings (mirrors, folders) and where each comes from."),
 }
 
 

@@ -1,32 +1,116 @@
-"""Project settings from `provision.yaml` at the project root (optional).
+"""A machine's settings: where each comes from, in one place.
 
-mirrors:                      # channel -> folder (relative to the project) or URL
-  conda-forge: ../mirror/conda-forge
+Mirrors are a property of the machine (an air-gapped site's folder, a company proxy), not of the
+project, as in pixi's user configuration. Highest first:
+
+1. `--mirror CHANNEL=URL` on the command line,
+2. `PROVISION_MIRRORS="conda-forge=/srv/conda-forge,pytorch=https://mirror/pytorch"`,
+3. the user config file: `$PROVISION_CONFIG`, else `$XDG_CONFIG_HOME/provision/config.yaml`
+   (default `~/.config/provision/config.yaml`):
+
+       mirrors:
+         conda-forge: /srv/mirror/conda-forge     # folder (relative to this file) or URL
+
+A project's `provision.yaml` holds only what the whole team shares; a mirror there is refused
+with the line that moves it.
 """
 
 from __future__ import annotations
 
-from .errors import ProfileError
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError, ProvisionError
 from .lock.mirrors import Mirrors, parse_mirrors
-from .project import Project
 from .yamlsrc import load_yaml
 
-CONFIG_NAME = "provision.yaml"
+PROJECT_FILE = "provision.yaml"
+MIRRORS_VARIABLE = "PROVISION_MIRRORS"
+OVERRIDES = ("CONDA_OVERRIDE_CUDA", "CONDA_OVERRIDE_GLIBC", "CONDA_OVERRIDE_OSX")
 
 
-def project_mirrors(project: Project, cli_values: tuple[str, ...]) -> Mirrors:
-    """Mirrors from the config file, overridden channel by channel by `--mirror`."""
-    path = project.root / CONFIG_NAME
-    from_file = Mirrors({})
-    if path.is_file():
-        doc = load_yaml(path, project.relative(path))
-        data = doc.data or {}
-        unknown = sorted(set(data) - {"mirrors"}) if isinstance(data, dict) else ["(not a mapping)"]
-        if unknown:
-            raise ProfileError(f"{doc.where((unknown[0],))}: unknown setting {unknown[0]!r}; allowed: mirrors.")
-        items = data.get("mirrors") or {}
-        if not isinstance(items, dict):
-            raise ProfileError(f"{doc.where(('mirrors',))}: mirrors: is a mapping of channel: folder-or-URL.")
-        from_file = parse_mirrors([f"{k}={v}" for k, v in items.items()], project.root, origin=str(doc.path))
-    from_cli = parse_mirrors(list(cli_values), project.root)
-    return Mirrors({**from_file.by_channel, **from_cli.by_channel}, {**from_file.as_written, **from_cli.as_written})
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    value: str
+    origin: str  # "--mirror", "PROVISION_MIRRORS", a file's path, or "default"
+
+
+def user_config_path() -> Path:
+    explicit = os.environ.get("PROVISION_CONFIG")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "provision" / "config.yaml"
+
+
+def _file_mirrors(path: Path) -> Mirrors:
+    if not path.is_file():
+        return Mirrors({})
+    try:
+        doc = load_yaml(path, path)
+    except ProvisionError as exc:
+        raise ConfigError(exc.message) from None
+    data = doc.data or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1:1: the config file is a mapping (mirrors: ...).")
+    unknown = sorted(set(data) - {"mirrors"})
+    if unknown:
+        raise ConfigError(f"{doc.where((unknown[0],))}: unknown setting {unknown[0]!r}; allowed: mirrors.")
+    items = data.get("mirrors") or {}
+    if not isinstance(items, dict) or not all(isinstance(v, str) for v in items.values()):
+        raise ConfigError(f"{doc.where(('mirrors',))}: mirrors: maps a channel to a folder or URL.")
+    return parse_mirrors([f"{k}={v}" for k, v in items.items()], path.parent.resolve(), origin=str(path))
+
+
+def _variable_mirrors() -> Mirrors:
+    raw = os.environ.get(MIRRORS_VARIABLE, "").strip()
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    return parse_mirrors(items, Path.cwd(), origin=MIRRORS_VARIABLE)
+
+
+def refuse_project_mirrors(project_root: Path | None) -> None:
+    """A mirror committed to the project would send every teammate to this machine's folder."""
+    if project_root is None or not (project_root / PROJECT_FILE).is_file():
+        return
+    doc = load_yaml(project_root / PROJECT_FILE, Path(PROJECT_FILE))
+    if isinstance(doc.data, dict) and "mirrors" in doc.data:
+        raise ConfigError(
+            f"{doc.where(('mirrors',))}: mirrors are a machine's setting, not the project's; move them to "
+            f"{user_config_path()} or {MIRRORS_VARIABLE}, or pass --mirror."
+        )
+
+
+def machine_mirrors(cli_values: tuple[str, ...], project_root: Path | None = None) -> Mirrors:
+    """The mirrors in force, channel by channel: --mirror over the variable over the file."""
+    refuse_project_mirrors(project_root)
+    layers = [_file_mirrors(user_config_path()), _variable_mirrors(), parse_mirrors(list(cli_values), Path.cwd())]
+    by_channel: dict[str, str] = {}
+    written: dict[str, str] = {}
+    for layer in layers:
+        by_channel.update(layer.by_channel)
+        written.update(layer.as_written)
+    return Mirrors(by_channel, written)
+
+
+def settings(cli_values: tuple[str, ...] = ()) -> list[Setting]:
+    """Every machine setting with where it came from (`provision config`)."""
+    from .apply.prefixes import provision_home
+    from .commands.common import cache_root
+
+    path = user_config_path()
+    out = [Setting("config file", str(path), "exists" if path.is_file() else "absent")]
+    origins = [(str(path), _file_mirrors(path)), (MIRRORS_VARIABLE, _variable_mirrors()),
+               ("--mirror", parse_mirrors(list(cli_values), Path.cwd()))]  # fmt: skip
+    chosen: dict[str, Setting] = {}
+    for origin, layer in origins:
+        for channel, url in layer.by_channel.items():
+            chosen[channel] = Setting(f"mirror {channel}", url, origin)
+    out += [chosen[c] for c in sorted(chosen)]
+    home_origin = "PROVISION_HOME" if os.environ.get("PROVISION_HOME") else "default"
+    cache_origin = "XDG_CACHE_HOME" if os.environ.get("XDG_CACHE_HOME") else "default"
+    out += [Setting("environments", str(provision_home() / "envs"), home_origin),
+            Setting("cache", str(cache_root()), cache_origin)]  # fmt: skip
+    out += [Setting(name, os.environ[name], "environment") for name in OVERRIDES if os.environ.get(name)]
+    return out

@@ -42,7 +42,7 @@ MODELS = {
     for m in (
         ModelSpec("deepseek-r1", 671e9, 61, 7168, 128, 61 * (512 + 64) * 2, {4: 404 * GB},
                   "DeepSeek-V3/R1 config.json (61 layers, MLA kv_lora_rank 512 + rope 64); 4-bit size ~404 GB "
-                  "(shared/reference/apple-silicon.md §7.2)"),
+                  "(wccftech.com/m3-ultra-chip-handles-deepseek-r1-model-with-671-billion-parameters)"),
         ModelSpec("llama-3.1-8b", 8.03e9, 32, 4096, 32, _gqa(32, 8, 128), {},
                   "meta-llama/Llama-3.1-8B config.json (32 layers, 8 KV heads x 128)"),
         ModelSpec("llama-3.1-70b", 70.6e9, 80, 8192, 64, _gqa(80, 8, 128), {},
@@ -77,9 +77,10 @@ def estimated_architecture(params: float) -> ModelSpec:
 def default_gpu_ceiling(memory_bytes: float) -> tuple[float, str]:
     """macOS's default GPU working set when it cannot be read on the host (planning another machine).
 
-    Conservative: 2/3 up to 16 GiB, 3/4 above (the "2/3 or 3/4" rule; apple-silicon.md §7). Observed
-    values run higher on big machines (81-84 %, §7.1), yet a 512 GB M3 Ultra still needed its limit
-    raised for DeepSeek-R1 at 4 bits (§7.2), so the planner errs low and says so."""
+    Conservative: 2/3 up to 16 GiB, 3/4 above (the "2/3 or 3/4" rule: chigkim/prompt-test README,
+    gpustack/gpustack#1375). Observed values run higher on big machines (81-84 % in MLX device_info
+    dumps), yet a 512 GB M3 Ultra still needed its limit raised for DeepSeek-R1 at 4 bits
+    (wccftech, Dave Lee's run), so the planner errs low and says so."""
     fraction = 2 / 3 if memory_bytes / GIB <= 16 else 0.75
     return memory_bytes * fraction, f"estimated default ~{fraction:.0%} of memory (observed 67-84 %, reference §7.1)"
 

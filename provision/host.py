@@ -62,6 +62,7 @@ class HostFacts:
     cuda_driver: str | None = None  # the highest CUDA version the NVIDIA driver supports
     gpus: list[Gpu] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)  # variables that leak into environments
+    overrides: dict[str, str] = field(default_factory=dict)  # CONDA_OVERRIDE_* in effect (name -> value)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -302,3 +303,36 @@ def parse_facts(raw: dict[str, str], origin: str = "") -> HostFacts:
 
 def this_host() -> HostFacts:
     return parse_facts(collect_raw())
+
+
+# conda's and pixi's variables for preparing an environment for another machine: a login node
+# without the GPU, an image build. An empty CONDA_OVERRIDE_CUDA means "no CUDA", as in conda.
+OVERRIDE_FIELDS = {"CONDA_OVERRIDE_CUDA": "cuda_driver", "CONDA_OVERRIDE_GLIBC": "glibc", "CONDA_OVERRIDE_OSX": "macos"}
+
+
+def with_overrides(host: HostFacts, environ: dict[str, str] | os._Environ[str]) -> HostFacts:
+    """`host` with the detected CUDA driver, glibc and macOS version replaced by CONDA_OVERRIDE_*."""
+    from dataclasses import replace
+
+    changes: dict[str, Any] = {}
+    seen: dict[str, str] = {}
+    for variable, attribute in OVERRIDE_FIELDS.items():
+        if variable not in environ:
+            continue
+        value = environ[variable].strip()
+        if value and not re.fullmatch(r"\d+(\.\d+){0,3}", value):
+            raise ProvisionError(f"{variable}={value!r}: not a version; set it like {variable}=12.4 (empty: none).")
+        changes[attribute] = value or None
+        seen[variable] = value
+    return replace(host, **changes, overrides=seen) if seen else host
+
+
+def override_note(host: HostFacts) -> str | None:
+    """The line that says an override is in effect, or None."""
+    if not host.overrides:
+        return None
+    shown = ", ".join(f"{k}={v or '(none)'}" for k, v in sorted(host.overrides.items()))
+    return (
+        f"{shown} in effect: host checks use these values instead of this machine's, and acceptance is "
+        "deferred to the target machine (--no-verify implied; run `provision verify` there)"
+    )

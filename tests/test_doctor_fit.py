@@ -13,7 +13,7 @@ from provision.host import parse_facts
 
 from .conftest import REPO
 
-MAC = REPO.parent / "shared" / "fixtures" / "mac"
+MAC = Path(__file__).resolve().parent / "data" / "fixtures" / "mac"
 
 
 def mac_facts_dir(tmp: Path, sysctl: str, machine: str, extra_sysctl: str = "", **files: str) -> Path:

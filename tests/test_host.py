@@ -1,18 +1,19 @@
-"""Host facts from real outputs of Apple machines (shared/fixtures/mac) and this Linux box,
+"""Host facts from real outputs of Apple machines (tests/data/fixtures/mac) and this Linux box,
 and the preflight decisions made from them."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from provision.apply.preflight import disk_problem, host_problems
 from provision.host import HostFacts, parse_cuda_version, parse_facts, parse_gpus, parse_sysctl, this_host
 
-from .conftest import REPO, make_profile
+from .conftest import make_profile
 
-MAC = REPO.parent / "shared" / "fixtures" / "mac"
+MAC = Path(__file__).resolve().parent / "data" / "fixtures" / "mac"
 
 
 def mac_facts(sysctl_file: str, machine: str, extra: str = "") -> HostFacts:

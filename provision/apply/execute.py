@@ -40,6 +40,7 @@ Say = Callable[[str], None]
 class Options:
     use_brew: bool = True
     verify: bool = True
+    no_verify_reason: str = "--no-verify"  # what the plan says when verify is off
     wait: bool = True
     jupyter: bool = False  # register a Jupyter kernel (opt-in)
     adopt: bool = False  # take over an existing environment of the same kind that provision did not create
@@ -85,7 +86,7 @@ def plan_for(target: Target, host: HostFacts, options: Options) -> Plan:
             conda_count=sum(p.manager == "conda" for p in packages),
             pypi_count=sum(p.manager == "pip" for p in packages),
             on_macos=host.system == "Darwin", brew_entries=entries, use_brew=options.use_brew,
-            benchmarks=benchmarks, verify=options.verify,
+            benchmarks=benchmarks, verify=options.verify, no_verify_reason=options.no_verify_reason,
         )
     )  # fmt: skip
 

@@ -61,6 +61,7 @@ class PlanInputs:
     use_brew: bool
     benchmarks: list[str]
     verify: bool
+    no_verify_reason: str = "--no-verify"
 
 
 def make_plan(i: PlanInputs) -> Plan:
@@ -85,7 +86,7 @@ def make_plan(i: PlanInputs) -> Plan:
     if not i.benchmarks:
         steps.append(Step("verify", "skip", "the profile declares no acceptance benchmark"))
     elif not i.verify:
-        steps.append(Step("verify", "skip", "--no-verify"))
+        steps.append(Step("verify", "skip", i.no_verify_reason))
     else:
         steps.append(Step("verify", "run", f"acceptance: {', '.join(i.benchmarks)}"))
     return Plan(i.target, i.prefix, i.platform, steps)

@@ -70,7 +70,8 @@ def _flops_per_cycle(flags: set[str], machine: str) -> tuple[int, str]:
 
 
 def cpu_peak(cpuinfo: str, max_khz: str | None, cores: int) -> Peak:
-    """cores x clock x FP32 FLOPs/cycle (benchmarking.md §8.2): an estimate, and labelled as one."""
+    """cores x clock x FP32 FLOPs/cycle (the vendors' FMA widths per core and cycle): an estimate,
+    and labelled as one."""
     flags_line = re.search(r"^(flags|Features)\s*:\s*(.*)$", cpuinfo, re.MULTILINE)
     flags = set(flags_line.group(2).split()) if flags_line else set()
     per_cycle, simd = _flops_per_cycle(flags, os.uname().machine)

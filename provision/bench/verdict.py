@@ -1,7 +1,8 @@
 """From a benchmark's JSON document to a verdict. Pure: document, thresholds and peak in.
 
-Defaults per device kind come from shared/reference/benchmarking.md §14 (provisional,
-derived there from published measurements); a profile's `acceptance.thresholds` override them.
+Defaults per device kind are provisional thresholds derived from published measurements
+(NVIDIA's H100/H200 datasheets for the dense peaks, Apple-silicon GEMM runs in mlx and PyTorch
+issues); a profile's `acceptance.thresholds` override them.
 """
 
 from __future__ import annotations

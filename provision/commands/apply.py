@@ -10,7 +10,7 @@ import click
 
 from ..apply.execute import Options, apply_target, plan_for
 from ..errors import AcceptanceFailed
-from .apply_options import adopt_option, insecure_option, select_target, target_options
+from .apply_options import adopt_option, insecure_option, select_target, target_options, verify_choice
 from .common import cache_root, json_option, mirrors_from, print_json
 from .plan import print_plan
 
@@ -58,8 +58,16 @@ def command(
     Preflight checks come first; downloads are verified against the lock's hashes before the
     environment changes; a stamp written last makes the next apply a fast no-op."""
     started = time.perf_counter()
+    from ..host import override_note
+
     target, host = select_target(ctx, profile, lockfile, prefix, allow_http=allow_http)
-    options = Options(use_brew=not no_brew, verify=not no_verify, wait=not no_wait, jupyter=jupyter, adopt=adopt)
+    note = override_note(host)
+    if note and not as_json:
+        click.echo(f"note: {note}", err=True)
+    verify, why_not = verify_choice(no_verify, host)
+    options = Options(
+        use_brew=not no_brew, verify=verify, wait=not no_wait, jupyter=jupyter, adopt=adopt, no_verify_reason=why_not
+    )
     plan = plan_for(target, host, options)
     if dry_run:
         print_json(plan.as_dict()) if as_json else print_plan(plan)

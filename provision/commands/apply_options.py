@@ -43,11 +43,13 @@ facts_option = click.option(
 
 
 def host_facts(facts_dir: Path | None) -> HostFacts:
-    if facts_dir is None:
-        return this_host()
-    from ..host import load_raw, parse_facts
+    """This machine's facts (or a saved folder's), with CONDA_OVERRIDE_* applied on top."""
+    import os
 
-    return parse_facts(load_raw(facts_dir), f"{facts_dir}/")
+    from ..host import load_raw, parse_facts, with_overrides
+
+    host = this_host() if facts_dir is None else parse_facts(load_raw(facts_dir), f"{facts_dir}/")
+    return with_overrides(host, os.environ)
 
 
 def select_target(
@@ -67,3 +69,10 @@ def select_target(
         return target_for_lockfile(lockfile, prefix, platform, rules), host
     assert profile is not None
     return target_for_profile(project_from(ctx), profile, prefix, platform, rules), host
+
+
+def verify_choice(no_verify: bool, host: HostFacts) -> tuple[bool, str]:
+    """Whether acceptance runs, and why not: with CONDA_OVERRIDE_* the real hardware is elsewhere."""
+    if host.overrides:
+        return False, "deferred to the target machine (CONDA_OVERRIDE_* in effect)"
+    return not no_verify, "--no-verify"

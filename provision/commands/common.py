@@ -30,12 +30,11 @@ def cache_root() -> Path:
 
 
 def mirrors_from(ctx: click.Context, values: tuple[str, ...]) -> Mirrors:
-    """The project's configured mirrors plus `--mirror`; outside a project, `--mirror` alone."""
-    from ..config import project_mirrors
-    from ..lock.mirrors import parse_mirrors
+    """This machine's mirrors (config file, PROVISION_MIRRORS, then `--mirror`); see config.py."""
+    from ..config import machine_mirrors
 
     try:
-        project = project_from(ctx)
+        root: Path | None = project_from(ctx).root
     except ProjectNotFound:
-        return parse_mirrors(list(values), Path.cwd())
-    return project_mirrors(project, values)
+        root = None
+    return machine_mirrors(values, root)

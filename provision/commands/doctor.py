@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -22,13 +23,16 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, a
     """Find host problems that break ML setups, each with its exact fix. Exit 1 on an error."""
     from ..doctor import diagnose
     from ..errors import ProjectNotFound
-    from ..host import collect_raw, load_raw, parse_facts, save_raw
+    from ..host import collect_raw, load_raw, override_note, parse_facts, save_raw, with_overrides
     from ..profiles import concrete_profiles
 
     raw = load_raw(facts_dir) if facts_dir else collect_raw()
     if save_dir is not None:
         save_raw(raw, save_dir)
-    host = parse_facts(raw, f"{facts_dir}/" if facts_dir else "") if facts_dir or save_dir else host_facts(None)
+    if facts_dir or save_dir:
+        host = with_overrides(parse_facts(raw, f"{facts_dir}/" if facts_dir else ""), os.environ)
+    else:
+        host = host_facts(None)
     try:
         profiles = concrete_profiles(project_from(ctx))
     except ProjectNotFound:
@@ -40,6 +44,9 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, a
         gib = f"{host.memory_bytes / 2**30:.0f} GiB" if host.memory_bytes else "? GiB"
         system = f"macOS {host.macos}" if host.macos else host.system
         click.echo(f"{host.chip or host.cpu_model or host.machine}, {gib}, {system}, Python {host.machine}")
+        note = override_note(host)
+        if note:
+            click.echo(f"note: {note}")
         for finding in findings:
             click.echo(f"{MARK[finding.severity]}  {finding.topic}: {finding.message}")
             click.echo(f"         fix: {finding.fix}")

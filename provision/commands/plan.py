@@ -6,7 +6,14 @@ import click
 
 from ..apply.execute import Options, plan_for
 from ..apply.plan import Plan
-from .apply_options import adopt_option, facts_option, insecure_option, select_target, target_options
+from .apply_options import (
+    adopt_option,
+    facts_option,
+    insecure_option,
+    select_target,
+    target_options,
+    verify_choice,
+)
 from .common import json_option, print_json
 
 
@@ -35,7 +42,13 @@ def command(
     from ..apply.execute import preflight_problems
 
     target, host = select_target(ctx, profile, lockfile, prefix, facts_dir, allow_http)
-    plan = plan_for(target, host, Options(use_brew=not no_brew, verify=not no_verify, adopt=adopt))
+    from ..host import override_note
+
+    verify, why_not = verify_choice(no_verify, host)
+    plan = plan_for(target, host, Options(use_brew=not no_brew, verify=verify, adopt=adopt, no_verify_reason=why_not))
+    note = override_note(host)
+    if note and not as_json:
+        click.echo(f"note: {note}", err=True)
     problems = preflight_problems(target, host)
     if as_json:
         print_json({**plan.as_dict(), "preflight_problems": problems})

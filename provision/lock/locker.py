@@ -56,8 +56,7 @@ def lock_profile(
         custom[python_key(platform)] = python
         custom[size_key(platform)] = str(sum(p.size or 0 for p in solved))
     custom[f"{KEY_PREFIX}profile"] = profile.name
-    if mirrors.by_channel:
-        custom[f"{KEY_PREFIX}mirrors"] = mirrors.describe()
+    # Mirrors are this machine's setting: the lock records only canonical URLs, never where they came from.
     data = LockData(
         platforms=list(profile.platforms),
         channels=list(profile.channels) if profile.kind == "conda" else [],

@@ -51,12 +51,9 @@ class Mirrors:
                 written = self.as_written.get(channel, url)
                 raise ProvisionError(
                     f"mirror {channel}={written}: {unquote(urlparse(url).path)} is not a folder; "
-                    "give an existing folder or a URL (--mirror or provision.yaml)."
+                    "give an existing folder or a URL (--mirror, PROVISION_MIRRORS or `provision config`)."
                 )
 
-    def describe(self) -> str:
-        shown = {**self.by_channel, **self.as_written}
-        return ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))
 
 
 def parse_mirrors(values: list[str] | tuple[str, ...], base: Path, origin: str = "--mirror") -> Mirrors:

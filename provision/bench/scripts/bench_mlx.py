@@ -53,7 +53,7 @@ def main() -> None:
         mx.eval(x)  # MLX is lazy: evaluation is the synchronisation point
 
     def placement() -> None:
-        # Arrays have no device in unified memory; the op's stream does (benchmarking.md §6).
+        # Arrays have no device in unified memory; the op's stream does (ml-explore/mlx docs: unified memory, streams).
         y = mx.matmul(mx.ones((64, 64)), mx.ones((64, 64)), stream=device)
         sync(y)
         ok = mx.default_device() == device
@@ -197,7 +197,7 @@ def checkpointing(report, mx, accelerator) -> None:  # type: ignore[no-untyped-d
         mx.eval(mx.grad(lambda p, r=remat: loss(p, r))(params))
         times[remat], peaks[remat] = time.perf_counter() - start, mx.get_peak_memory() - base
     saving = 1 - peaks[True] / peaks[False]
-    # The >= 30 % floor (benchmarking.md §14) is for accelerators; on a CPU the figure is informational.
+    # The >= 30 % floor (our provisional threshold) is for accelerators; on a CPU the figure is informational.
     status = "PASS" if saving >= (0.3 if accelerator else 0.0) else "FAIL"
     report.check("activation-checkpointing", status,
                  f"peak memory {-saving:+.0%} ({peaks[False] / 2**20:.0f} -> {peaks[True] / 2**20:.0f} MiB), "
