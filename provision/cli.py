@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lock": ("lock", "Lock every profile's packages for every platform into conda-lock.yml."),
     "plan": ("plan", "Show what `apply` would change on this machine, and why."),
     "apply": ("apply", "Install a locked profile on this machine and verify it."),
+    "status": ("status", "Compare an environment with its lock: what is missing, changed or extra."),
     "run": ("run_cmd", "Run a command inside a profile's environment."),
     "shell": ("shell", "Print the shell lines that activate a profile's environment."),
     "remove": ("remove", "Delete an environment that provision created."),

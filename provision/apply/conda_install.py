@@ -49,11 +49,19 @@ def _record(package: LockedPackage, local: Path, channels: list[str]) -> RepoDat
     return RepoDataRecord(record, package.file_name, local.as_uri(), canonical_channel_url(channel) if channel else "")
 
 
-def install_conda(prefix: Path, packages: list[tuple[LockedPackage, Path]], channels: list[str], cache: Path) -> None:
+def install_conda(
+    prefix: Path, packages: list[tuple[LockedPackage, Path]], channels: list[str], cache: Path,
+    reinstall: set[str] | None = None, keep: set[str] | None = None,
+) -> None:  # fmt: skip
+    """Link exactly `packages`: rattler removes what the lock lacks (except `keep`, --keep-extras)
+    and links again `reinstall` (modified files, another build at the same version)."""
     from rattler import install
 
     records = [_record(package, local, channels) for package, local in packages]
     try:
-        asyncio.run(install(records, target_prefix=prefix, cache_dir=cache, show_progress=False))
+        asyncio.run(install(
+            records, target_prefix=prefix, cache_dir=cache, show_progress=False,
+            reinstall_packages=set(reinstall or ()) or None, ignored_packages=set(keep or ()) or None,
+        ))  # fmt: skip
     except Exception as exc:  # rattler's exception types are not public API
         raise ToolFailed(f"{prefix}: linking the conda layer failed: {str(exc).splitlines()[0]}") from exc

@@ -1,24 +1,49 @@
-"""The plan: each step of an apply, whether it will act, and why. Pure; --dry-run prints it."""
+"""The plan: each step of an apply, whether it will act, and why. Pure; --dry-run and `plan` print
+it, and the executor carries out exactly the steps that act.
+
+The layers are judged by the environment itself (the drift between the lock and what the prefix
+holds), never by the stamp; the stamp only says whether the last apply finished.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
+from .drift import Drift, DriftKind, Layer
 from .stamp import Stamp
 
-CHANGING = ("brew", "environment", "pypi", "activation")
+
+class StepName(Enum):
+    PREFLIGHT = "preflight"
+    BREW = "brew"
+    ENVIRONMENT = "environment"
+    PYPI = "pypi"
+    ACTIVATION = "activation"
+    JUPYTER = "jupyter"
+    VERIFY = "verify"
+
+
+class Action(Enum):
+    RUN = "run"
+    OK = "ok"  # already satisfied
+    SKIP = "skip"  # not for this host, or turned off
+
+
+# The steps that change the environment; preflight, Jupyter and verify run around a change.
+CHANGING = (StepName.BREW, StepName.ENVIRONMENT, StepName.PYPI, StepName.ACTIVATION)
 
 
 @dataclass(frozen=True)
 class Step:
-    name: str
-    action: str  # "run", "ok" (already satisfied) or "skip" (not for this host or turned off)
+    name: StepName
+    action: Action
     reason: str
 
     @property
     def acts(self) -> bool:
-        return self.action == "run"
+        return self.action is Action.RUN
 
 
 @dataclass(frozen=True)
@@ -27,20 +52,20 @@ class Plan:
     prefix: str
     platform: str
     steps: list[Step]
+    drift: list[Drift] = field(default_factory=list)
 
     @property
     def up_to_date(self) -> bool:
         """Nothing would change: the checks (preflight, verify) run only around a change."""
         return not any(step.acts for step in self.steps if step.name in CHANGING)
 
-    def step(self, name: str) -> Step:
-        return next(s for s in self.steps if s.name == name)
+    def step(self, name: StepName) -> Step:
+        return next(s for s in self.steps if s.name is name)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target, "prefix": self.prefix, "platform": self.platform,
-            "up_to_date": self.up_to_date, "steps": [asdict(s) for s in self.steps],
-        }  # fmt: skip
+        steps = [{"name": s.name.value, "action": s.action.value, "reason": s.reason} for s in self.steps]
+        return {"target": self.target, "prefix": self.prefix, "platform": self.platform,
+                "up_to_date": self.up_to_date, "steps": steps, "drift": [d.as_dict() for d in self.drift]}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -54,6 +79,9 @@ class PlanInputs:
     prefix_exists: bool
     stamp: Stamp | None
     wanted: Stamp
+    drift: list[Drift]
+    installed_python: str | None  # venv kind: pyvenv.cfg's version
+    activation_current: bool
     conda_count: int
     pypi_count: int
     on_macos: bool
@@ -62,58 +90,96 @@ class PlanInputs:
     benchmarks: list[str]
     verify: bool
     no_verify_reason: str = "--no-verify"
+    jupyter: bool = False
 
 
 def make_plan(i: PlanInputs) -> Plan:
-    old = i.stamp if i.stamp and (i.stamp.profile, i.stamp.platform) == (i.wanted.profile, i.wanted.platform) else None
-    steps = [Step("preflight", "run", "host, requirements, disk and lock freshness are checked first")]
-    if not i.on_macos:
-        steps.append(Step("brew", "skip", "Homebrew runs on macOS only"))
-    elif not i.brew_entries:
-        steps.append(Step("brew", "skip", "the profile has no Homebrew entries"))
-    elif not i.use_brew:
-        steps.append(Step("brew", "skip", "--no-brew"))
-    elif old and old.brew == i.wanted.brew:
-        steps.append(Step("brew", "ok", "Brewfile unchanged since the last successful apply"))
+    finished = i.stamp is not None and i.stamp.same_lock(i.wanted)
+    steps = [Step(StepName.PREFLIGHT, Action.RUN, "host, requirements, disk and lock freshness are checked first")]
+    steps.append(_brew_step(i, finished))
+    environment = _environment_step(i)
+    steps.append(environment)
+    steps.append(_pypi_step(i, environment))
+    if not finished:
+        why = "the last apply did not finish" if i.prefix_exists else "new environment"
+        steps.append(Step(StepName.ACTIVATION, Action.RUN, f"write activation scripts and the stamp ({why})"))
+    elif not i.activation_current:
+        steps.append(Step(StepName.ACTIVATION, Action.RUN, "activation scripts differ from the profile's env"))
     else:
-        steps.append(Step("brew", "run", f"`brew bundle check` decides for {i.brew_entries} entries"))
-    steps.append(_layer_step(i, old))
-    steps.append(_pypi_step(i, old))
-    if old and old.activation == i.wanted.activation:
-        steps.append(Step("activation", "ok", "activation variables unchanged"))
+        steps.append(Step(StepName.ACTIVATION, Action.OK, "activation variables as the profile says"))
+    if i.jupyter:
+        steps.append(Step(StepName.JUPYTER, Action.RUN, "register the Jupyter kernel"))
     else:
-        steps.append(Step("activation", "run", "write activation scripts"))
+        steps.append(Step(StepName.JUPYTER, Action.SKIP, "not asked (--jupyter)"))
     if not i.benchmarks:
-        steps.append(Step("verify", "skip", "the profile declares no acceptance benchmark"))
+        steps.append(Step(StepName.VERIFY, Action.SKIP, "the profile declares no acceptance benchmark"))
     elif not i.verify:
-        steps.append(Step("verify", "skip", i.no_verify_reason))
+        steps.append(Step(StepName.VERIFY, Action.SKIP, i.no_verify_reason))
     else:
-        steps.append(Step("verify", "run", f"acceptance: {', '.join(i.benchmarks)}"))
-    return Plan(i.target, i.prefix, i.platform, steps)
+        steps.append(Step(StepName.VERIFY, Action.RUN, f"acceptance: {', '.join(i.benchmarks)} (after a change)"))
+    return Plan(i.target, i.prefix, i.platform, steps, list(i.drift))
 
 
-def _layer_step(i: PlanInputs, old: Stamp | None) -> Step:
+def _brew_step(i: PlanInputs, finished: bool) -> Step:
+    if not i.on_macos:
+        return Step(StepName.BREW, Action.SKIP, "Homebrew runs on macOS only")
+    if not i.brew_entries:
+        return Step(StepName.BREW, Action.SKIP, "the profile has no Homebrew entries")
+    if not i.use_brew:
+        return Step(StepName.BREW, Action.SKIP, "--no-brew")
+    if finished and i.stamp is not None and i.stamp.brew == i.wanted.brew:
+        return Step(StepName.BREW, Action.OK, "Brewfile unchanged since the last successful apply")
+    return Step(StepName.BREW, Action.RUN, f"`brew bundle check` decides for {i.brew_entries} entries")
+
+
+def _lines(drift: list[Drift]) -> str:
+    shown = "; ".join(d.line() for d in drift[:3])
+    return shown + (f"; and {len(drift) - 3} more" if len(drift) > 3 else "")
+
+
+def _layer(i: PlanInputs, layer: Layer) -> list[Drift]:
+    return [d for d in i.drift if d.layer is layer]
+
+
+def _environment_step(i: PlanInputs) -> Step:
+    wanted = i.wanted.python or "?"
     if i.kind == "venv":
         if not i.prefix_exists:
-            return Step("environment", "run", f"create a venv (Python {i.wanted.python}) with uv")
-        if old and old.python == i.wanted.python:
-            return Step("environment", "ok", f"venv with Python {i.wanted.python}")
-        return Step("environment", "run", "re-create the venv (no record of a completed apply)")
+            return Step(StepName.ENVIRONMENT, Action.RUN, f"create a venv (Python {wanted}) with uv")
+        if not _same_python(i.installed_python, wanted):
+            found = i.installed_python or "none"
+            why = f"re-create the venv: Python {found} installed, the lock has {wanted}"
+            return Step(StepName.ENVIRONMENT, Action.RUN, why)
+        return Step(StepName.ENVIRONMENT, Action.OK, f"venv with Python {i.installed_python}")
     if not i.prefix_exists:
-        return Step("environment", "run", f"create: link {i.conda_count} conda packages")
-    if old and old.conda == i.wanted.conda:
-        return Step("environment", "ok", f"{i.conda_count} conda packages match the lock")
-    why = "the lock changed" if old else "no record of a completed apply"
-    return Step("environment", "run", f"update by transaction: {why}")
+        return Step(StepName.ENVIRONMENT, Action.RUN, f"create: link {i.conda_count} conda packages")
+    drift = _layer(i, Layer.CONDA)
+    if drift:
+        return Step(StepName.ENVIRONMENT, Action.RUN, f"repair by transaction: {_lines(drift)}")
+    return Step(StepName.ENVIRONMENT, Action.OK, f"{i.conda_count} conda packages match the lock")
 
 
-def _pypi_step(i: PlanInputs, old: Stamp | None) -> Step:
-    if old and old.pypi == i.wanted.pypi and i.prefix_exists and _layer_ok(i, old):
-        return Step("pypi", "ok", f"{i.pypi_count} wheels match the lock")
+def _pypi_step(i: PlanInputs, environment: Step) -> Step:
+    drift = _layer(i, Layer.PYPI)
+    if drift:
+        return Step(StepName.PYPI, Action.RUN, f"repair: {_lines(drift)}")
+    python_moved = environment.acts and (
+        i.kind == "venv" or any(d.name == "python" for d in _layer(i, Layer.CONDA)) or not i.prefix_exists
+    )
+    if python_moved and i.pypi_count:
+        return Step(StepName.PYPI, Action.RUN, f"install {i.pypi_count} locked wheels (hashes required)")
     if not i.pypi_count:
-        return Step("pypi", "run", "no wheels locked; remove any this layer installed before")
-    return Step("pypi", "run", f"install {i.pypi_count} locked wheels (hashes required), remove the rest")
+        return Step(StepName.PYPI, Action.OK, "no wheels locked, none installed outside the lock")
+    return Step(StepName.PYPI, Action.OK, f"{i.pypi_count} wheels match the lock")
 
 
-def _layer_ok(i: PlanInputs, old: Stamp) -> bool:
-    return old.conda == i.wanted.conda and old.python == i.wanted.python
+def _same_python(installed: str | None, wanted: str) -> bool:
+    """A venv of 3.11.7 satisfies a lock for 3.11 (or 3.11.7); another minor version does not."""
+    if installed is None:
+        return False
+    return installed == wanted or installed.startswith(wanted + ".") or wanted.startswith(installed + ".")
+
+
+def work_for(plan: Plan, layer: Layer, kinds: tuple[DriftKind, ...]) -> set[str]:
+    """Names of the packages in `layer` whose drift is one of `kinds` (what the installers redo)."""
+    return {d.name for d in plan.drift if d.layer is layer and d.kind in kinds}

@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from ..lock.pypi_layer import uv_executable
 from ..lock.records import LockedPackage
 from ..runner import run
@@ -21,28 +19,32 @@ def create_venv(prefix: Path, python: str) -> None:
     run([uv_executable(), "venv", "--no-config", "--quiet", "--allow-existing", "--python", python, str(prefix)])
 
 
-def install_wheels(prefix: Path, wheels: list[tuple[LockedPackage, Path]]) -> None:
+def install_wheels(
+    prefix: Path, wheels: list[tuple[LockedPackage, Path]], reinstall: set[str] | None = None,
+    remove_extras: bool = True,
+) -> None:  # fmt: skip
+    """Exactly the locked wheels from their verified local copies; `reinstall` names packages to
+    put back even at the same version (another installer's copy, modified files); with
+    `remove_extras`, every distribution outside the lock that conda did not install goes, as
+    `uv sync` does."""
+    python = str(env_python(prefix))
     if wheels:
         lines = [f"{p.name} @ {local.as_uri()} --hash=sha256:{p.sha256}" for p, local in wheels]
         requirements = prefix / ".provision" / "pypi-requirements.txt"
         requirements.parent.mkdir(parents=True, exist_ok=True)
         requirements.write_text("\n".join(lines) + "\n")
+        again = [arg for name in sorted(reinstall or ()) for arg in ("--reinstall-package", name)]
         run([
-            uv_executable(), "pip", "install", "--no-config", "--quiet", "--python", str(env_python(prefix)),
-            "--no-deps", "--require-hashes", "--no-index", "-r", str(requirements),
+            uv_executable(), "pip", "install", "--no-config", "--quiet", "--python", python,
+            "--no-deps", "--require-hashes", "--no-index", *again, "-r", str(requirements),
         ])  # fmt: skip
-    stale = sorted(installed_by_uv(prefix) - {canonicalize_name(p.name) for p, _ in wheels})
-    if stale:
-        run(
-            [uv_executable(), "pip", "uninstall", "--no-config", "--quiet", "--python", str(env_python(prefix)), *stale]
-        )
+    if not remove_extras:
+        return
+    from .drift import DriftKind, Layer, compare
+    from .state import read_state
 
-
-def installed_by_uv(prefix: Path) -> set[str]:
-    """Distributions this layer installed earlier (conda's own Python packages are left alone)."""
-    names: set[str] = set()
-    for installer in prefix.glob("lib/python3*/site-packages/*.dist-info/INSTALLER"):
-        if installer.read_text().strip() == "uv":
-            dist = installer.parent.name.removesuffix(".dist-info").rsplit("-", 1)[0]
-            names.add(canonicalize_name(dist))
-    return names
+    locked = [p for p, _ in wheels]
+    drift = compare(locked, read_state(prefix))
+    extras = sorted(d.name for d in drift if d.layer is Layer.PYPI and d.kind is DriftKind.EXTRA)
+    if extras:
+        run([uv_executable(), "pip", "uninstall", "--no-config", "--quiet", "--python", python, *extras])

@@ -27,7 +27,14 @@ class Stamp:
     activation: str  # hash of the activation variables
     brew: str = ""  # hash of the Brewfile that `brew bundle` last satisfied
     python: str | None = None
+    fingerprint: str = ""  # of the conda-meta and site-packages listings when the apply finished
     provision_version: str = __version__
+
+    def same_lock(self, other: Stamp) -> bool:
+        """Both describe the same locked environment (the fingerprint and versions aside)."""
+        return (self.profile, self.platform, self.conda, self.pypi, self.python) == (
+            other.profile, other.platform, other.conda, other.pypi, other.python,
+        )  # fmt: skip
 
 
 def layer_hash(packages: list[LockedPackage], manager: str) -> str:

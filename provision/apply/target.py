@@ -37,6 +37,22 @@ class Target:
             return self.profile.kind
         return "conda" if any(p.manager == "conda" for p in self.packages) else "venv"
 
+    # A lock-only target (--lockfile) has no profile: these give its defaults in one place.
+    @property
+    def benchmarks(self) -> tuple[str, ...]:
+        return tuple(self.profile.acceptance.benchmarks) if self.profile else ()
+
+    @property
+    def brew_entries(self) -> int:
+        if self.profile is None:
+            return 0
+        brew = self.profile.brew
+        return len(brew.taps) + len(brew.formulae) + len(brew.casks)
+
+    @property
+    def platforms(self) -> list[str]:
+        return list(self.profile.platforms) if self.profile else list(self.lock.platforms)
+
     @property
     def python(self) -> str:
         """The interpreter version a venv is created with (conda brings its own)."""

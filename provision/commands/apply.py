@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..apply.execute import Options, apply_target, plan_for
+from ..apply.execute import apply_target
+from ..apply.inputs import Options, plan_for
 from ..errors import AcceptanceFailed
 from .apply_options import adopt_option, insecure_option, select_target, target_options, verify_choice
 from .common import cache_root, json_option, mirrors_from, print_json
@@ -44,19 +45,22 @@ def progress(quiet: bool) -> Iterator[tuple[Callable[[str], None], Callable[[str
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before changing an existing environment.")
 @click.option("--no-wait", is_flag=True, help="Fail instead of waiting when another apply holds the environment.")
 @click.option("--jupyter", is_flag=True, help="Register the environment as a Jupyter kernel named after the profile.")
+@click.option("--keep-extras", is_flag=True, help="Leave packages installed outside the lock in place.")
+@click.option("--repair-files", is_flag=True, help="Hash every installed file; reinstall packages whose files changed.")
 @adopt_option
 @insecure_option
 @json_option
 @click.pass_context
 def command(
     ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, mirrors: tuple[str, ...],
-    dry_run: bool, no_brew: bool, no_verify: bool, yes: bool, no_wait: bool, jupyter: bool, adopt: bool,
-    allow_http: bool, as_json: bool,
+    dry_run: bool, no_brew: bool, no_verify: bool, yes: bool, no_wait: bool, jupyter: bool, keep_extras: bool,
+    repair_files: bool, adopt: bool, allow_http: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Install a locked profile on this machine, then prove it works.
 
-    Preflight checks come first; downloads are verified against the lock's hashes before the
-    environment changes; a stamp written last makes the next apply a fast no-op."""
+    Preflight checks come first; what differs between the lock and the environment is repaired
+    (packages missing, changed or installed outside the lock); downloads are verified against the
+    lock's hashes before anything changes; acceptance runs after a change."""
     started = time.perf_counter()
     from ..host import override_note
 
@@ -66,8 +70,9 @@ def command(
         click.echo(f"note: {note}", err=True)
     verify, why_not = verify_choice(no_verify, host)
     options = Options(
-        use_brew=not no_brew, verify=verify, wait=not no_wait, jupyter=jupyter, adopt=adopt, no_verify_reason=why_not
-    )
+        use_brew=not no_brew, verify=verify, wait=not no_wait, jupyter=jupyter, adopt=adopt, no_verify_reason=why_not,
+        keep_extras=keep_extras, check_files=repair_files,
+    )  # fmt: skip
     plan = plan_for(target, host, options)
     if dry_run:
         print_json(plan.as_dict()) if as_json else print_plan(plan)
@@ -77,23 +82,17 @@ def command(
         print_plan(plan)
         click.confirm("Change this environment?", default=True, abort=True)
     with progress(quiet=as_json) as (say, tick):
-        done = apply_target(target, host, options, mirrors_from(ctx, mirrors), cache_root(), say, tick)
+        done = apply_target(target, host, options, mirrors_from(ctx, mirrors), cache_root(), say, tick,
+                            show_verdict=not as_json)  # fmt: skip
     elapsed = time.perf_counter() - started
-    report: dict[str, object] = {"plan": done.as_dict(), "seconds": round(elapsed, 3)}
-    if done.up_to_date:
-        if not as_json:
-            click.echo(f"{target.name}: up to date ({target.prefix})")
-    else:
-        if not as_json:
-            click.echo(f"{target.name}: applied to {target.prefix} in {elapsed:.1f} s")
-        if done.step("verify").acts:
-            from ..bench.verify import verify_target
-
-            verdict = verify_target(target, device=None, quick=False, report_dir=None, show=not as_json)
-            report["verify"] = verdict
-            if verdict["verdict"] != "PASS":
-                if as_json:
-                    print_json(report)
-                raise AcceptanceFailed(f"{target.name}: acceptance failed; see the table above (`provision verify`).")
+    report: dict[str, object] = {"plan": done.plan.as_dict(), "seconds": round(elapsed, 3)}
+    if done.verdict is not None:
+        report["verify"] = done.verdict
     if as_json:
         print_json(report)
+    elif done.plan.up_to_date:
+        click.echo(f"{target.name}: up to date ({target.prefix})")
+    else:
+        click.echo(f"{target.name}: applied to {target.prefix} in {elapsed:.1f} s")
+    if done.verdict is not None and done.verdict["verdict"] != "PASS":
+        raise AcceptanceFailed(f"{target.name}: acceptance failed; see the table above (`provision verify`).")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from ..apply.execute import Options, plan_for
+from ..apply.inputs import Options, plan_for
 from ..apply.plan import Plan
 from .apply_options import (
     adopt_option,
@@ -20,7 +20,9 @@ from .common import json_option, print_json
 def print_plan(plan: Plan) -> None:
     click.echo(f"{plan.target} -> {plan.prefix} ({plan.platform})")
     for step in plan.steps:
-        click.echo(f"  {step.action:<4} {step.name:<11} {step.reason}")
+        click.echo(f"  {step.action.value:<4} {step.name.value:<11} {step.reason}")
+    for drift in plan.drift:
+        click.echo(f"  differs: {drift.line()}")
     click.echo("up to date." if plan.up_to_date else "changes pending.")
 
 
@@ -39,7 +41,7 @@ def command(
 ) -> None:  # fmt: skip
     """Show what `apply` would do on this machine (or the one --facts describes), and why.
     Changes nothing; lists the preflight problems apply would stop on."""
-    from ..apply.execute import preflight_problems
+    from ..apply.inputs import preflight_problems
 
     target, host = select_target(ctx, profile, lockfile, prefix, facts_dir, allow_http)
     from ..host import override_note

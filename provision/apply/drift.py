@@ -1,0 +1,185 @@
+"""How an environment differs from its lock: one Drift value per difference and layer. Pure
+except for the deep check (`file_drift`), which hashes installed files against each package's own
+record (conda's paths_data, a wheel's RECORD)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from ..lock.records import LockedPackage
+from .state import OURS, InstalledState
+
+
+class Layer(Enum):
+    CONDA = "conda"
+    PYPI = "pypi"
+
+
+class DriftKind(Enum):
+    MISSING = "missing"
+    CHANGED = "changed"  # another version or build than the lock's
+    EXTRA = "extra"  # installed outside the lock
+    FOREIGN = "foreign"  # the locked version, but put there by another installer
+    FILES = "files"  # installed files differ from the package's own record
+
+
+@dataclass(frozen=True)
+class Drift:
+    layer: Layer
+    kind: DriftKind
+    name: str
+    locked: str | None = None
+    installed: str | None = None
+    files: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        where = f"({self.layer.value})"
+        if self.kind is DriftKind.MISSING:
+            return f"{self.name} {self.locked} missing {where}"
+        if self.kind is DriftKind.CHANGED:
+            return f"{self.name} {self.installed} installed, the lock has {self.locked} {where}"
+        if self.kind is DriftKind.EXTRA:
+            return f"{self.name} {self.installed} installed outside the lock {where}"
+        if self.kind is DriftKind.FOREIGN:
+            return f"{self.name} {self.installed} installed by {self.files[0]}, not from the lock {where}"
+        shown = ", ".join(self.files[:5]) + (f" and {len(self.files) - 5} more" if len(self.files) > 5 else "")
+        return f"{self.name} {self.installed}: {len(self.files)} file(s) modified or missing: {shown} {where}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"layer": self.layer.value, "kind": self.kind.value, "name": self.name, "locked": self.locked,
+                "installed": self.installed, "files": list(self.files), "line": self.line()}  # fmt: skip
+
+
+def compare(packages: list[LockedPackage], state: InstalledState) -> list[Drift]:
+    """Every difference between the lock (for this platform) and what the prefix holds."""
+    return _conda_drift(packages, state) + _pypi_drift(packages, state)
+
+
+def _conda_drift(packages: list[LockedPackage], state: InstalledState) -> list[Drift]:
+    locked = {p.name: p for p in packages if p.manager == "conda"}
+    out = []
+    for name, package in sorted(locked.items()):
+        record = state.conda.get(name)
+        wanted = f"{package.version}-{package.build}" if package.build else package.version
+        if record is None:
+            out.append(Drift(Layer.CONDA, DriftKind.MISSING, name, locked=package.version))
+        elif (
+            record.version != package.version
+            or (package.build and record.build != package.build)
+            or (package.sha256 and record.sha256 and record.sha256 != package.sha256)
+        ):
+            out.append(Drift(Layer.CONDA, DriftKind.CHANGED, name, wanted, f"{record.version}-{record.build}"))
+    for name, record in sorted(state.conda.items()):
+        if name not in locked:
+            out.append(Drift(Layer.CONDA, DriftKind.EXTRA, name, installed=record.version))
+    return out
+
+
+def _pypi_drift(packages: list[LockedPackage], state: InstalledState) -> list[Drift]:
+    locked = {canonicalize_name(p.name): p for p in packages if p.manager == "pip"}
+    owned_by_conda = state.conda_owned_dist_infos
+    out = []
+    for name, package in sorted(locked.items()):
+        dist = state.pypi.get(name)
+        if dist is None:
+            out.append(Drift(Layer.PYPI, DriftKind.MISSING, package.name, locked=package.version))
+        elif dist.version != package.version:
+            out.append(Drift(Layer.PYPI, DriftKind.CHANGED, package.name, package.version, dist.version))
+        elif dist.installer != OURS:
+            out.append(Drift(Layer.PYPI, DriftKind.FOREIGN, package.name, package.version, dist.version,
+                             (dist.installer,)))  # fmt: skip
+    for dist_name, dist in sorted(state.pypi.items()):
+        conda_made = dist.installer == "conda" or dist.dist_info.name in owned_by_conda
+        if dist_name not in locked and not conda_made:
+            out.append(Drift(Layer.PYPI, DriftKind.EXTRA, dist_name, installed=dist.version))
+    return out
+
+
+def file_drift(prefix: Path, state: InstalledState) -> list[Drift]:
+    """The deep check: each installed file against its package's record (sha256 and size)."""
+    out = []
+    for conda_name, record in sorted(state.conda.items()):
+        bad = _conda_files(prefix, record.record)
+        if bad:
+            out.append(Drift(Layer.CONDA, DriftKind.FILES, conda_name, installed=record.version, files=tuple(bad)))
+    for name, dist in sorted(state.pypi.items()):
+        if dist.installer == "conda":
+            continue  # conda's record covers it
+        bad = _wheel_files(prefix, dist.dist_info)
+        if bad:
+            out.append(Drift(Layer.PYPI, DriftKind.FILES, name, installed=dist.version, files=tuple(bad)))
+    return out
+
+
+def _inside(prefix: Path, relative: str) -> Path | None:
+    """The path a record names, or None when it would leave the prefix (a hostile record)."""
+    parts = PurePosixPath(relative).parts
+    if relative.startswith("/") or ".." in parts:
+        return None
+    return prefix.joinpath(*parts)
+
+
+def _file_ok(path: Path | None, size: int | None, check: Any) -> bool:
+    if path is None or path.is_symlink() or not path.is_file():
+        return False
+    if size is not None and path.stat().st_size != size:
+        return False
+    return bool(check(path.read_bytes()))
+
+
+def _conda_files(prefix: Path, record_path: Path) -> list[str]:
+    try:
+        data = json.loads(record_path.read_text(encoding="utf-8"))
+        entries = data["paths_data"]["paths"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    bad = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or entry.get("path_type") not in ("hardlink", None):
+            continue  # softlinks and folders carry no content hash
+        relative = str(entry.get("_path", ""))
+        expected = entry.get("sha256_in_prefix") or entry.get("sha256")
+        if not expected:
+            continue
+        size = entry.get("size_in_bytes") if not entry.get("sha256_in_prefix") else None
+        ok = _file_ok(_inside(prefix, relative), size, lambda data, e=expected: hashlib.sha256(data).hexdigest() == e)
+        if not ok:
+            bad.append(relative)
+    return bad
+
+
+def _wheel_files(prefix: Path, dist_info: Path) -> list[str]:
+    try:
+        rows = (dist_info / "RECORD").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return [f"{dist_info.name}/RECORD"]
+    site = dist_info.parent
+    root = Path(os.path.normpath(prefix))
+    bad = []
+    for row in rows:
+        relative, _, rest = row.partition(",")
+        digest, _, size = rest.partition(",")
+        if not digest.startswith("sha256="):
+            continue  # RECORD itself, and files written at install time (.pyc), have no hash
+        expected = digest.removeprefix("sha256=")
+        # RECORD paths are relative to site-packages and may climb to bin/ (`../../../bin/tool`);
+        # normalised, they must still lie inside the prefix, or the record is hostile.
+        target = Path(os.path.normpath(site / relative))
+        resolved = target if root in target.parents else None
+        ok = _file_ok(resolved, int(size) if size.isdigit() else None, lambda data, e=expected: _b64(data) == e)
+        if not ok:
+            bad.append(relative)
+    return bad
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()

@@ -1,0 +1,139 @@
+"""What an apply works from, gathered once: the options, the stamp wanted, the drift between the
+lock and the prefix, the preflight problems. `plan` and `apply --dry-run` use exactly this."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import HostUnfit, ProvisionError
+from ..host import HostFacts
+from ..lock.freshness import check_lock
+from ..lock.records import LockedPackage
+from . import preflight
+from .activation import activation_current
+from .drift import Drift, DriftKind, compare, file_drift
+from .plan import Plan, PlanInputs, make_plan
+from .prefixes import guard_prefix
+from .stamp import Stamp, layer_hash, read_stamp, values_hash
+from .state import InstalledState, fingerprint, read_state
+from .target import Target
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Options:
+    use_brew: bool = True
+    verify: bool = True
+    no_verify_reason: str = "--no-verify"  # what the plan says when verify is off
+    wait: bool = True
+    jupyter: bool = False  # register a Jupyter kernel (opt-in)
+    adopt: bool = False  # take over an existing environment of the same kind that provision did not create
+    keep_extras: bool = False  # leave packages installed outside the lock in place (they still show in status)
+    check_files: bool = False  # hash every installed file (status --files, apply --repair-files)
+
+
+def wanted_stamp(target: Target, listing: str = "") -> Stamp:
+    packages = target.packages
+    return Stamp(
+        profile=target.name,
+        platform=target.platform,
+        conda=layer_hash(packages, "conda"),
+        pypi=layer_hash(packages, "pip"),
+        activation=values_hash(target.env),
+        brew=_brewfile_hash(target),
+        python=target.python if target.kind == "venv" else _conda_python(packages),
+        fingerprint=listing,
+    )
+
+
+def _brewfile_hash(target: Target) -> str:
+    if target.brewfile is None or not target.brewfile.is_file():
+        return ""
+    return hashlib.sha256(target.brewfile.read_bytes()).hexdigest()
+
+
+def _conda_python(packages: list[LockedPackage]) -> str | None:
+    return next((p.version for p in packages if p.manager == "conda" and p.name == "python"), None)
+
+
+def current_drift(target: Target, stamp: Stamp | None, check_files: bool = False) -> tuple[InstalledState, list[Drift]]:
+    """The prefix's real state and how it differs from the lock. When the listings are exactly as the
+    last finished apply left them (same fingerprint, same lock), nothing was installed, removed or
+    edited since, so the records need not be parsed again."""
+    wanted = wanted_stamp(target)
+    if (
+        not check_files
+        and stamp is not None
+        and stamp.fingerprint
+        and stamp.same_lock(wanted)
+        and stamp.fingerprint == fingerprint(target.prefix)
+    ):
+        return InstalledState(exists=True, python_version=stamp.python), []
+    state = read_state(target.prefix)
+    drift = compare(target.packages, state) if state.exists else []
+    if check_files and state.exists:
+        drift += file_drift(target.prefix, state)
+    return state, drift
+
+
+def plan_for(target: Target, host: HostFacts, options: Options) -> Plan:
+    """The plan for this target; a prefix provision may not touch is refused here, so `plan` and
+    `--dry-run` refuse exactly what `apply` would."""
+    guard_prefix(target.prefix, target.project_root, target.kind, options.adopt)
+    packages = target.packages
+    stamp = read_stamp(target.prefix)
+    state, drift = current_drift(target, stamp, options.check_files)
+    if options.keep_extras:
+        drift = [d for d in drift if d.kind is not DriftKind.EXTRA]
+    return make_plan(
+        PlanInputs(
+            target=target.name, prefix=str(target.prefix), platform=target.platform, kind=target.kind,
+            prefix_exists=state.exists, stamp=stamp, wanted=wanted_stamp(target), drift=drift,
+            installed_python=state.python_version,
+            activation_current=activation_current(target.prefix, target.env),
+            conda_count=sum(p.manager == "conda" for p in packages),
+            pypi_count=sum(p.manager == "pip" for p in packages),
+            on_macos=host.system == "Darwin", brew_entries=target.brew_entries, use_brew=options.use_brew,
+            benchmarks=list(target.benchmarks), verify=options.verify, no_verify_reason=options.no_verify_reason,
+            jupyter=options.jupyter,
+        )
+    )  # fmt: skip
+
+
+def preflight_problems(target: Target, host: HostFacts) -> list[str]:
+    """What stops an apply on this host, one line each (the lock's freshness is checked separately)."""
+    problems = preflight.host_problems(target.profile, host, target.platforms)
+    if not problems:
+        free = shutil.disk_usage(_existing_parent(target.prefix)).free
+        disk = preflight.disk_problem(target.lock.download_bytes(target.platform), free)
+        problems += [disk] if disk else []
+    return problems
+
+
+def check_preflight(target: Target, host: HostFacts) -> None:
+    """Raise with every problem found; nothing has been touched yet."""
+    sdists = [p.file_name for p in target.packages if p.manager == "pip" and not p.file_name.endswith(".whl")]
+    if sdists:
+        raise ProvisionError(
+            f"{target.lock_path}: {sdists[0]} is a source distribution; provision installs locked wheels only "
+            "(building at install time is not reproducible); lock it with --only-binary, e.g. `provision lock`."
+        )
+    problems = preflight_problems(target, host)
+    if problems:
+        raise HostUnfit(f"{target.name}: cannot apply here: " + "; ".join(problems) + ".")
+    if target.profile is not None:
+        statuses = check_lock(target.profile, target.lock_path, str(target.lock_path))
+        stale = preflight.lock_problem(next((s for s in statuses if s.platform == target.platform), None))
+        if stale:
+            raise ProvisionError(f"{target.lock_path}: {stale}.")
+
+
+def _existing_parent(path: Path) -> Path:
+    while not path.exists():
+        path = path.parent
+    return path

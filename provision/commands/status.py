@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import CheckFailed, ProvisionError
+from .apply_options import select_target, target_options
+from .common import json_option, print_json
+
+
+@click.command("status")
+@target_options
+@click.option("--files", "check_files", is_flag=True, help="Also hash every installed file against its record.")
+@json_option
+@click.pass_context
+def command(
+    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, check_files: bool,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Compare the environment on disk with its lock: one line per difference and layer.
+
+    Exit 0 when the environment is exactly the lock, 1 when it differs (`provision apply` repairs it)."""
+    from ..apply.inputs import current_drift, wanted_stamp
+    from ..apply.stamp import read_stamp
+
+    target, _ = select_target(ctx, profile, lockfile, prefix)
+    if not target.prefix.is_dir():
+        raise ProvisionError(f"{target.prefix}: no environment here; run `provision apply {target.name}`.")
+    stamp = read_stamp(target.prefix)
+    _, drift = current_drift(target, stamp, check_files)
+    finished = stamp is not None and stamp.same_lock(wanted_stamp(target))
+    if as_json:
+        print_json({"target": target.name, "prefix": str(target.prefix), "platform": target.platform,
+                    "matches_lock": not drift, "last_apply_finished": finished,
+                    "drift": [d.as_dict() for d in drift]})  # fmt: skip
+    else:
+        for difference in drift:
+            click.echo(difference.line())
+        if not finished:
+            click.echo("note: the last apply of this lock did not finish; `provision apply` completes it", err=True)
+        if not drift:
+            checked = "every file checked" if check_files else "packages checked"
+            click.echo(f"{target.name}: the environment is exactly the lock ({len(target.packages)} {checked})")
+    if drift:
+        raise CheckFailed(f"{target.name}: {len(drift)} difference(s) from the lock; `provision apply` repairs them.")
+

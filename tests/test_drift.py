@@ -1,0 +1,132 @@
+"""The environment, not the stamp: change an applied environment by hand in every way a user does,
+and `status` names each difference, `plan` shows it, `apply` repairs exactly it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from provision.lock.pypi_layer import uv_executable
+
+from . import builders
+from .world import E2E
+
+
+@pytest.fixture
+def applied(tmp_path: Path) -> E2E:
+    world = E2E(tmp_path)
+    assert world.run("lock", "e2e").returncode == 0
+    done = world.run("apply", "e2e")
+    assert done.returncode == 0, done.stderr
+    assert world.run("status", "e2e").returncode == 0
+    return world
+
+
+def uv_pip(world: E2E, *args: str) -> None:
+    python = str(world.prefix / "bin" / "python")
+    subprocess.run([uv_executable(), "pip", *args, "--python", python], check=True, capture_output=True,
+                   env=world.env)  # fmt: skip
+
+
+def site(world: E2E) -> Path:
+    return next(world.prefix.glob("lib/python3*/site-packages"))
+
+
+def test_status_names_each_difference_plan_shows_it_and_apply_repairs_it(applied: E2E) -> None:
+    # A conda package deleted by hand (its record and its file), a locked wheel uninstalled, a stray
+    # wheel installed: what `uv pip uninstall` / `pip install` inside an environment does.
+    (applied.prefix / "conda-meta" / "provtest-tool-1.0-0.json").unlink()
+    (applied.prefix / "share" / "provtest" / "tool.txt").unlink()
+    uv_pip(applied, "uninstall", "provtest-hello")
+    stray = builders.wheel(applied.tmp / "stray", "provtest-stray", "0.1", "STRAY = 1\n")
+    uv_pip(applied, "install", str(stray))
+
+    status = applied.run("status", "e2e")
+    assert status.returncode == 1
+    assert status.stdout.splitlines() == [
+        "provtest-tool 1.0 missing (conda)",
+        "provtest-hello 1.0 missing (pypi)",
+        "provtest-stray 0.1 installed outside the lock (pypi)",
+    ]
+    assert "3 difference(s) from the lock" in status.stderr
+    listed = json.loads(applied.run("status", "e2e", "--json").stdout)
+    assert [(d["layer"], d["kind"], d["name"]) for d in listed["drift"]] == [
+        ("conda", "missing", "provtest-tool"),
+        ("pypi", "missing", "provtest-hello"),
+        ("pypi", "extra", "provtest-stray"),
+    ]
+
+    plan = applied.run("plan", "e2e")
+    assert "up to date" not in plan.stdout
+    for line in status.stdout.splitlines():
+        assert f"differs: {line}" in plan.stdout
+    steps = {s["name"]: s["action"] for s in json.loads(applied.run("plan", "e2e", "--json").stdout)["steps"]}
+    assert steps["environment"] == "run" and steps["pypi"] == "run" and steps["activation"] == "ok"
+
+    repaired = applied.run("apply", "e2e")
+    assert repaired.returncode == 0, repaired.stderr
+    assert (applied.prefix / "share" / "provtest" / "tool.txt").read_text() == "tool 1\n"
+    assert applied.in_env("import provtest_hello; print(provtest_hello.VERSION)") == "1.0"
+    assert not list(site(applied).glob("provtest_stray*"))
+    final = applied.run("status", "e2e")
+    assert final.returncode == 0, final.stdout
+    assert "exactly the lock" in final.stdout
+    assert "up to date" in applied.run("apply", "e2e").stdout
+
+
+def test_only_the_pypi_layer_is_redone_when_only_it_drifted(applied: E2E) -> None:
+    uv_pip(applied, "uninstall", "provtest-extra")
+    plan = json.loads(applied.run("plan", "e2e", "--json").stdout)
+    steps = {s["name"]: s["action"] for s in plan["steps"]}
+    assert steps["environment"] == "ok" and steps["pypi"] == "run"
+    done = applied.run("apply", "e2e")
+    assert done.returncode == 0, done.stderr
+    assert "linking" not in done.stderr and "pypi: installing" in done.stderr
+    assert applied.run("status", "e2e").returncode == 0
+
+
+def test_keep_extras_leaves_a_stray_wheel_and_status_still_names_it(applied: E2E) -> None:
+    stray = builders.wheel(applied.tmp / "stray", "provtest-stray", "0.1", "STRAY = 1\n")
+    uv_pip(applied, "install", str(stray))
+    assert "up to date" in applied.run("apply", "e2e", "--keep-extras").stdout
+    assert list(site(applied).glob("provtest_stray*"))
+    status = applied.run("status", "e2e")
+    assert status.returncode == 1 and "provtest-stray 0.1 installed outside the lock (pypi)" in status.stdout
+
+
+def test_a_different_version_installed_by_hand_is_put_back(applied: E2E) -> None:
+    uv_pip(applied, "install", str(applied.tmp / "wheels" / "provtest_hello-2.0-py3-none-any.whl"))
+    status = applied.run("status", "e2e")
+    assert status.stdout.strip() == "provtest-hello 2.0 installed, the lock has 1.0 (pypi)"
+    assert applied.run("apply", "e2e").returncode == 0
+    assert applied.in_env("import provtest_hello; print(provtest_hello.VERSION)") == "1.0"
+
+
+def test_files_check_names_a_changed_file_and_repair_files_puts_it_back(applied: E2E) -> None:
+    (applied.prefix / "share" / "provtest" / "base.txt").write_text("edited by hand\n")
+    (site(applied) / "provtest_extra.py").write_text("EXTRA = False\n")
+    assert applied.run("status", "e2e").returncode == 0, "package records alone cannot see file edits"
+    deep = applied.run("status", "e2e", "--files")
+    assert deep.returncode == 1
+    assert deep.stdout.splitlines() == [
+        "provtest-base 1.0: 1 file(s) modified or missing: share/provtest/base.txt (conda)",
+        "provtest-extra 1.0: 1 file(s) modified or missing: provtest_extra.py (pypi)",
+    ]
+    repaired = applied.run("apply", "e2e", "--repair-files")
+    assert repaired.returncode == 0, repaired.stderr
+    assert (applied.prefix / "share" / "provtest" / "base.txt").read_text() == "base 1\n"
+    assert applied.in_env("import provtest_extra; print(provtest_extra.EXTRA)") == "True"
+    assert applied.run("status", "e2e", "--files").returncode == 0
+
+
+def test_an_unfinished_apply_is_not_up_to_date_even_when_the_packages_match(applied: E2E) -> None:
+    (applied.prefix / ".provision" / "stamp.json").unlink()
+    status = applied.run("status", "e2e")
+    assert status.returncode == 0 and "did not finish" in status.stderr
+    plan = applied.run("plan", "e2e")
+    assert "the last apply did not finish" in plan.stdout and "up to date" not in plan.stdout
+    assert applied.run("apply", "e2e").returncode == 0
+    assert "up to date" in applied.run("apply", "e2e").stdout
