@@ -1,9 +1,10 @@
-"""No-op apply and warm re-create times for a profile (default linux-cpu), as whole processes.
+"""No-op apply beside its anchor, `uv sync --frozen`, on the same wheels; and warm re-create times.
 
-1. apply once (downloads fill the cache; not timed), 2. no-op apply N times (median),
-3. remove + apply again with the caches warm (re-create), --no-verify throughout.
-Environments go to a temporary PROVISION_HOME; the download cache is the user's.
-Run: python benchmarks/apply_speed.py [--profile linux-cpu] [--runs 7]
+1. apply once (downloads fill the cache; not timed), 2. no-op apply N times (median), whole processes,
+3. a uv project pinning exactly the profile's locked wheels: `uv sync` once, then `uv sync --frozen`
+   N times (median), 4. remove + apply again with the caches warm (re-create). --no-verify throughout.
+Environments go to a temporary PROVISION_HOME; the download caches are the user's.
+Run: python benchmarks/apply_speed.py [--profile linux-cpu] [--runs 7]   (needs PyPI for uv lock)
 """
 
 from __future__ import annotations
@@ -20,21 +21,47 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import REPO, timed
 
 
+def uv_project(folder: Path, profile: str) -> Path:
+    """A uv project whose dependencies are the profile's locked wheels, pinned exactly."""
+    sys.path.insert(0, str(REPO))
+    from provision.lock.lockfile import read_lock
+
+    lock = read_lock(REPO / "envs" / profile / "conda-lock.yml")
+    pins = sorted(f'"{p.name}=={p.version}"' for p in lock.for_platform("linux-64") if p.manager == "pip")
+    python = lock.python_version("linux-64") or "3.11"
+    (folder / "pyproject.toml").write_text(
+        f'[project]\nname = "anchor"\nversion = "0"\nrequires-python = "=={python}.*"\n'
+        f"dependencies = [{', '.join(pins)}]\n[tool.uv]\npackage = false\n"
+    )
+    return folder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", default="linux-cpu")
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     provision = [str(Path(sys.executable).parent / "provision"), "--root", str(REPO)]
+    uv = str(Path(sys.executable).parent / "uv")
     with tempfile.TemporaryDirectory(prefix="provision-apply-bench-") as home:
         env = dict(os.environ, PROVISION_HOME=home)
         first = timed([*provision, "apply", args.profile, "--no-verify", "--yes"], env)
+        timed([*provision, "apply", args.profile, "--no-verify"], env)  # records the inputs for the quick path
         noop = [timed([*provision, "apply", args.profile, "--no-verify"], env) for _ in range(args.runs)]
+        (Path(home) / "anchor").mkdir()
+        project = uv_project(Path(home) / "anchor", args.profile)
+        subprocess.run([uv, "lock", "--quiet", "--project", str(project)], check=True, env=env)
+        subprocess.run([uv, "sync", "--quiet", "--project", str(project)], check=True, env=env)
+        anchor = [timed([uv, "sync", "--frozen", "--quiet", "--project", str(project)], env) for _ in range(args.runs)]
         subprocess.run([*provision, "remove", args.profile], env=env, check=True, capture_output=True)
         recreate = timed([*provision, "apply", args.profile, "--no-verify", "--yes"], env)
+    ours, theirs = statistics.median(noop), statistics.median(anchor)
     print(f"{args.profile}: first apply {first:.2f} s (cache may have been warm)")
-    print(f"no-op apply: median {statistics.median(noop) * 1000:.0f} ms over {args.runs} runs "
+    print(f"no-op apply:        median {ours * 1000:.0f} ms over {args.runs} runs "
           f"(min {min(noop) * 1000:.0f}, max {max(noop) * 1000:.0f})")  # fmt: skip
+    print(f"uv sync --frozen:   median {theirs * 1000:.0f} ms over {args.runs} runs "
+          f"(min {min(anchor) * 1000:.0f}, max {max(anchor) * 1000:.0f}), same wheels")  # fmt: skip
+    print(f"ratio (provision / uv): {ours / theirs:.2f}x")
     print(f"warm re-create (remove, then apply): {recreate:.2f} s")
 
 

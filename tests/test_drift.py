@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,23 @@ def test_an_unfinished_apply_is_not_up_to_date_even_when_the_packages_match(appl
     assert "the last apply did not finish" in plan.stdout and "up to date" not in plan.stdout
     assert applied.run("apply", "e2e").returncode == 0
     assert "up to date" in applied.run("apply", "e2e").stdout
+
+
+def test_a_no_op_apply_answers_from_the_stamp_without_loading_click_or_the_profile(applied: E2E) -> None:
+    assert "up to date" in applied.run("apply", "e2e").stdout  # records the inputs for the quick answer
+    probe = (
+        "import sys; from provision.quick import up_to_date; "
+        f"line = up_to_date(['--root', {str(applied.root)!r}, 'apply', 'e2e']); "
+        "print(line); print(sorted(m for m in ('click', 'pydantic', 'yaml', 'rattler') if m in sys.modules))"
+    )
+    quick = subprocess.run([sys.executable, "-c", probe], env=applied.env, capture_output=True, text=True)
+    assert quick.stdout.splitlines() == [f"e2e: up to date ({applied.prefix})", "[]"], quick.stderr
+    # Any change the quick answer cannot judge sends apply down the full path, which sees the drift.
+    uv_pip(applied, "uninstall", "provtest-extra")
+    again = subprocess.run([sys.executable, "-c", probe], env=applied.env, capture_output=True, text=True)
+    assert again.stdout.splitlines()[0] == "None"
+    assert "pypi: installing" in applied.run("apply", "e2e").stderr
+    (applied.root / "profiles" / "other.yaml").write_text("name: other\nplatforms: [linux-64]\nkind: venv\n")
+    assert "up to date" in applied.run("apply", "e2e").stdout  # full path: an unrelated profile changed
+    final = subprocess.run([sys.executable, "-c", probe], env=applied.env, capture_output=True, text=True)
+    assert final.stdout.splitlines()[0] == f"e2e: up to date ({applied.prefix})"

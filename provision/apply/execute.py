@@ -24,14 +24,13 @@ from .archives import check_archive
 from .conda_install import install_conda
 from .drift import DriftKind, Layer
 from .fetch import fetch_url, fetch_verified, staging_area
-from .inputs import Options, check_preflight, plan_for, wanted_stamp
+from .inputs import Options, check_preflight, finished_stamp, plan_for
 from .jupyter import register_kernel
 from .plan import Plan, StepName, work_for
 from .prefix_lock import prefix_lock
 from .prefixes import Ownership, claim, forbidden_reason, forget, ownership
 from .pypi_install import create_venv, install_wheels
-from .stamp import clear_stamp, write_stamp
-from .state import fingerprint
+from .stamp import clear_stamp, read_stamp, write_stamp
 from .target import Target
 
 Say = Callable[[str], None]
@@ -63,6 +62,8 @@ def apply_target(
         plan = plan_for(target, host, options)  # again under the lock: another apply may have finished
         if not plan.up_to_date:
             _change(target, plan, options, mirrors, cache, say, tick or (lambda message: None))
+        else:
+            _refresh_stamp(target)
         if plan.step(StepName.JUPYTER).acts:
             say(f"jupyter: kernel registered at {register_kernel(target.name, target.prefix, target.env)}")
         verdict = None
@@ -71,6 +72,17 @@ def apply_target(
 
             verdict = verify_target(target, device=None, quick=False, report_dir=None, show=show_verdict)
     return Applied(plan, verdict)
+
+
+def _refresh_stamp(target: Target) -> None:
+    """A no-op after an unrelated edit (another profile, a comment) re-records the inputs, so the next
+    no-op takes the quick path again."""
+    stamp = read_stamp(target.prefix)
+    fresh = finished_stamp(target)
+    if stamp is not None and (stamp.exact, stamp.inputs, stamp.fingerprint) != (
+        fresh.exact, fresh.inputs, fresh.fingerprint,
+    ):  # fmt: skip
+        write_stamp(target.prefix, fresh)
 
 
 def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cache: Path, say: Say, tick: Say) -> None:
@@ -96,7 +108,7 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
                            remove_extras=not options.keep_extras)  # fmt: skip
             _test_kill_point("pypi")
     write_activation(target.prefix, target.env)
-    write_stamp(target.prefix, wanted_stamp(target, fingerprint(target.prefix)))
+    write_stamp(target.prefix, finished_stamp(target))
 
 
 def _environment(

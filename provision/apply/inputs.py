@@ -51,6 +51,20 @@ def wanted_stamp(target: Target, listing: str = "") -> Stamp:
     )
 
 
+def finished_stamp(target: Target) -> Stamp:
+    """The stamp a finished apply writes: what the environment now is, read from the prefix."""
+    from dataclasses import replace
+
+    from ..quick import input_files, inputs_digest
+
+    state = read_state(target.prefix)
+    exact = not compare(target.packages, state)
+    digest = ""
+    if target.profile is not None and target.project_root is not None:
+        digest = inputs_digest(input_files(target.project_root, target.name))
+    return replace(wanted_stamp(target, fingerprint(target.prefix)), exact=exact, inputs=digest)
+
+
 def _brewfile_hash(target: Target) -> str:
     if target.brewfile is None or not target.brewfile.is_file():
         return ""
@@ -69,6 +83,7 @@ def current_drift(target: Target, stamp: Stamp | None, check_files: bool = False
     if (
         not check_files
         and stamp is not None
+        and stamp.exact
         and stamp.fingerprint
         and stamp.same_lock(wanted)
         and stamp.fingerprint == fingerprint(target.prefix)

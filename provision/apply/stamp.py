@@ -28,6 +28,8 @@ class Stamp:
     brew: str = ""  # hash of the Brewfile that `brew bundle` last satisfied
     python: str | None = None
     fingerprint: str = ""  # of the conda-meta and site-packages listings when the apply finished
+    exact: bool = False  # the environment was exactly the lock then (no extras kept, nothing left over)
+    inputs: str = ""  # digest of the files that decide the outcome (quick.py's no-op answer)
     provision_version: str = __version__
 
     def same_lock(self, other: Stamp) -> bool:

@@ -8,14 +8,14 @@ parsing; any change to either listing makes the next comparison read everything 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
+
+from ..quick import listing_fingerprint
 
 OURS = "uv"  # the PyPI layer installs with uv; a distribution another installer made is not the lock's
 
@@ -55,21 +55,7 @@ def site_packages(prefix: Path) -> list[Path]:
 
 
 def fingerprint(prefix: Path) -> str:
-    """A hash of both listings (names, sizes, modification times): cheap, and any install,
-    uninstall or edit of a record changes it."""
-    digest = hashlib.sha256()
-    folders = [prefix / "conda-meta", *site_packages(prefix)]
-    for folder in folders:
-        try:
-            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
-        except OSError:
-            digest.update(f"{folder.name}:absent\n".encode())
-            continue
-        for entry in entries:
-            if entry.name.endswith((".json", ".dist-info")):
-                info = entry.stat(follow_symlinks=False)
-                digest.update(f"{folder.name}/{entry.name}:{info.st_size}:{info.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+    return listing_fingerprint(prefix)
 
 
 def read_state(prefix: Path) -> InstalledState:
