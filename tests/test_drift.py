@@ -151,3 +151,20 @@ def test_a_no_op_apply_answers_from_the_stamp_without_loading_click_or_the_profi
     assert "up to date" in applied.run("apply", "e2e").stdout  # full path: an unrelated profile changed
     final = subprocess.run([sys.executable, "-c", probe], env=applied.env, capture_output=True, text=True)
     assert final.stdout.splitlines()[0] == f"e2e: up to date ({applied.prefix})"
+
+
+def test_the_verify_report_fingerprint_says_whether_the_environment_matches(
+    applied: E2E, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from provision.apply.inputs import environment_fingerprint
+    from provision.apply.target import target_for_profile
+    from provision.project import Project
+
+    monkeypatch.setenv("PROVISION_HOME", applied.env["PROVISION_HOME"])
+    target = target_for_profile(Project(applied.root), "e2e", None, "linux-64")
+    before = environment_fingerprint(target)
+    assert before["matches_lock"] is True and before["differences"] == []
+    uv_pip(applied, "uninstall", "provtest-extra")
+    after = environment_fingerprint(target)
+    assert after["matches_lock"] is False and after["differences"] == ["provtest-extra 1.0 missing (pypi)"]
+    assert after["lock_sha256"] == before["lock_sha256"] and after["installed_sha256"] != before["installed_sha256"]

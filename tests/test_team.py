@@ -182,3 +182,24 @@ def test_jupyter_kernel_is_registered(e2e: E2E, tmp_path: Path) -> None:
     spec = json.loads((tmp_path / "jupyter/kernels/provision-e2e/kernel.json").read_text())
     assert spec["argv"][0] == str(e2e.prefix / "bin/python") and spec["argv"][1:3] == ["-m", "ipykernel_launcher"]
     assert spec["env"]["PROVTEST"] == "kernel" and spec["display_name"] == "e2e (provision)"
+
+
+def test_team_report_marks_machines_whose_environment_differs_from_the_lock(tmp_path: Path, run_cli) -> None:
+    def report(folder: str, host: str, lock: str, differences: list[str] | None) -> None:
+        environment = None if differences is None else {
+            "lock_sha256": lock, "installed_sha256": "x", "matches_lock": not differences, "differences": differences,
+        }  # fmt: skip
+        doc = json.loads((Path(__file__).parent / "data" / "bench" / "jax-cpu.json").read_text())
+        result = judge(doc, Thresholds(), cpu_peak("flags : avx2 fma\ncpu MHz : 2000\n", None, 2))
+        meta = {"profile": "linux-cpu", "machine": {"hostname": host, "chip": "AMD EPYC"}}
+        verify_report.save([result], tmp_path / folder, "linux-cpu", {**meta, **({"environment": environment}
+                           if environment else {})})  # fmt: skip
+
+    report("a", "alice", "L1", [])
+    report("b", "bob", "L1", ["numpy 2.4.6 missing (pypi)"])
+    report("c", "carol", "L1", [])
+    report("d", "dave", "L2", [])
+    report("e", "erin", "L1", None)  # written before reports recorded the environment
+    table = json.loads(run_cli("report", str(tmp_path), "--json").out)
+    states = {r["machine"]: r["environment"] for r in table}
+    assert states == {"alice": "exact", "bob": "differs (1)", "carol": "exact", "dave": "other lock", "erin": "?"}

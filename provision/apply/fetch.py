@@ -61,14 +61,23 @@ def staging_area(cache: Path) -> Iterator[Path]:
 def fetch_verified(
     package: LockedPackage, source: str, cache: Path, staging: Path, warn: Callable[[str], None] | None = None
 ) -> Path:
-    """A staged copy of `package` whose sha256 (and md5, when the lock has one) matches the lock."""
+    """A copy of `package` whose sha256 (and md5, when the lock has one) matches the lock.
+
+    Conda archives are staged (rattler reads the staged copy). A wheel's cached copy is checked
+    in place and handed to uv, which checks the same hash again as it reads the file
+    (`--require-hashes`): the check at the moment of use, without copying every wheel."""
     staged = staging / cache_key(package) / package.file_name
     staged.parent.mkdir(parents=True, exist_ok=True)
     cached = cache / cache_key(package) / package.file_name
     if cached.is_file() and not cached.is_symlink():
-        with cached.open("rb") as stream:
-            if _copy_checked(stream, staged, package):
-                return staged
+        if package.manager == "pip":
+            with cached.open("rb") as stream:
+                if _matches(stream, package):
+                    return cached
+        else:
+            with cached.open("rb") as stream:
+                if _copy_checked(stream, staged, package):
+                    return staged
         cached.unlink(missing_ok=True)
         (warn or (lambda message: None))(
             f"{package.file_name}: the cached copy failed its hash check; fetching it again"
@@ -83,6 +92,18 @@ def fetch_verified(
     return staged
 
 
+def _matches(stream: BinaryIO, package: LockedPackage) -> bool:
+    sha256, md5 = hashlib.sha256(), hashlib.md5()
+    for block in iter(lambda: stream.read(BLOCK), b""):
+        sha256.update(block)
+        md5.update(block)
+    return _same(package, sha256.hexdigest(), md5.hexdigest())
+
+
+def _same(package: LockedPackage, sha256: str, md5: str) -> bool:
+    return (not package.sha256 or sha256 == package.sha256) and (not package.md5 or md5 == package.md5)
+
+
 def _copy_checked(stream: BinaryIO, target: Path, package: LockedPackage) -> bool:
     """Copy `stream` to `target` while hashing; True (and `target` in place) when the hashes match."""
     sha256, md5 = hashlib.sha256(), hashlib.md5()  # md5 only because conda locks carry it
@@ -92,9 +113,7 @@ def _copy_checked(stream: BinaryIO, target: Path, package: LockedPackage) -> boo
             sha256.update(block)
             md5.update(block)
             out.write(block)
-    matches = (not package.sha256 or sha256.hexdigest() == package.sha256) and (
-        not package.md5 or md5.hexdigest() == package.md5
-    )
+    matches = _same(package, sha256.hexdigest(), md5.hexdigest())
     if matches:
         os.replace(tmp, target)
     else:

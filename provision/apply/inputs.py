@@ -65,6 +65,24 @@ def finished_stamp(target: Target) -> Stamp:
     return replace(wanted_stamp(target, fingerprint(target.prefix)), exact=exact, inputs=digest)
 
 
+def environment_fingerprint(target: Target) -> dict[str, object]:
+    """What `verify --report` records so a team can see whose environment differs from its lock:
+    the lock's hash, a hash of what is installed, and the differences."""
+    import json
+
+    state = read_state(target.prefix)
+    installed = sorted([("conda", r.name, r.version, r.build) for r in state.conda.values()]
+                       + [("pypi", d.name, d.version, d.installer) for d in state.pypi.values()])  # fmt: skip
+    drift = compare(target.packages, state)
+    return {
+        "lock_sha256": hashlib.sha256(target.lock_path.read_bytes()).hexdigest(),
+        "layers": {"conda": layer_hash(target.packages, "conda"), "pypi": layer_hash(target.packages, "pip")},
+        "installed_sha256": hashlib.sha256(json.dumps(installed).encode()).hexdigest(),
+        "matches_lock": not drift,
+        "differences": [d.line() for d in drift],
+    }
+
+
 def _brewfile_hash(target: Target) -> str:
     if target.brewfile is None or not target.brewfile.is_file():
         return ""

@@ -31,10 +31,36 @@ def load_reports(paths: list[Path]) -> list[dict[str, Any]]:
     return reports
 
 
+def environment_state(report: dict[str, Any], usual_lock: str | None) -> str:
+    """'exact', 'differs (N)', 'other lock' or '?' (a report written before provision recorded it)."""
+    environment = report.get("environment") or {}
+    if not environment:
+        return "?"
+    if usual_lock and environment.get("lock_sha256") != usual_lock:
+        return "other lock"
+    if environment.get("matches_lock"):
+        return "exact"
+    return f"differs ({len(environment.get('differences') or [])})"
+
+
+def _usual_locks(reports: list[dict[str, Any]]) -> dict[str, str]:
+    """Per profile, the lock most machines report (the one the team claims)."""
+    from collections import Counter
+
+    counts: dict[str, Counter[str]] = {}
+    for report in reports:
+        lock = (report.get("environment") or {}).get("lock_sha256")
+        if lock:
+            counts.setdefault(str(report.get("profile") or report.get("name")), Counter())[lock] += 1
+    return {profile: counter.most_common(1)[0][0] for profile, counter in counts.items()}
+
+
 def rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
+    usual = _usual_locks(reports)
     for report in reports:
         machine = report.get("machine") or {}
+        state = environment_state(report, usual.get(str(report.get("profile") or report.get("name"))))
         for result in report["results"]:
             device = result["device"]
             fp32 = [
@@ -52,6 +78,7 @@ def rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "fp32_tflops": best["tflops"] if best else None,
                 "fraction_of_peak": fraction,
                 "created": report.get("created"),
+                "environment": state,
             })  # fmt: skip
     return sorted(out, key=lambda r: (r["profile"] or "", r["fp32_tflops"] or 0))
 
@@ -61,14 +88,20 @@ def show(table: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     view = Table(title="Team acceptance results (fp32 GEMM at the largest size measured)", title_justify="left")
-    for column in ("machine", "chip", "profile", "framework", "device", "verdict", "fp32 TFLOPS", "of peak"):
+    for column in ("machine", "chip", "profile", "framework", "device", "verdict", "environment", "fp32 TFLOPS",
+                   "of peak"):  # fmt: skip
         view.add_column(column, justify="right" if column in ("fp32 TFLOPS", "of peak") else "left")
     for row in table:
         style = "green" if row["verdict"] == "PASS" else "bold red"
         view.add_row(row["machine"], row["chip"], row["profile"], row["framework"], row["device"],
-                     f"[{style}]{row['verdict']}[/]", f"{row['fp32_tflops']:.3f}" if row["fp32_tflops"] else "-",
+                     f"[{style}]{row['verdict']}[/]", _marked(row["environment"]),
+                     f"{row['fp32_tflops']:.3f}" if row["fp32_tflops"] else "-",
                      f"{row['fraction_of_peak']:.0%}" if row["fraction_of_peak"] else "-")  # fmt: skip
     Console().print(view)
+
+
+def _marked(state: str) -> str:
+    return state if state in ("exact", "?") else f"[bold red]{state}[/]"
 
 
 def chart(table: list[dict[str, Any]], path: Path) -> None:

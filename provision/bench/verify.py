@@ -44,7 +44,9 @@ def verify_target(
     if show:
         report.show(results, f"{target.name} ({target.prefix})")
     if report_dir is not None:
+        from ..apply.inputs import environment_fingerprint
+
         meta = {"profile": target.name, "platform": target.platform, "prefix": str(target.prefix),
-                "machine": machine_identity()}  # fmt: skip
+                "machine": machine_identity(), "environment": environment_fingerprint(target)}  # fmt: skip
         summary["files"] = [str(p) for p in report.save(results, report_dir, target.name, meta)]
     return summary
