@@ -1,49 +1,26 @@
-"""Host problems and their exact fixes. Pure: facts and profiles in, findings out."""
+"""Host problems and their exact fixes. Pure: facts and profiles in, findings out.
+
+The rules that decide whether a profile can be applied live in requirements.py (preflight uses the
+same ones); this module adds the host-wide advice (Homebrew, disk, swap, leaking variables)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
-from packaging.version import Version
-
 from .host import HostFacts
 from .model import Profile
+from .requirements import HOMEBREW_INSTALL, Finding, Severity, for_profile, rosetta
 
 GB = 1e9
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: str  # "error", "warning" or "info"
-    topic: str
-    message: str
-    fix: str
-
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
 
 
 def diagnose(host: HostFacts, profiles: dict[str, Profile]) -> list[Finding]:
     findings = _architecture(host) + _toolchain(host) + _resources(host) + _environment(host)
     findings += _profiles(host, profiles)
-    order = {"error": 0, "warning": 1, "info": 2}
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     return sorted(findings, key=lambda f: order[f.severity])
 
 
 def _architecture(host: HostFacts) -> list[Finding]:
-    if host.system == "Darwin" and host.apple_silicon and (host.translated or host.machine != "arm64"):
-        return [
-            Finding(
-                "error",
-                "rosetta",
-                f"this Python runs as {host.machine} under Rosetta 2 on Apple silicon ({host.chip}): MPS, Metal "
-                "plugins and arm64 wheels (mlx) are unavailable, and torch stops at 2.2.2",
-                "install a native arm64 Python (Homebrew in /opt/homebrew: `brew install python@3.11`, or "
-                "Miniforge's arm64 installer), never python.org's x86 build or an x86 Anaconda; then re-run provision "
-                'with it. Check: python3 -c "import platform; print(platform.machine())" prints arm64',
-            )
-        ]
-    return []
+    return rosetta(host)
 
 
 def _toolchain(host: HostFacts) -> list[Finding]:
@@ -53,7 +30,7 @@ def _toolchain(host: HostFacts) -> list[Finding]:
     if host.apple_silicon and host.homebrew_prefix == "/usr/local":
         out.append(
             Finding(
-                "warning",
+                Severity.WARNING,
                 "homebrew",
                 "Homebrew lives in /usr/local: that is the Intel (Rosetta) Homebrew on an Apple-silicon Mac",
                 "install the native Homebrew in /opt/homebrew (the official installer does this on arm64), "
@@ -63,16 +40,16 @@ def _toolchain(host: HostFacts) -> list[Finding]:
     if host.homebrew_prefix is None:
         out.append(
             Finding(
-                "info",
+                Severity.INFO,
                 "homebrew",
                 "Homebrew is not installed (profiles with brew entries need it)",
-                '/bin/bash -c "$(curl -fsSL https://raw.githubusercontent.com/Homebrew/install/HEAD/install.sh)"',
+                HOMEBREW_INSTALL,
             )
         )
     if host.command_line_tools is None:
         out.append(
             Finding(
-                "error",
+                Severity.ERROR,
                 "xcode",
                 "the Xcode command-line tools are missing (Apple's TF, JAX and PyTorch pages require them)",
                 "xcode-select --install",
@@ -84,7 +61,7 @@ def _toolchain(host: HostFacts) -> list[Finding]:
 def _resources(host: HostFacts) -> list[Finding]:
     out = []
     if host.free_disk_bytes is not None and host.free_disk_bytes < 20 * GB:
-        severity = "error" if host.free_disk_bytes < 5 * GB else "warning"
+        severity = Severity.ERROR if host.free_disk_bytes < 5 * GB else Severity.WARNING
         out.append(
             Finding(
                 severity,
@@ -98,7 +75,7 @@ def _resources(host: HostFacts) -> list[Finding]:
         if share > 0.5 and host.swap_used_bytes > 1 * GB:
             out.append(
                 Finding(
-                    "warning",
+                    Severity.WARNING,
                     "swap",
                     f"{host.swap_used_bytes / GB:.1f} GB of swap in use ({share:.0%}): "
                     "benchmarks and training will be slow and unrepresentative",
@@ -114,7 +91,7 @@ def _environment(host: HostFacts) -> list[Finding]:
     if env.get("CONDA_DEFAULT_ENV") == "base" or (env.get("CONDA_PREFIX") and not env.get("CONDA_DEFAULT_ENV")):
         out.append(
             Finding(
-                "warning",
+                Severity.WARNING,
                 "conda-base",
                 f"conda's base environment is active ({env.get('CONDA_PREFIX', '?')}): its packages and PATH "
                 "leak into everything started from this shell",
@@ -125,7 +102,7 @@ def _environment(host: HostFacts) -> list[Finding]:
         if env.get(name):
             out.append(
                 Finding(
-                    "warning",
+                    Severity.WARNING,
                     name.lower(),
                     f"{name} is set ({env[name]}): every environment will import from there first",
                     f"unset {name} (and remove it from your shell profile)",
@@ -135,41 +112,15 @@ def _environment(host: HostFacts) -> list[Finding]:
 
 
 def _profiles(host: HostFacts, profiles: dict[str, Profile]) -> list[Finding]:
+    """Each profile meant for this kind of machine, checked by the rules preflight uses; what would
+    stop its apply shows as a warning naming it (this machine may not be meant for every profile)."""
     out = []
     for name, profile in sorted(profiles.items()):
-        needs = profile.requires
-        if (
-            host.system == "Darwin"
-            and needs.macos
-            and host.macos
-            and any(p.startswith("osx") for p in profile.platforms)
-            and Version(host.macos) < Version(needs.macos)
-        ):
-            out.append(
-                Finding(
-                    "warning",
-                    "macos",
-                    f"{name} needs macOS {needs.macos}; this Mac runs {host.macos}",
-                    "update macOS (System Settings > General > Software Update)",
-                )
-            )
-        if host.system == "Linux" and needs.cuda_driver and host.subdir in profile.platforms:
-            if host.cuda_driver is None:
-                out.append(
-                    Finding(
-                        "info",
-                        "nvidia",
-                        f"{name} needs an NVIDIA driver supporting CUDA {needs.cuda_driver}; none found (nvidia-smi)",
-                        "install the NVIDIA driver, or use a CPU profile",
-                    )
-                )
-            elif Version(host.cuda_driver) < Version(needs.cuda_driver):
-                out.append(
-                    Finding(
-                        "warning",
-                        "nvidia",
-                        f"{name} needs CUDA {needs.cuda_driver}; the driver supports {host.cuda_driver}",
-                        "update the NVIDIA driver",
-                    )
-                )
+        if host.target_subdir not in profile.platforms:
+            continue
+        for finding in for_profile(profile, host, list(profile.platforms)):
+            if finding.topic == "rosetta":
+                continue  # a host-wide finding, reported once
+            severity = Severity.WARNING if finding.severity is Severity.ERROR else finding.severity
+            out.append(Finding(severity, finding.topic, f"{name}: {finding.message}", finding.fix))
     return out

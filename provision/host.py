@@ -67,6 +67,12 @@ class HostFacts:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def target_subdir(self) -> str | None:
+        """The platform environments are built for here: osx-arm64 on Apple silicon, also when this
+        Python runs as x86_64 under Rosetta (the environment's own interpreter is native)."""
+        return "osx-arm64" if self.system == "Darwin" and self.apple_silicon else self.subdir
+
 
 def collect_raw(disk_path: Path | None = None) -> dict[str, str]:
     """Every raw output parse_facts() reads, keyed by source (also the file names of --save-facts)."""

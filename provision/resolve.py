@@ -18,6 +18,8 @@ def read_profile_doc(project: Project, name: str, docs: dict[str, SourceDoc], ch
     if name not in docs:
         path = project.require_profile(name)
         doc = load_yaml(path, project.relative(path))
+        if doc.data is None:
+            raise ProfileError(f"{doc.path}:1:1: the file is empty; a profile starts with `name: {name}`.")
         if not isinstance(doc.data, dict):
             raise ProfileError(f"{doc.path}:1:1: a profile is a mapping of keys (name:, platforms:, ...).")
         declared = doc.data.get("name")

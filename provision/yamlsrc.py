@@ -73,8 +73,15 @@ def load_yaml(path: Path, display: Path | None = None) -> SourceDoc:
         where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else str(shown)
         problem = exc.problem or exc.context or "invalid YAML"
         raise ProfileError(f"{where}: YAML syntax error: {problem}; fix the indentation or quoting there.") from exc
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise ProfileError(
+            f"{shown}:{line}:{column}: the character {chr(exc.character)!r} is not allowed in YAML; remove it."
+        ) from exc
     except yaml.YAMLError as exc:
-        raise ProfileError(f"{shown}: YAML syntax error: {exc}") from exc
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ProfileError(f"{shown}: YAML syntax error: {reason}") from exc
     finally:
         loader.dispose()
     return SourceDoc(shown, data, positions)

@@ -132,3 +132,14 @@ def test_training_70b_on_2t_tokens() -> None:
     assert plain.memory_bytes_needed > remat.memory_bytes_needed > 70.6e9 * 16
     text = "\n".join(plain.lines)
     assert "8.47e+23 FLOPs" in text and "years" in text and not plain.fits
+
+
+def test_doctor_reports_an_invalid_profile_as_a_problem_and_keeps_checking_the_others(
+    project: Path, run_cli, tmp_path: Path
+) -> None:
+    (project / "profiles" / "bad.yaml").write_text("name: bad\nplatforms: [linux-64\n")
+    folder = mac_facts_dir(tmp_path, "m1-bigsur.txt", "arm64", "\nkern.osproductversion: 11.2\n")
+    result = run_cli("--root", str(project), "doctor", "--facts", str(folder))
+    assert result.code == 1
+    assert "ERROR    profile: profiles/bad.yaml:3:1" in result.out
+    assert "torch-mps: macOS 11.2 is older than the 14.0 this profile needs" in result.out, "the valid ones still count"

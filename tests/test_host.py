@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from provision.apply.preflight import disk_problem, host_problems
+from provision.apply.preflight import disk_problem, host_problems, host_warnings
 from provision.host import HostFacts, parse_cuda_version, parse_facts, parse_gpus, parse_sysctl, this_host
 
 from .conftest import make_profile
@@ -46,6 +46,12 @@ def test_rosetta_is_detected_and_refused_with_the_fix() -> None:
     assert facts.translated and facts.apple_silicon and facts.subdir == "osx-64"
     problems = host_problems(make_profile(requires={"arm64_native": True}), facts, ["osx-arm64"])
     assert len(problems) == 1 and "Rosetta" in problems[0] and "native arm64 Python" in problems[0]
+    # `arm64_native: false` really allows the x86 interpreter: no problem, a warning, and the
+    # environment is still built for the hardware (osx-arm64).
+    lenient = make_profile(requires={"arm64_native": False})
+    assert host_problems(lenient, facts, ["osx-arm64"]) == []
+    assert "Rosetta" in host_warnings(lenient, facts, ["osx-arm64"])[0]
+    assert facts.target_subdir == "osx-arm64"
 
 
 def test_intel_mac_is_not_apple_silicon() -> None:

@@ -15,7 +15,7 @@ CASES = [
     ("yaml-bad-indent", "name: bad\nconda:\n  - numpy\n - scipy\n", ["bad.yaml:4:", "YAML syntax error"]),
     ("duplicate-key", OK_HEAD + 'python: "3.12"\n', ["bad.yaml:5:1", "duplicate key", "line 3"]),
     ("not-a-mapping", "- just\n- a list\n", ["bad.yaml:1:1", "mapping of keys"]),
-    ("empty-file", "", ["bad.yaml:1:1", "mapping of keys"]),
+    ("empty-file", "", ["bad.yaml:1:1", "the file is empty"]),
     ("name-mismatch", "name: other\n", ["bad.yaml:1:7", "name:", "make them equal"]),
     (
         "unknown-top-key",
@@ -127,8 +127,17 @@ def test_malformed_profile_gives_one_clear_line(project: Path, run_cli, text: st
         assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
 
 
-def test_there_are_at_least_30_distinct_cases() -> None:
-    assert len({c[0] for c in CASES}) >= 30
+def test_every_case_is_refused_for_its_own_reason(project: Path, run_cli) -> None:
+    # Distinct cases must read differently to the user: two cases answered by the same line would
+    # mean one of them is not reaching the rule it names.
+    answers: dict[str, str] = {}
+    for name, text, _ in CASES:
+        (project / "profiles" / "bad.yaml").write_text(text)
+        line = run_cli("--root", str(project), "show", "bad").err.strip()
+        same = [other for other, answer in answers.items() if answer == line]
+        assert not same, f"{name} is answered like {same}"
+        answers[name] = line
+    assert len(answers) >= 30
 
 
 def test_error_in_parent_points_at_the_parent_file(project: Path, run_cli) -> None:
@@ -168,9 +177,10 @@ def test_several_problems_are_counted(project: Path, run_cli) -> None:
     assert "(and 1 more problem in this file)" in result.err
 
 
-def test_list_shows_a_broken_profile_without_failing(project: Path, run_cli) -> None:
+def test_list_marks_a_broken_profile_and_exits_1(project: Path, run_cli) -> None:
     (project / "profiles" / "bad.yaml").write_text("name: bad\nplatforms: [linux-64\n")
     result = run_cli("--root", str(project), "list")
-    assert result.code == 0
+    assert result.code == 1
     assert "bad" in result.out and "INVALID" in result.out
+    assert "1 invalid profile(s): bad" in result.err
     assert "torch-mps" in result.out

@@ -77,7 +77,14 @@ def test_silent_fallback_to_cpu_fails() -> None:
     doc = as_apple_gpu(recorded("jax-cpu.json"), 4.0, 0.9)
     placement = next(c for c in doc["checks"] if c["name"] == "placement")
     placement.update(status="FAIL", reason="jitted matmul result lives on ['cpu'] (requested metal)")
-    assert judge(doc, Thresholds(), apple_peak("Apple M2"))["verdict"] == "FAIL"
+    result = judge(doc, Thresholds(), apple_peak("Apple M2"))
+    assert result["verdict"] == "FAIL"
+    # It fails for the fallback itself (the placement check), not because some speed gate missed.
+    gates = {g["name"]: g for g in result["gates"]}
+    assert gates["checks"]["status"] == "FAIL" and gates["checks"]["reason"] == "failed: placement"
+    unplaced = copy.deepcopy(doc)
+    next(c for c in unplaced["checks"] if c["name"] == "placement").update(status="PASS", reason="")
+    assert judge(unplaced, Thresholds(), apple_peak("Apple M2"))["verdict"] == "PASS", "the fallback was the only fault"
 
 
 def test_unknown_peak_is_skipped_not_guessed() -> None:

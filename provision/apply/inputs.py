@@ -148,6 +148,10 @@ def preflight_problems(target: Target, host: HostFacts) -> list[str]:
     return problems
 
 
+def preflight_warnings(target: Target, host: HostFacts) -> list[str]:
+    return preflight.host_warnings(target.profile, host, target.platforms)
+
+
 def check_preflight(target: Target, host: HostFacts) -> None:
     """Raise with every problem found; nothing has been touched yet."""
     sdists = [p.file_name for p in target.packages if p.manager == "pip" and not p.file_name.endswith(".whl")]

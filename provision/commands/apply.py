@@ -65,9 +65,13 @@ def command(
     from ..host import override_note
 
     target, host = select_target(ctx, profile, lockfile, prefix, allow_http=allow_http)
+    from ..apply.inputs import preflight_warnings
+
     note = override_note(host)
     if note and not as_json:
         click.echo(f"note: {note}", err=True)
+    for warning in [] if as_json else preflight_warnings(target, host):
+        click.echo(f"warning: {warning}", err=True)
     verify, why_not = verify_choice(no_verify, host)
     options = Options(
         use_brew=not no_brew, verify=verify, wait=not no_wait, jupyter=jupyter, adopt=adopt, no_verify_reason=why_not,

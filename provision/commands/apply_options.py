@@ -63,7 +63,7 @@ def select_target(
     if allow_http:
         click.echo("warning: --allow-insecure-http: plain http URLs are accepted (hashes are still checked)", err=True)
     host = host_facts(facts_dir)
-    platform = host.subdir or f"{host.system}-{host.machine}".lower()
+    platform = host.target_subdir or f"{host.system}-{host.machine}".lower()
     rules = Rules(allow_insecure_http=allow_http)
     if lockfile:
         return target_for_lockfile(lockfile, prefix, platform, rules), host

@@ -6,6 +6,8 @@ from pathlib import Path
 import click
 
 from ..errors import CheckFailed
+from ..model import Profile
+from ..project import Project
 from .apply_options import host_facts
 from .common import json_option, print_json, project_from
 
@@ -22,7 +24,7 @@ MARK = {"error": "ERROR  ", "warning": "warning", "info": "info   "}
 def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, as_json: bool) -> None:
     """Find host problems that break ML setups, each with its exact fix. Exit 1 on an error."""
     from ..doctor import diagnose
-    from ..errors import ProjectNotFound
+    from ..errors import ProfileError, ProjectNotFound
     from ..host import collect_raw, load_raw, override_note, parse_facts, save_raw, with_overrides
     from ..profiles import concrete_profiles
 
@@ -33,11 +35,18 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, a
         host = with_overrides(parse_facts(raw, f"{facts_dir}/" if facts_dir else ""), os.environ)
     else:
         host = host_facts(None)
+    from ..requirements import Finding, Severity
+
+    invalid: list[Finding] = []
     try:
         profiles = concrete_profiles(project_from(ctx))
     except ProjectNotFound:
         profiles = {}  # outside a project: host checks only
-    findings = diagnose(host, profiles)
+    except ProfileError as exc:
+        # An invalid profile is a problem of this setup, not a reason to drop every profile check.
+        invalid.append(Finding(Severity.ERROR, "profile", exc.message, "fix the profile at that location"))
+        profiles = _valid_profiles(project_from(ctx))
+    findings = invalid + diagnose(host, profiles)
     if as_json:
         print_json({"host": host.as_dict(), "findings": [f.as_dict() for f in findings]})
     else:
@@ -48,12 +57,27 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, a
         if note:
             click.echo(f"note: {note}")
         for finding in findings:
-            click.echo(f"{MARK[finding.severity]}  {finding.topic}: {finding.message}")
+            click.echo(f"{MARK[finding.severity.value]}  {finding.topic}: {finding.message}")
             click.echo(f"         fix: {finding.fix}")
         if not findings:
             click.echo("no problems found")
         if save_dir is not None:
             click.echo(f"raw outputs saved in {save_dir}")
-    errors = [f for f in findings if f.severity == "error"]
+    errors = [f for f in findings if f.severity.value == "error"]
     if errors:
         raise CheckFailed(f"{len(errors)} error(s): " + "; ".join(f.topic for f in errors) + ".")
+
+
+def _valid_profiles(project: Project) -> dict[str, Profile]:
+    from ..errors import ProfileError
+    from ..profiles import load_profile
+
+    valid = {}
+    for name in project.profile_names():
+        try:
+            profile = load_profile(project, name)
+        except ProfileError:
+            continue
+        if not profile.abstract:
+            valid[name] = profile
+    return valid

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import click
 
-from ..catalog import summarize
+from ..catalog import ProfileSummary, summarize
+from ..errors import CheckFailed
 from .common import json_option, print_json, project_from
 
 
@@ -12,9 +13,16 @@ from .common import json_option, print_json, project_from
 def command(ctx: click.Context, as_json: bool) -> None:
     """List the profiles with their platforms and descriptions."""
     summaries = summarize(project_from(ctx))
+    invalid = [s.name for s in summaries if s.error]
     if as_json:
         print_json([s.as_dict() for s in summaries])
-        return
+    else:
+        _table(summaries)
+    if invalid:
+        raise CheckFailed(f"{len(invalid)} invalid profile(s): {', '.join(invalid)}; `provision show NAME` says where.")
+
+
+def _table(summaries: list[ProfileSummary]) -> None:
     width = max((len(s.name) for s in summaries), default=0)
     for s in summaries:
         if s.error:
