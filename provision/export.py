@@ -4,7 +4,6 @@ PEP 751 pylock.toml, and a Dockerfile for Linux profiles. Pure: lock in, text ou
 from __future__ import annotations
 
 import json
-from pathlib import PurePosixPath
 
 from .lock.records import LockedPackage
 from .model import Profile
@@ -35,27 +34,12 @@ def requirements(packages: list[LockedPackage], platform: str, name: str) -> str
     return "\n".join(lines) + "\n"
 
 
-def _toml(value: str) -> str:
-    return json.dumps(value)  # a JSON string is a valid TOML basic string
-
-
 def pylock(packages: list[LockedPackage], platform: str, name: str, python: str | None) -> str:
     """PEP 751 `pylock.toml` for the PyPI layer of one platform."""
-    lines = ['lock-version = "1.0"', f"created-by = {_toml('provision')}"]
-    if python:
-        lines.append(f"requires-python = {_toml('==' + python if python.count('.') == 2 else '~=' + python)}")
-    lines.append("")
-    for p in sorted((p for p in packages if p.manager == "pip"), key=lambda p: p.name):
-        hashes = f"hashes = {{ sha256 = {_toml(p.sha256)} }}"
-        wheel = f"name = {_toml(PurePosixPath(p.url).name)}, url = {_toml(p.url)}, {hashes}"
-        lines += [
-            "[[packages]]",
-            f"name = {_toml(p.name)}",
-            f"version = {_toml(p.version)}",
-            f"wheels = [{{ {wheel} }}]",
-            "",
-        ]
-    return "\n".join(lines)
+    from .pylock import pylock_text
+
+    requires = None if not python else ("==" + python if python.count(".") == 2 else "~=" + python)
+    return pylock_text((p for p in packages if p.manager == "pip"), requires)
 
 
 def dockerfile(profile: Profile, platform: str, python: str | None) -> str:

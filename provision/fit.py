@@ -65,6 +65,16 @@ def parse_quantity(text: str, what: str) -> float:
     return float(match.group(1)) * scale
 
 
+def parse_memory(text: str) -> float:
+    """A machine's memory in bytes. GB and TB here mean what Apple and every RAM vendor mean on the
+    box: binary units (a "64GB" Mac has 64 GiB), so 64GB and 64GiB are the same figure."""
+    stripped = text.strip()
+    for unit, scale in (("TB", 2**40), ("GB", GIB), ("TiB", 2**40), ("GiB", GIB)):
+        if stripped.endswith(unit):
+            return parse_quantity(stripped[: -len(unit)], "--memory") * scale
+    raise ProvisionError(f"--memory {text!r}: give a size with its unit, e.g. 64GB (binary, as sold) or 64GiB.")
+
+
 def estimated_architecture(params: float) -> ModelSpec:
     """A dense decoder of `params`: N ~ 12 L d^2 with d/L ~ 128 (the usual aspect ratio), 8:1 GQA.
     Checked against Llama-3.1-70B: 72 layers, d = 9070, 323 kB of KV per token (real: 80, 8192, 328 kB)."""

@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 NOT_INHERITED = ("name", "extends", "abstract")
 REPLACED_LISTS = ("platforms", "channels")
 
@@ -32,7 +34,7 @@ def pypi_name(requirement: str) -> str:
     """The PEP 503 normalised name of a PEP 508 requirement ('Torch_Vision[x]>=1' -> 'torch-vision')."""
     match = _PYPI_NAME.match(requirement)
     raw = match.group(1) if match else requirement.strip()
-    return re.sub(r"[-_.]+", "-", raw).lower()
+    return str(canonicalize_name(raw))
 
 
 def merge_by_name(parent: list[Any], child: list[Any], key: Callable[[str], str]) -> list[Any]:

@@ -143,3 +143,14 @@ def test_doctor_reports_an_invalid_profile_as_a_problem_and_keeps_checking_the_o
     assert result.code == 1
     assert "ERROR    profile: profiles/bad.yaml:3:1" in result.out
     assert "torch-mps: macOS 11.2 is older than the 14.0 this profile needs" in result.out, "the valid ones still count"
+
+
+def test_memory_units_are_one_rule() -> None:
+    from provision.errors import ProvisionError
+    from provision.fit import parse_memory, parse_quantity
+
+    assert parse_memory("64GB") == parse_memory("64GiB") == 64 * 2**30  # as Macs are sold
+    assert parse_memory("0.5TB") == 2**39
+    assert parse_quantity("512GB", "--x") == 512e9  # model sizes and counts stay decimal
+    with pytest.raises(ProvisionError):
+        parse_memory("64")  # a memory size always says its unit

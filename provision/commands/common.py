@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,11 @@ def print_json(value: Any) -> None:
 
 
 def cache_root() -> Path:
-    """$XDG_CACHE_HOME/provision (default ~/.cache/provision): solver metadata and verified downloads."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "provision"
+    """The user cache folder (platformdirs: $XDG_CACHE_HOME/provision or ~/.cache/provision on Linux,
+    ~/Library/Caches/provision on macOS): solver metadata and verified downloads."""
+    from platformdirs import user_cache_path
+
+    return user_cache_path("provision", appauthor=False)
 
 
 def mirrors_from(ctx: click.Context, values: tuple[str, ...]) -> Mirrors:

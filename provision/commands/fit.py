@@ -43,7 +43,7 @@ def command(
 ) -> None:  # fmt: skip
     """Will this model run here, and what must change? Exit 3 when it cannot fit."""
     from ..bench.peaks import apple_peak, nvidia_peak
-    from ..fit import GIB, MODELS, estimated_architecture, inference_fit, parse_quantity, training_fit
+    from ..fit import GIB, MODELS, estimated_architecture, inference_fit, parse_memory, parse_quantity, training_fit
 
     if list_models:
         for spec in MODELS.values():
@@ -55,11 +55,9 @@ def command(
         raise click.UsageError(f"unknown model {model_name!r}; known: {', '.join(MODELS)}")
     spec = MODELS[model_name] if model_name else estimated_architecture(parse_quantity(params or "", "--params"))
     host = host_facts(facts_dir) if not (chip and memory) else None
-    memory_bytes = parse_quantity(memory, "--memory") if memory else (host.memory_bytes if host else None)
+    memory_bytes = parse_memory(memory) if memory else (host.memory_bytes if host else None)
     if not memory_bytes:
         raise click.UsageError("this machine's memory is unknown; give --memory, e.g. 64GB")
-    if memory and memory.strip().upper().endswith("GB"):
-        memory_bytes = parse_quantity(memory.strip()[:-2], "--memory") * GIB  # Macs are sold in binary GB
     chip_name = chip or (host.chip if host else None)
     wired = host.wired_limit_mb if host and not chip else None
     if train:

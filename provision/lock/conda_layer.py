@@ -91,22 +91,13 @@ async def _records_named(
 
 
 def _topological(records: list[RepoDataRecord]) -> list[RepoDataRecord]:
-    """Dependencies before dependents (the order installers link in), ties by name."""
+    """Dependencies before dependents (the order installers link in), deterministic: rattler's own sort."""
+    from rattler import PackageRecord
+
     by_name = {r.name.normalized: r for r in records}
-    ordered: list[RepoDataRecord] = []
-    done: set[str] = set()
-
-    def visit(name: str) -> None:
-        if name in done or name not in by_name:
-            return
-        done.add(name)  # before recursing: conda-forge has dependency cycles (python <-> pip)
-        for dep in sorted(d.split(" ")[0] for d in by_name[name].depends):
-            visit(dep)
-        ordered.append(by_name[name])
-
-    for name in sorted(by_name):
-        visit(name)
-    return ordered
+    # rattler hands back plain PackageRecords; the solved records (with their URLs) are looked up by name.
+    order = PackageRecord.sort_topologically(list[PackageRecord](records))
+    return [by_name[record.name.normalized] for record in order]
 
 
 def _to_locked(record: RepoDataRecord, platform: str, profile: Profile, mirrors: Mirrors) -> LockedPackage:

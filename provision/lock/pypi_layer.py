@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -100,17 +99,9 @@ def resolve_pypi(
 
 
 def _preferences(previous: Sequence[LockedPackage]) -> str:
-    lines = ['lock-version = "1.0"', 'created-by = "provision"', ""]
-    for package in previous:
-        wheel = f"{{ url = {json.dumps(package.url)}, hashes = {{ sha256 = {json.dumps(package.sha256)} }} }}"
-        lines += [
-            "[[packages]]",
-            f"name = {json.dumps(package.name)}",
-            f"version = {json.dumps(package.version)}",
-            f"wheels = [{wheel}]",
-            "",
-        ]
-    return "\n".join(lines)
+    from ..pylock import pylock_text
+
+    return pylock_text(previous)
 
 
 def _locked(package: dict[str, Any], platform: str, supported: list[Any], profile: Profile) -> LockedPackage:
