@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError, ProvisionError
+from .errors import ConfigError, ProfileError
 from .lock.mirrors import Mirrors, parse_mirrors
 from .yamlsrc import load_yaml
 
@@ -50,17 +50,18 @@ def _file_mirrors(path: Path) -> Mirrors:
         return Mirrors({})
     try:
         doc = load_yaml(path, path)
-    except ProvisionError as exc:
-        raise ConfigError(exc.message) from None
+    except ProfileError as exc:
+        raise ConfigError(exc.path, exc.problem, exc.fix, exc.line, exc.column, exc.loc) from None
     data = doc.data or {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1:1: the config file is a mapping (mirrors: ...).")
+        raise doc.error((), "the config file is a mapping", "write `mirrors:` with one channel per line.", ConfigError)
     unknown = sorted(set(data) - {"mirrors"})
     if unknown:
-        raise ConfigError(f"{doc.where((unknown[0],))}: unknown setting {unknown[0]!r}; allowed: mirrors.")
+        raise doc.error((unknown[0],), f"unknown setting {unknown[0]!r}", "allowed: mirrors.", ConfigError)
     items = data.get("mirrors") or {}
     if not isinstance(items, dict) or not all(isinstance(v, str) for v in items.values()):
-        raise ConfigError(f"{doc.where(('mirrors',))}: mirrors: maps a channel to a folder or URL.")
+        raise doc.error(("mirrors",), "not a mapping of channel to folder or URL", "write `conda-forge: /srv/mirror`.",
+                        ConfigError)  # fmt: skip
     return parse_mirrors([f"{k}={v}" for k, v in items.items()], path.parent.resolve(), origin=str(path))
 
 
@@ -76,10 +77,8 @@ def refuse_project_mirrors(project_root: Path | None) -> None:
         return
     doc = load_yaml(project_root / PROJECT_FILE, Path(PROJECT_FILE))
     if isinstance(doc.data, dict) and "mirrors" in doc.data:
-        raise ConfigError(
-            f"{doc.where(('mirrors',))}: mirrors are a machine's setting, not the project's; move them to "
-            f"{user_config_path()} or {MIRRORS_VARIABLE}, or pass --mirror."
-        )
+        fix = f"move them to {user_config_path()} or {MIRRORS_VARIABLE}, or pass --mirror."
+        raise doc.error(("mirrors",), "mirrors are a machine's setting, not the project's", fix, ConfigError)
 
 
 def machine_mirrors(cli_values: tuple[str, ...], project_root: Path | None = None) -> Mirrors:

@@ -32,11 +32,24 @@ class ProvisionError(Exception):
         self.message = message
 
 
-class ProjectNotFound(ProvisionError):
+class LocatedError(ProvisionError):
+    """Bad input in a file: where (path, line, column, dotted location), what is wrong, and the fix.
+    The one line users read is rendered from these fields, so every such error reads the same way."""
+
+    def __init__(
+        self, path: str, problem: str, fix: str = "", line: int | None = None, column: int | None = None,
+        loc: str = "",
+    ) -> None:  # fmt: skip
+        self.path, self.problem, self.fix, self.line, self.column, self.loc = str(path), problem, fix, line, column, loc
+        where = self.path + (f":{line}:{column or 1}" if line else "")
+        super().__init__(where + (f": {loc}" if loc else "") + f": {problem}" + (f"; {fix}" if fix else ""))
+
+
+class ProjectNotFound(LocatedError):
     """No `profiles/` folder here or above: not an error of any profile (doctor and mirrors go on)."""
 
 
-class ProfileError(ProvisionError):
+class ProfileError(LocatedError):
     """A profile file cannot be read, parsed or validated."""
 
 
@@ -44,16 +57,14 @@ class ProfileNotFound(ProfileError):
     """A profile name that has no file in `profiles/`."""
 
 
-class LockfileError(ProvisionError):
+class LockfileError(LocatedError):
     """A lockfile (ours or a foreign one) is unreadable or fails validation; nothing was fetched or changed."""
 
     def __init__(self, path: str, problem: str, fix: str, loc: str = "") -> None:
-        self.path, self.loc, self.problem, self.fix = path, loc, problem, fix
-        where = f"{path}: {loc}" if loc else path
-        super().__init__(f"{where}: {problem}; {fix}")
+        super().__init__(path, problem, fix, loc=loc)
 
 
-class ConfigError(ProvisionError):
+class ConfigError(LocatedError):
     """A setting (user config file, environment variable, --mirror) is malformed."""
 
 

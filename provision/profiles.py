@@ -13,13 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ProfileError
 from .merge import conda_name, pypi_name
 from .model import Profile
 from .names import CONDA_TO_PYPI
 from .project import Project
 from .resolve import resolve_raw
-from .yamlsrc import Location, SourceDoc, dotted
+from .yamlsrc import Location, SourceDoc
 
 
 def load_profile(project: Project, name: str, docs: dict[str, SourceDoc] | None = None) -> Profile:
@@ -54,16 +53,14 @@ def _validate(data: dict[str, Any], doc: SourceDoc) -> Profile:
         return Profile.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
-        first = _describe(errors[0], doc)
-        more = (
-            f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} in this file)"
-            if len(errors) > 1
-            else ""
-        )
-        raise ProfileError(first + more) from None
+        loc, message = _describe(errors[0])
+        problem, _, fix = message.partition("; ")
+        if len(errors) > 1:
+            fix += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} in this file)"
+        raise doc.error(loc, problem, fix.strip()) from None
 
 
-def _describe(error: Any, doc: SourceDoc) -> str:
+def _describe(error: Any) -> tuple[Location, str]:
     loc: Location = tuple(error["loc"])
     kind = error["type"]
     message = str(error["msg"]).removeprefix("Value error, ")
@@ -76,7 +73,7 @@ def _describe(error: Any, doc: SourceDoc) -> str:
         message = "this key is required"
     elif kind == "literal_error":
         message = f"{error.get('input')!r} is not accepted; {message[0].lower()}{message[1:]}"
-    return f"{doc.where(loc)}: {dotted(loc)}: {message}"
+    return loc, message
 
 
 def _fields_at(loc: Location) -> list[str]:
@@ -98,7 +95,8 @@ def _check_resolved(profile: Profile, leaf: SourceDoc) -> None:
     """Rules that only make sense once every parent has been merged in."""
 
     def fail(loc: Location, message: str) -> typing.NoReturn:
-        raise ProfileError(f"{leaf.where(loc)}: {dotted(loc)}: {message}")
+        problem, _, fix = message.partition("; ")
+        raise leaf.error(loc, problem, fix)
 
     if profile.abstract:
         return

@@ -40,17 +40,19 @@ class Project:
         if not path.is_file():
             names = self.profile_names()
             hint = f"available: {', '.join(names)}" if names else f"no profiles in {self.profiles_dir}"
-            raise ProfileNotFound(f"{self.relative(path)}: no profile named {name!r}; {hint}.")
+            raise ProfileNotFound(str(self.relative(path)), f"no profile named {name!r}", f"{hint}.")
         return path
 
 
 def find_project(root: Path | None, start: Path | None = None) -> Project:
     if root is not None:
         if not (root / "profiles").is_dir():
-            raise ProjectNotFound(f"{root}: no profiles/ folder here; pass --root with a project folder.")
+            raise ProjectNotFound(str(root), "no profiles/ folder here", "pass --root with a project folder.")
         return Project(root.resolve())
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "profiles").is_dir():
             return Project(folder)
-    raise ProjectNotFound(f"{here}: no profiles/ folder here or in any parent; run inside a project or pass --root.")
+    raise ProjectNotFound(
+        str(here), "no profiles/ folder here or in any parent", "run inside a project or pass --root."
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .errors import ProfileError
 from .merge import merge_profile
 from .project import Project
 from .yamlsrc import SourceDoc, load_yaml
@@ -19,14 +18,12 @@ def read_profile_doc(project: Project, name: str, docs: dict[str, SourceDoc], ch
         path = project.require_profile(name)
         doc = load_yaml(path, project.relative(path))
         if doc.data is None:
-            raise ProfileError(f"{doc.path}:1:1: the file is empty; a profile starts with `name: {name}`.")
+            raise doc.error((), "the file is empty", f"a profile starts with `name: {name}`.")
         if not isinstance(doc.data, dict):
-            raise ProfileError(f"{doc.path}:1:1: a profile is a mapping of keys (name:, platforms:, ...).")
+            raise doc.error((), "a profile is a mapping of keys", "write it as name:, platforms:, ... (README).")
         declared = doc.data.get("name")
         if declared != name:
-            raise ProfileError(
-                f"{doc.where(('name',))}: name: is {declared!r} but the file is {name}.yaml; make them equal."
-            )
+            raise doc.error(("name",), f"is {declared!r} but the file is {name}.yaml", "make them equal.")
         if check is not None:
             check(doc)
         docs[name] = doc
@@ -43,16 +40,14 @@ def resolve_raw(
     """The profile's data with all parents merged in, parents first, in `extends:` order."""
     if name in chain:
         cycle = " -> ".join((*chain[chain.index(name) :], name))
-        raise ProfileError(f"{docs[chain[-1]].where(('extends',))}: extends: forms a cycle ({cycle}); remove one link.")
+        raise docs[chain[-1]].error(("extends",), f"forms a cycle ({cycle})", "remove one link.")
     doc = read_profile_doc(project, name, docs, check)
     parents = doc.data.get("extends") or []
     parents = [parents] if isinstance(parents, str) else parents
     merged: dict[str, Any] = {}
     for index, parent in enumerate(parents):
         if not isinstance(parent, str) or not project.profile_path(parent).is_file():
-            raise ProfileError(
-                f"{doc.where(('extends', index))}: extends: unknown profile {parent!r}; "
-                f"available: {', '.join(project.profile_names())}."
-            )
+            raise doc.error(("extends", index), f"unknown profile {parent!r}",
+                            f"available: {', '.join(project.profile_names())}.")  # fmt: skip
         merged = merge_profile(merged, resolve_raw(project, parent, docs, check, (*chain, name)))
     return merge_profile(merged, doc.data)

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ProfileError
+from .errors import LocatedError, ProfileError
 
 Location = tuple[str | int, ...]
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_@\-]+")
@@ -28,13 +28,22 @@ class SourceDoc:
     data: Any
     positions: dict[Location, tuple[int, int]] = field(default_factory=dict)
 
-    def where(self, loc: Location) -> str:
-        """`file:line:col` for the deepest part of `loc` that exists in the file."""
+    def position(self, loc: Location) -> tuple[int, int]:
+        """(line, column) of the deepest part of `loc` that exists in the file."""
         for end in range(len(loc), -1, -1):
             if loc[:end] in self.positions:
-                line, col = self.positions[loc[:end]]
-                return f"{self.path}:{line}:{col}"
-        return f"{self.path}:1:1"
+                return self.positions[loc[:end]]
+        return (1, 1)
+
+    def where(self, loc: Location) -> str:
+        """`file:line:col` for the deepest part of `loc` that exists in the file."""
+        line, col = self.position(loc)
+        return f"{self.path}:{line}:{col}"
+
+    def error(self, loc: Location, problem: str, fix: str, kind: type[LocatedError] = ProfileError) -> LocatedError:
+        """The error for a problem at `loc`: the position and the dotted location come from here."""
+        line, col = self.position(loc)
+        return kind(str(self.path), problem, fix, line, col, dotted(loc) if loc else "")
 
 
 def dotted(loc: Location) -> str:
@@ -56,9 +65,11 @@ def load_yaml(path: Path, display: Path | None = None) -> SourceDoc:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ProfileError(f"{shown}: cannot read the file ({exc.strerror}).") from exc
+        raise ProfileError(
+            str(shown), f"cannot read the file ({exc.strerror})", "check the path and its permissions."
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise ProfileError(f"{shown}: the file is not UTF-8 text; save it as UTF-8.") from exc
+        raise ProfileError(str(shown), "the file is not UTF-8 text", "save it as UTF-8.") from exc
     # libyaml's parser when present: 5-10x faster, same nodes and marks.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
@@ -70,18 +81,20 @@ def load_yaml(path: Path, display: Path | None = None) -> SourceDoc:
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else str(shown)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ProfileError(f"{where}: YAML syntax error: {problem}; fix the indentation or quoting there.") from exc
+        raise ProfileError(
+            str(shown), f"YAML syntax error: {problem}", "fix the indentation or quoting there.", line, column
+        ) from exc
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
         raise ProfileError(
-            f"{shown}:{line}:{column}: the character {chr(exc.character)!r} is not allowed in YAML; remove it."
+            str(shown), f"the character {chr(exc.character)!r} is not allowed in YAML", "remove it.", line, column
         ) from exc
     except yaml.YAMLError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ProfileError(f"{shown}: YAML syntax error: {reason}") from exc
+        raise ProfileError(str(shown), f"YAML syntax error: {reason}", "fix the YAML there.") from exc
     finally:
         loader.dispose()
     return SourceDoc(shown, data, positions)
@@ -128,8 +141,12 @@ def _walk(
     visited = set() if visited is None else visited
     if id(node) in visited:
         raise ProfileError(
-            f"{shown}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: {dotted(loc)}: "
-            "YAML aliases (*name) are not allowed in profiles; write the value out, or share it with extends:."
+            str(shown),
+            "YAML aliases (*name) are not allowed in profiles",
+            "write the value out, or share it with extends:.",
+            node.start_mark.line + 1,
+            node.start_mark.column + 1,
+            dotted(loc),
         )
     visited.add(id(node))
     out[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
@@ -139,8 +156,12 @@ def _walk(
             key = str(key_node.value)
             if key in seen:
                 raise ProfileError(
-                    f"{shown}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}: "
-                    f"{dotted((*loc, key))}: duplicate key (first defined on line {seen[key]}); keep one of them."
+                    str(shown),
+                    f"duplicate key (first defined on line {seen[key]})",
+                    "keep one of them.",
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                    dotted((*loc, key)),
                 )
             seen[key] = key_node.start_mark.line + 1
             key_loc = (*loc, key)
