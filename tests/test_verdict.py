@@ -96,11 +96,14 @@ def test_unknown_peak_is_skipped_not_guessed() -> None:
 def test_nvidia_and_cpu_peaks() -> None:
     h100 = nvidia_peak("NVIDIA H100 80GB HBM3")
     assert h100 is not None and h100.tflops["bfloat16"] == pytest.approx(989.4)
+    h200 = nvidia_peak("NVIDIA H200")
+    assert h200 is not None and h200.tflops == {"float32": 67.0, "tf32": 494.7, "bfloat16": 989.4, "float16": 989.4}
     assert nvidia_peak("Some Unknown GPU") is None
     assert apple_peak("Apple M9") is None
-    peak = cpu_peak("flags : fpu avx512f avx2 fma\ncpu MHz : 2500.0\n", None, 4)
+    peak = cpu_peak("vendor_id : GenuineIntel\nmodel name : Intel(R) Xeon(R)\nflags : fpu avx512f avx2 fma\n"
+                    "cpu MHz : 2500.0\n", None, 4)  # fmt: skip
     assert isinstance(peak, Peak) and peak.estimate
-    assert peak.tflops["float32"] == pytest.approx(4 * 2.5 * 64 / 1000)
+    assert peak.tflops == {"float32": pytest.approx(4 * 2.5 * 64 / 1000)}, "no guessed half-precision figure"
     assert cpu_peak("flags : avx2 fma\n", "3000000", 2).tflops["float32"] == pytest.approx(2 * 3.0 * 32 / 1000)
 
 
@@ -109,3 +112,21 @@ def test_min_tflops_threshold() -> None:
     result = judge(doc, Thresholds(min_tflops=100.0), None)
     assert result["verdict"] == "FAIL"
     assert {g["name"]: g["status"] for g in result["gates"]}["min-tflops"] == "FAIL"
+
+
+def test_the_verdict_says_in_words_what_was_proven() -> None:
+    from provision.bench.report import proof
+
+    good = judge(as_apple_gpu(recorded("jax-cpu.json"), 11.9, 0.9), Thresholds(), apple_peak("Apple M3 Max", 40))
+    line = proof({**good, "device_name": "Apple M3 Max"})
+    assert line.startswith("jax: matmul ran on the Apple M3 Max GPU, matched float64 to 3e-07, reached 11.9 of")
+    assert line.endswith("TFLOPS (" + f"{11.9 / good['peak']['tflops']['float32']:.0%})")
+    doc = recorded("jax-cpu.json")
+    next(c for c in doc["checks"] if c["name"] == "placement").update(status="FAIL", reason="ran on cpu")
+    assert proof(judge(doc, Thresholds(), None)) == "jax FAILED on cpu: placement: ran on cpu"
+
+
+def test_team_chart_uses_a_log_axis_when_machines_differ_by_more_than_10x() -> None:
+    from provision.bench.team import needs_log_scale
+
+    assert needs_log_scale([0.2, 45.0]) and not needs_log_scale([3.0, 11.9]) and not needs_log_scale([])

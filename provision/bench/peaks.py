@@ -28,20 +28,25 @@ def chips() -> dict[str, Any]:
 
 
 def apple_peak(chip: str | None, gpu_cores: int | None = None) -> Peak | None:
-    """fp32 (= fp16 on M1-M4) peak of an Apple GPU; without a core count, the smallest variant."""
+    """fp32 (= fp16 on M1-M4) peak of an Apple GPU, for the variant with `gpu_cores` (read from
+    `ioreg -rc AGXAccelerator`). Without a matching core count the smallest variant is assumed, and
+    the source says so: a fraction of a too-low peak would flatter the machine."""
     entry = next((c for c in chips()["apple"] if chip and c["chip"].lower() == chip.strip().lower()), None)
     if entry is None:
         return None
     variants = [v for v in entry["variants"] if v.get("fp32_tflops")]
-    if gpu_cores:
-        variants = [v for v in variants if v["gpu_cores"] == gpu_cores] or variants
     if not variants:
         return None
-    variant = min(variants, key=lambda v: v["fp32_tflops"])
+    matching = [v for v in variants if gpu_cores and v["gpu_cores"] == gpu_cores]
+    variant = matching[0] if matching else min(variants, key=lambda v: v["fp32_tflops"])
     value = float(variant["fp32_tflops"])
     same = entry["family"] in chips().get("apple_fp16_equals_fp32", [])
     table = {"float32": value, **({"float16": value, "bfloat16": value} if same else {})}
-    return Peak(table, f"chips.yaml: {entry['chip']} {variant['gpu_cores']}-core GPU")
+    source = f"chips.yaml: {entry['chip']} {variant['gpu_cores']}-core GPU"
+    if not matching:
+        read = f"{gpu_cores} GPU cores is no known variant" if gpu_cores else "the GPU core count could not be read"
+        source += f" (assumed: {read}; the smallest variant is used)"
+    return Peak(table, source)
 
 
 def nvidia_peak(device_name: str | None) -> Peak | None:
@@ -59,34 +64,103 @@ def nvidia_peak(device_name: str | None) -> Peak | None:
     return None
 
 
-def _flops_per_cycle(flags: set[str], machine: str) -> tuple[int, str]:
+def _field(cpuinfo: str, name: str) -> str:
+    match = re.search(rf"^{name}\s*:\s*(.*)$", cpuinfo, re.MULTILINE)
+    return match.group(1).strip() if match else ""
+
+
+# fp32 FLOP per cycle and core from the FMA units each core has (2 FLOPs per lane per FMA):
+# AMD's and Intel's optimisation manuals, Arm's Neoverse software optimisation guides.
+ARM_CORES = {
+    ("0x41", "0xd0c"): (16, "Neoverse N1 (Graviton2): 2x128-bit FMA"),
+    ("0x41", "0xd49"): (16, "Neoverse N2: 2x128-bit FMA"),
+    ("0x41", "0xd40"): (32, "Neoverse V1 (Graviton3): 2x256-bit SVE FMA"),
+    ("0x41", "0xd4f"): (32, "Neoverse V2 (Graviton4, Grace): 4x128-bit FMA"),
+    ("0x41", "0xd84"): (32, "Neoverse V3: 4x128-bit FMA"),
+}
+
+
+def flops_per_cycle(cpuinfo: str) -> tuple[int, str]:
+    """fp32 FLOP/cycle/core of the CPU that `cpuinfo` (/proc/cpuinfo text) describes, and why."""
+    flags = set((_field(cpuinfo, "flags") or _field(cpuinfo, "Features")).split())
+    vendor, model = _field(cpuinfo, "vendor_id"), _field(cpuinfo, "model name")
+    family = int(_field(cpuinfo, "cpu family") or 0) if _field(cpuinfo, "cpu family").isdigit() else 0
+    implementer, part = _field(cpuinfo, "CPU implementer").lower(), _field(cpuinfo, "CPU part").lower()
+    if implementer == "0x61":
+        return 32, "Apple M-series: 4x128-bit FMA per performance core"
+    if (implementer, part) in ARM_CORES:
+        return ARM_CORES[(implementer, part)]
+    if implementer:
+        return 16, "Arm core not in the table: 2x128-bit FMA assumed"
+    if "avx512f" in flags and vendor == "AuthenticAMD":
+        if family >= 26:
+            return 64, "Zen 5: 2x512-bit FMA"
+        return 32, "Zen 4: AVX-512 executed on 2x256-bit FMA"
+    if "avx512f" in flags and "xeon" in model.lower():
+        return 64, "Intel server core: 2x512-bit FMA"
     if "avx512f" in flags:
-        return 64, "AVX-512, 2 FMA units assumed"
+        return 32, "Intel client core with AVX-512: 1x512-bit FMA"
     if "avx2" in flags and "fma" in flags:
-        return 32, "AVX2 + FMA (2x256-bit)"
-    if machine in ("aarch64", "arm64"):
-        return 16, "NEON (2x128-bit FMA assumed)"
-    return 16, "SSE (no FMA)"
+        return 32, "AVX2: 2x256-bit FMA"
+    return 8, "SSE: 4-wide multiply and add, no FMA"
 
 
 def cpu_peak(cpuinfo: str, max_khz: str | None, cores: int) -> Peak:
-    """cores x clock x FP32 FLOPs/cycle (the vendors' FMA widths per core and cycle): an estimate,
-    and labelled as one."""
-    flags_line = re.search(r"^(flags|Features)\s*:\s*(.*)$", cpuinfo, re.MULTILINE)
-    flags = set(flags_line.group(2).split()) if flags_line else set()
-    per_cycle, simd = _flops_per_cycle(flags, os.uname().machine)
+    """The static fp32 estimate: cores x clock x FLOP/cycle, labelled as an estimate. Shown when no
+    calibration ran; half precisions get no figure (their CPU rates vary too much to guess)."""
+    per_cycle, why = flops_per_cycle(cpuinfo)
     if max_khz and max_khz.strip().isdigit():
         ghz = int(max_khz) / 1e6
     else:
         mhz = re.search(r"^cpu MHz\s*:\s*([\d.]+)", cpuinfo, re.MULTILINE)
         ghz = float(mhz.group(1)) / 1000 if mhz else 2.0
     value = cores * ghz * per_cycle / 1000
-    source = f"estimate: {cores} cores x {ghz:.2f} GHz x {per_cycle} FLOP/cycle ({simd})"
-    return Peak({"float32": value, "bfloat16": value}, source, estimate=True)
+    source = f"estimate: {cores} cores x {ghz:.2f} GHz x {per_cycle} FLOP/cycle ({why})"
+    return Peak({"float32": value}, source, estimate=True)
 
 
 def this_cpu_peak() -> Peak:
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     freq = Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return cpu_peak(cpuinfo, freq.read_text() if freq.exists() else None, cores)
+    return cpu_peak(cpuinfo, freq.read_text() if freq.exists() else None, _cores())
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@cache
+def calibrated_fp32() -> float | None:
+    """This machine's attainable fp32 rate, measured: numpy's sgemm (the platform BLAS, all cores)
+    on n=1024 for about half a second, best sample. None without numpy."""
+    try:
+        import time
+
+        import numpy as np
+    except ImportError:
+        return None
+    n = 1024
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    a @ a  # warm-up: threads start, pages fault in
+    best, deadline = 0.0, time.perf_counter() + 0.5
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        a @ a
+        best = max(best, 2.0 * n**3 / (time.perf_counter() - start) / 1e12)
+    return best
+
+
+def measured_cpu_peak(doc: dict[str, Any]) -> Peak:
+    """The CPU's fp32 peak as measured here: the higher of the calibration and every fp32 GEMM
+    sample of this run, so no fraction can exceed 100 % by construction. The static estimate is
+    named beside it; without numpy the estimate itself is the yardstick, labelled as such."""
+    static = this_cpu_peak()
+    calibration = calibrated_fp32()
+    if calibration is None:
+        return static
+    samples = [r.get("tflops_max", r["tflops"]) for r in doc.get("throughput", [])
+               if r["device"] == "cpu" and r["dtype"] == "float32"]  # fmt: skip
+    value = max([calibration, *samples])
+    source = (f"measured here: best of a numpy sgemm calibration ({calibration:.3f} TFLOPS) and this run's fp32 "
+              f"GEMMs; static {static.source} = {static.tflops['float32']:.3f}")  # fmt: skip
+    return Peak({"float32": value}, source, estimate=False)

@@ -12,6 +12,32 @@ from ..files import write_atomic
 STYLE = {"PASS": "bold green", "FAIL": "bold red", "SKIP": "yellow"}
 
 
+KIND_WORDS = {"cpu": "CPU", "apple-gpu": "GPU", "nvidia-gpu": "GPU"}
+
+
+def proof(result: dict[str, Any]) -> str:
+    """What the run proved, in words: where the matmul ran, how exact it was, how fast against the peak;
+    or, for a FAIL, what failed."""
+    doc = result["document"]
+    checks = {c["name"]: c for c in doc.get("checks", [])}
+    failed = [g["reason"] for g in result["gates"] if g["status"] == "FAIL" and g["name"] != "checks"]
+    failed = [f"{c['name']}: {c['reason']}" for c in doc.get("checks", []) if c["status"] == "FAIL"] + failed
+    if failed:
+        return f"{result['framework']} FAILED on {result['device']}: " + "; ".join(failed)
+    where = f"the {result.get('device_name') or result['device']} {KIND_WORDS.get(result['device_kind'], '')}".strip()
+    parts = [f"{result['framework']}: matmul ran on {where}"]
+    worst = (checks.get("correctness-float32") or {}).get("values", {}).get("worst")
+    if worst is not None:
+        parts.append(f"matched float64 to {worst:.0e}")
+    rows = [r for r in doc.get("throughput", []) if r["device"] == result["device"] and r["dtype"] == "float32"]
+    if rows:
+        best = max(rows, key=lambda r: r["n"])
+        peak = (result.get("peak") or {}).get("tflops", {}).get("float32")
+        reached = f"reached {best['tflops']:.3g}"
+        parts.append(f"{reached} of {peak:.3g} TFLOPS ({best['tflops'] / peak:.0%})" if peak else f"{reached} TFLOPS")
+    return ", ".join(parts)
+
+
 def show(results: list[dict[str, Any]], title: str) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -19,6 +45,8 @@ def show(results: list[dict[str, Any]], title: str) -> None:
     console = Console()
     overall = overall_verdict(results)
     console.print(f"[{STYLE[overall]}]{overall}[/] {title}")
+    for result in results:
+        console.print(proof(result), highlight=False)
     for result in results:
         doc = result["document"]
         head = f"{result['framework']} on {result['device']} ({result.get('device_name') or result['device_kind']})"
@@ -31,6 +59,8 @@ def show(results: list[dict[str, Any]], title: str) -> None:
         for check in doc.get("checks", []):
             table.add_row(check["name"], f"[{STYLE.get(check['status'], '')}]{check['status']}[/]", check["reason"])
         console.print(table)
+        if not doc.get("throughput"):
+            continue  # nothing was measured (e.g. the device was absent): no empty table
         rates = Table(title="GEMM throughput (median of samples, decimal TFLOPS)", title_justify="left")
         for column in ("device", "dtype", "n", "TFLOPS", "spread", "of peak"):
             rates.add_column(column, justify="right" if column not in ("device", "dtype") else "left")
@@ -70,8 +100,11 @@ def save(results: list[dict[str, Any]], folder: Path, name: str, meta: dict[str,
 
 
 def plot(results: list[dict[str, Any]], path: Path, title: str) -> None:
+    import warnings
+
     import matplotlib
 
+    warnings.filterwarnings("ignore", module="matplotlib")  # font and layout notices are not the user's business
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

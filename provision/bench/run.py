@@ -11,7 +11,7 @@ from ..errors import ToolFailed
 from ..host import this_host
 from ..model import Thresholds
 from ..runner import run
-from .peaks import Peak, apple_peak, nvidia_peak, this_cpu_peak
+from .peaks import Peak, apple_peak, measured_cpu_peak, nvidia_peak
 from .verdict import judge
 
 FRAMEWORKS = ("torch", "tensorflow", "jax", "mlx")
@@ -41,9 +41,10 @@ def run_script(python: Path, framework: str, device: str, quick: bool, env: dict
 def peak_for(doc: dict[str, Any]) -> Peak | None:
     kind = doc.get("device_kind")
     if kind == "cpu":
-        return this_cpu_peak()
+        return measured_cpu_peak(doc)
     if kind == "apple-gpu":
-        return apple_peak(this_host().chip)
+        host = this_host()
+        return apple_peak(host.chip, host.gpu_cores)
     if kind == "nvidia-gpu":
         return nvidia_peak(doc.get("device_name"))
     return None

@@ -104,9 +104,18 @@ def _marked(state: str) -> str:
     return state if state in ("exact", "?") else f"[bold red]{state}[/]"
 
 
+def needs_log_scale(values: list[float]) -> bool:
+    """Machines more than 10x apart are read on a log axis."""
+    positive = [v for v in values if v > 0]
+    return bool(positive) and max(positive) > 10 * min(positive)
+
+
 def chart(table: list[dict[str, Any]], path: Path) -> None:
+    import warnings
+
     import matplotlib
 
+    warnings.filterwarnings("ignore", module="matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -119,8 +128,15 @@ def chart(table: list[dict[str, Any]], path: Path) -> None:
         note = row["verdict"] + (f", {row['fraction_of_peak']:.0%} of peak" if row["fraction_of_peak"] else "")
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f"  {note}", va="center", fontsize=8)
     ax.set_yticks(range(len(table)), labels, fontsize=7)
-    ax.set_xlabel("fp32 GEMM TFLOPS (decimal); green PASS, red FAIL")
-    ax.set_xlim(0, max(values or [1]) * 1.45)
+    positive = [v for v in values if v > 0]
+    if needs_log_scale(values):
+        # A laptop CPU beside an H200: on a linear axis the small bars vanish.
+        ax.set_xscale("log")
+        ax.set_xlim(min(positive) / 2, max(positive) * 4)
+        ax.set_xlabel("fp32 GEMM TFLOPS (decimal, log scale); green PASS, red FAIL")
+    else:
+        ax.set_xlim(0, max(values or [1]) * 1.45)
+        ax.set_xlabel("fp32 GEMM TFLOPS (decimal); green PASS, red FAIL")
     ax.set_title("Acceptance across the team's machines")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
