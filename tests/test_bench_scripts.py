@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from provision.bench.run import FRAMEWORKS, peak_for, run_script
+from provision.bench.values import Status
 from provision.bench.verdict import judge
 from provision.model import Thresholds
 
@@ -48,16 +49,16 @@ def test_script_runs_for_real_on_cpu_and_passes(python: Path, framework: str) ->
     if framework == "mlx":
         assert checks["llm-generation"]["values"]["tokens_per_second"] > 0
     result = judge(doc, Thresholds(), peak_for(doc))
-    assert result["verdict"] == "PASS", result["gates"]
+    assert result.status is Status.PASS, result.gates
     # The yardstick is measured, so no dtype's fraction of peak can exceed 100 %.
-    assert result["fraction_of_peak"] and max(result["fraction_of_peak"].values()) <= 1.0, result["fraction_of_peak"]
+    assert result.fractions and max(f.value for f in result.fractions) <= 1.0, result.fractions
 
 
 @pytest.mark.slow
 def test_requesting_an_absent_accelerator_fails_instead_of_falling_back(python: Path) -> None:
     doc = run_script(python, "torch", "cuda", quick=True, env=None)
     assert doc["checks"][0]["status"] == "FAIL" and "no cuda device" in doc["checks"][0]["reason"]
-    assert judge(doc, Thresholds(), None)["verdict"] == "FAIL"
+    assert judge(doc, Thresholds(), None).status is Status.FAIL
 
 
 TIMER = """

@@ -48,8 +48,8 @@ def test_the_measured_peak_is_never_below_a_measured_rate() -> None:
     assert not peak.estimate and "measured here" in peak.source and "static estimate" in peak.source
     assert peak.tflops["float32"] == pytest.approx(calibration * 3.1)
     result = judge(doc, Thresholds(), peak)
-    assert result["fraction_of_peak"] and max(result["fraction_of_peak"].values()) <= 1.0
-    assert not any(key.startswith("bfloat16") for key in result["fraction_of_peak"]), "no half-precision yardstick"
+    assert result.fractions and max(f.value for f in result.fractions) <= 1.0
+    assert not any(f.dtype == "bfloat16" for f in result.fractions), "no half-precision yardstick"
 
 
 def test_apple_gpu_variant_comes_from_ioreg() -> None:

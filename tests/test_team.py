@@ -203,3 +203,18 @@ def test_team_report_marks_machines_whose_environment_differs_from_the_lock(tmp_
     table = json.loads(run_cli("report", str(tmp_path), "--json").out)
     states = {r["machine"]: r["environment"] for r in table}
     assert states == {"alice": "exact", "bob": "differs (1)", "carol": "exact", "dave": "other lock", "erin": "?"}
+
+
+def test_schema_1_reports_are_still_read(tmp_path: Path, run_cli) -> None:
+    # The layout provision wrote before typed verdicts: "dtype@n" fraction keys, schema 1.
+    doc = json.loads((Path(__file__).parent / "data" / "bench" / "jax-cpu.json").read_text())
+    largest = max(r["n"] for r in doc["throughput"] if r["dtype"] == "float32")
+    old = {"verdict": "PASS", "framework": "jax", "device": "cpu", "device_kind": "cpu", "device_name": "cpu",
+           "peak": {"tflops": {"float32": 0.128}, "source": "estimate: old", "estimate": True},
+           "fraction_of_peak": {f"float32@{largest}": 0.42}, "versus_cpu": None,
+           "gates": [{"name": "checks", "status": "PASS", "reason": "no check failed"}], "document": doc}  # fmt: skip
+    (tmp_path / "verify-linux-cpu.json").write_text(json.dumps(
+        {"schema": 1, "name": "linux-cpu", "verdict": "PASS", "machine": {"hostname": "old-box"}, "results": [old]}
+    ))  # fmt: skip
+    table = json.loads(run_cli("report", str(tmp_path), "--json").out)
+    assert [(r["machine"], r["verdict"], r["fraction_of_peak"]) for r in table] == [("old-box", "PASS", 0.42)]

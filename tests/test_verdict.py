@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
 from provision.bench.peaks import Peak, apple_peak, cpu_peak, nvidia_peak
+from provision.bench.values import Status
 from provision.bench.verdict import judge
 from provision.model import Thresholds
 
@@ -35,33 +37,33 @@ M1_PRO = apple_peak("Apple M1 Pro")
 def test_real_cpu_documents_pass_without_a_speed_gate() -> None:
     for name in ("jax-cpu.json", "torch-cpu.json"):
         result = judge(recorded(name), Thresholds(), cpu_peak("flags : avx2 fma\ncpu MHz : 2000.0\n", None, 2))
-        assert result["verdict"] == "PASS", result["gates"]
-        gate = {g["name"]: g for g in result["gates"]}["fraction-of-peak"]
-        assert gate["status"] == "SKIP" and "estimate" in gate["reason"]
+        assert result.status is Status.PASS, result.gates
+        gate = {g.name: g for g in result.gates}["fraction-of-peak"]
+        assert gate.status is Status.SKIP and "estimate" in gate.reason
 
 
 def test_good_apple_gpu_run_passes() -> None:
     assert M1_PRO is not None and M1_PRO.tflops["float32"] == pytest.approx(4.64)  # smallest M1 Pro variant
     result = judge(as_apple_gpu(recorded("torch-cpu.json"), 3.9, 0.9), Thresholds(), M1_PRO)
-    assert result["verdict"] == "PASS", result["gates"]
-    assert result["versus_cpu"] == pytest.approx(3.9 / 0.9)
+    assert result.status is Status.PASS, result.gates
+    assert result.versus_cpu == pytest.approx(3.9 / 0.9)
 
 
 def test_slow_apple_gpu_run_fails_on_fraction_of_peak() -> None:
     result = judge(as_apple_gpu(recorded("torch-cpu.json"), 1.0, 0.9), Thresholds(), M1_PRO)
-    assert result["verdict"] == "FAIL"
-    gate = {g["name"]: g for g in result["gates"]}["fraction-of-peak"]
-    assert gate["status"] == "FAIL" and "22%" in gate["reason"] and "need >= 50%" in gate["reason"]
+    assert result.status is Status.FAIL
+    gate = {g.name: g for g in result.gates}["fraction-of-peak"]
+    assert gate.status is Status.FAIL and "22%" in gate.reason and "need >= 50%" in gate.reason
 
 
 def test_profile_threshold_overrides_the_default() -> None:
     doc = as_apple_gpu(recorded("torch-cpu.json"), 1.0, 0.9)
-    assert judge(doc, Thresholds(min_fraction_of_peak=0.2, min_speedup_vs_cpu=1.1), M1_PRO)["verdict"] == "PASS"
+    assert judge(doc, Thresholds(min_fraction_of_peak=0.2, min_speedup_vs_cpu=1.1), M1_PRO).status is Status.PASS
 
 
 def test_gpu_slower_than_cpu_fails() -> None:
     result = judge(as_apple_gpu(recorded("torch-cpu.json"), 3.0, 3.5), Thresholds(), M1_PRO)
-    assert {g["name"]: g["status"] for g in result["gates"]}["versus-cpu"] == "FAIL"
+    assert {g.name: g.status for g in result.gates}["versus-cpu"] is Status.FAIL
 
 
 def test_wrong_result_fails_whatever_the_speed() -> None:
@@ -69,8 +71,8 @@ def test_wrong_result_fails_whatever_the_speed() -> None:
     check = next(c for c in doc["checks"] if c["name"] == "correctness-float32")
     check.update(status="FAIL", reason="worst rel_fro 1.00e+00 (limit 1e-05)")
     result = judge(doc, Thresholds(), M1_PRO)
-    assert result["verdict"] == "FAIL"
-    assert "correctness-float32" in result["gates"][0]["reason"]
+    assert result.status is Status.FAIL
+    assert "correctness-float32" in result.gates[0].reason
 
 
 def test_silent_fallback_to_cpu_fails() -> None:
@@ -78,19 +80,20 @@ def test_silent_fallback_to_cpu_fails() -> None:
     placement = next(c for c in doc["checks"] if c["name"] == "placement")
     placement.update(status="FAIL", reason="jitted matmul result lives on ['cpu'] (requested metal)")
     result = judge(doc, Thresholds(), apple_peak("Apple M2"))
-    assert result["verdict"] == "FAIL"
+    assert result.status is Status.FAIL
     # It fails for the fallback itself (the placement check), not because some speed gate missed.
-    gates = {g["name"]: g for g in result["gates"]}
-    assert gates["checks"]["status"] == "FAIL" and gates["checks"]["reason"] == "failed: placement"
+    gates = {g.name: g for g in result.gates}
+    assert gates["checks"].status is Status.FAIL and gates["checks"].reason == "failed: placement"
     unplaced = copy.deepcopy(doc)
     next(c for c in unplaced["checks"] if c["name"] == "placement").update(status="PASS", reason="")
-    assert judge(unplaced, Thresholds(), apple_peak("Apple M2"))["verdict"] == "PASS", "the fallback was the only fault"
+    only_fault = judge(unplaced, Thresholds(), apple_peak("Apple M2"))
+    assert only_fault.status is Status.PASS, "the fallback was the only fault"
 
 
 def test_unknown_peak_is_skipped_not_guessed() -> None:
     result = judge(as_apple_gpu(recorded("torch-cpu.json"), 3.9, 0.9), Thresholds(), None)
-    gate = {g["name"]: g for g in result["gates"]}["fraction-of-peak"]
-    assert gate["status"] == "SKIP" and "unknown" in gate["reason"]
+    gate = {g.name: g for g in result.gates}["fraction-of-peak"]
+    assert gate.status is Status.SKIP and "unknown" in gate.reason
 
 
 def test_nvidia_and_cpu_peaks() -> None:
@@ -110,17 +113,17 @@ def test_nvidia_and_cpu_peaks() -> None:
 def test_min_tflops_threshold() -> None:
     doc = recorded("jax-cpu.json")
     result = judge(doc, Thresholds(min_tflops=100.0), None)
-    assert result["verdict"] == "FAIL"
-    assert {g["name"]: g["status"] for g in result["gates"]}["min-tflops"] == "FAIL"
+    assert result.status is Status.FAIL
+    assert {g.name: g.status for g in result.gates}["min-tflops"] is Status.FAIL
 
 
 def test_the_verdict_says_in_words_what_was_proven() -> None:
     from provision.bench.report import proof
 
     good = judge(as_apple_gpu(recorded("jax-cpu.json"), 11.9, 0.9), Thresholds(), apple_peak("Apple M3 Max", 40))
-    line = proof({**good, "device_name": "Apple M3 Max"})
+    line = proof(dataclasses.replace(good, device_name="Apple M3 Max"))
     assert line.startswith("jax: matmul ran on the Apple M3 Max GPU, matched float64 to 3e-07, reached 11.9 of")
-    assert line.endswith("TFLOPS (" + f"{11.9 / good['peak']['tflops']['float32']:.0%})")
+    assert good.peak is not None and line.endswith(f"TFLOPS ({11.9 / good.peak.tflops['float32']:.0%})")
     doc = recorded("jax-cpu.json")
     next(c for c in doc["checks"] if c["name"] == "placement").update(status="FAIL", reason="ran on cpu")
     assert proof(judge(doc, Thresholds(), None)) == "jax FAILED on cpu: placement: ran on cpu"

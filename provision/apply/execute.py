@@ -13,7 +13,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import HostUnfit, ProvisionError, ToolFailed, UnsafeInput
 from ..host import HostFacts
@@ -33,6 +33,9 @@ from .pypi_install import create_venv, install_wheels
 from .stamp import clear_stamp, read_stamp, write_stamp
 from .target import Target
 
+if TYPE_CHECKING:
+    from ..bench.verify import Acceptance
+
 Say = Callable[[str], None]
 REDO = (DriftKind.CHANGED, DriftKind.FOREIGN, DriftKind.FILES)  # reinstalled even at the same version
 
@@ -40,7 +43,7 @@ REDO = (DriftKind.CHANGED, DriftKind.FOREIGN, DriftKind.FILES)  # reinstalled ev
 @dataclass(frozen=True)
 class Applied:
     plan: Plan
-    verdict: dict[str, Any] | None = None  # the acceptance summary, when the verify step ran
+    verdict: Acceptance | None = None  # the acceptance verdicts, when the verify step ran
 
 
 def _test_kill_point(step: str) -> None:

@@ -12,6 +12,7 @@ from ..host import this_host
 from ..model import Thresholds
 from ..runner import run
 from .peaks import Peak, apple_peak, measured_cpu_peak, nvidia_peak
+from .values import Verdict
 from .verdict import judge
 
 FRAMEWORKS = ("torch", "tensorflow", "jax", "mlx")
@@ -52,6 +53,6 @@ def peak_for(doc: dict[str, Any]) -> Peak | None:
 
 def benchmark(
     python: Path, framework: str, device: str, quick: bool, thresholds: Thresholds, env: dict[str, str] | None = None
-) -> dict[str, Any]:
+) -> Verdict:
     doc = run_script(python, framework, device, quick, env)
     return judge(doc, thresholds, peak_for(doc))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProvisionError
+from .values import REPORT_SCHEMA, Status, Verdict
 
 
 def load_reports(paths: list[Path]) -> list[dict[str, Any]]:
@@ -20,8 +21,12 @@ def load_reports(paths: list[Path]) -> list[dict[str, Any]]:
             report = json.loads(file.read_text())
         except (OSError, ValueError) as exc:
             raise ProvisionError(f"{file}: not a readable verify report ({exc}).") from None
-        if report.get("schema") != 1 or "results" not in report:
-            raise ProvisionError(f"{file}: not a provision verify report (schema 1 with results).")
+        if report.get("schema") not in (1, REPORT_SCHEMA) or "results" not in report:
+            raise ProvisionError(f"{file}: not a provision verify report (schema 1 or {REPORT_SCHEMA} with results).")
+        try:
+            report["results"] = [Verdict.from_json(r) for r in report["results"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProvisionError(f"{file}: a result is malformed ({type(exc).__name__}: {exc}).") from None
         report["_file"] = str(file)
         reports.append(report)
     if not reports:
@@ -61,22 +66,17 @@ def rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for report in reports:
         machine = report.get("machine") or {}
         state = environment_state(report, usual.get(str(report.get("profile") or report.get("name"))))
-        for result in report["results"]:
-            device = result["device"]
-            fp32 = [
-                r for r in result["document"].get("throughput", []) if r["device"] == device and r["dtype"] == "float32"
-            ]
-            best = max(fp32, key=lambda r: r["n"]) if fp32 else None
-            fraction = result["fraction_of_peak"].get(f"float32@{best['n']}") if best else None
+        for verdict in report["results"]:
+            best = verdict.best("float32")
             out.append({
                 "machine": machine.get("hostname") or Path(report["_file"]).parent.name,
-                "chip": machine.get("chip") or result.get("device_name") or "?",
+                "chip": machine.get("chip") or verdict.device_name or "?",
                 "profile": report.get("profile") or report.get("name"),
-                "framework": result["framework"],
-                "device": device,
-                "verdict": result["verdict"],
-                "fp32_tflops": best["tflops"] if best else None,
-                "fraction_of_peak": fraction,
+                "framework": verdict.framework,
+                "device": verdict.device,
+                "verdict": verdict.status.value,
+                "fp32_tflops": best.tflops if best else None,
+                "fraction_of_peak": verdict.fraction("float32", best.n) if best else None,
                 "created": report.get("created"),
                 "environment": state,
             })  # fmt: skip
@@ -92,7 +92,7 @@ def show(table: list[dict[str, Any]]) -> None:
                    "of peak"):  # fmt: skip
         view.add_column(column, justify="right" if column in ("fp32 TFLOPS", "of peak") else "left")
     for row in table:
-        style = "green" if row["verdict"] == "PASS" else "bold red"
+        style = "green" if row["verdict"] == Status.PASS.value else "bold red"
         view.add_row(row["machine"], row["chip"], row["profile"], row["framework"], row["device"],
                      f"[{style}]{row['verdict']}[/]", _marked(row["environment"]),
                      f"{row['fp32_tflops']:.3f}" if row["fp32_tflops"] else "-",
@@ -121,7 +121,7 @@ def chart(table: list[dict[str, Any]], path: Path) -> None:
 
     labels = [f"{r['machine']}\n{r['chip']}\n{r['profile']} ({r['framework']}/{r['device']})" for r in table]
     values = [r["fp32_tflops"] or 0 for r in table]
-    colors = ["tab:green" if r["verdict"] == "PASS" else "tab:red" for r in table]
+    colors = ["tab:green" if r["verdict"] == Status.PASS.value else "tab:red" for r in table]
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.7 * len(table)))
     bars = ax.barh(range(len(table)), values, color=colors)
     for bar, row in zip(bars, table, strict=True):

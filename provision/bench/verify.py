@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from ..errors import ProvisionError
 from ..model import Thresholds
 from . import report
 from .run import benchmark
+from .values import Status, Verdict, overall
 
 
 def machine_identity() -> dict[str, Any]:
@@ -25,9 +27,24 @@ def machine_identity() -> dict[str, Any]:
             "system": host.system, "macos": host.macos, "gpus": [g.name for g in host.gpus]}  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Acceptance:
+    """The verdicts of one profile's benchmarks, and the report files written for them."""
+
+    verdicts: list[Verdict]
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> Status:
+        return overall(self.verdicts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verdict": self.status.value, "results": [v.to_json() for v in self.verdicts], "files": self.files}
+
+
 def verify_target(
     target: Target, device: str | None, quick: bool, report_dir: Path | None, show: bool
-) -> dict[str, Any]:
+) -> Acceptance:
     profile = target.profile
     if profile is None or not profile.acceptance.benchmarks:
         raise ProvisionError(f"{target.name}: no acceptance benchmarks declared (acceptance.benchmarks).")
@@ -40,7 +57,7 @@ def verify_target(
         benchmark(python, framework, wanted, quick, profile.acceptance.thresholds or Thresholds(), env)
         for framework in profile.acceptance.benchmarks
     ]
-    summary: dict[str, Any] = {"verdict": report.overall_verdict(results), "results": results}
+    files: list[str] = []
     if show:
         report.show(results, f"{target.name} ({target.prefix})")
     if report_dir is not None:
@@ -48,5 +65,5 @@ def verify_target(
 
         meta = {"profile": target.name, "platform": target.platform, "prefix": str(target.prefix),
                 "machine": machine_identity(), "environment": environment_fingerprint(target)}  # fmt: skip
-        summary["files"] = [str(p) for p in report.save(results, report_dir, target.name, meta)]
-    return summary
+        files = [str(p) for p in report.save(results, report_dir, target.name, meta)]
+    return Acceptance(results, files)

@@ -91,12 +91,14 @@ def command(
     elapsed = time.perf_counter() - started
     report: dict[str, object] = {"plan": done.plan.as_dict(), "seconds": round(elapsed, 3)}
     if done.verdict is not None:
-        report["verify"] = done.verdict
+        report["verify"] = done.verdict.to_json()
     if as_json:
         print_json(report)
     elif done.plan.up_to_date:
         click.echo(f"{target.name}: up to date ({target.prefix})")
     else:
         click.echo(f"{target.name}: applied to {target.prefix} in {elapsed:.1f} s")
-    if done.verdict is not None and done.verdict["verdict"] != "PASS":
+    from ..bench.values import Status
+
+    if done.verdict is not None and done.verdict.status is not Status.PASS:
         raise AcceptanceFailed(f"{target.name}: acceptance failed; see the table above (`provision verify`).")

@@ -27,12 +27,12 @@ def command(python: Path, framework: str, device: str, quick: bool, report_dir: 
 
     result = benchmark(python, framework, device, quick, Thresholds())
     if as_json:
-        print_json(result)
+        print_json(result.to_json())
     else:
         report.show([result], f"{framework} with {python}")
     if report_dir is not None:
         paths = report.save([result], report_dir, framework, {"python": str(python)})
         if not as_json:
             click.echo("saved " + ", ".join(str(p) for p in paths))
-    if result["verdict"] != "PASS":
+    if not result.passed:
         raise AcceptanceFailed(f"{framework}: acceptance verdict FAIL.")

@@ -24,13 +24,14 @@ def command(
     device: str | None, quick: bool, report_dir: Path | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Prove PROFILE's environment works: placement, correctness, speed. Exit 4 on FAIL."""
+    from ..bench.values import Status
     from ..bench.verify import verify_target
 
     target, _ = select_target(ctx, profile, lockfile, prefix)
-    summary = verify_target(target, device, quick, report_dir, show=not as_json)
+    acceptance = verify_target(target, device, quick, report_dir, show=not as_json)
     if as_json:
-        print_json(summary)
-    elif summary.get("files"):
-        click.echo("saved " + ", ".join(summary["files"]))
-    if summary["verdict"] != "PASS":
+        print_json(acceptance.to_json())
+    elif acceptance.files:
+        click.echo("saved " + ", ".join(acceptance.files))
+    if acceptance.status is not Status.PASS:
         raise AcceptanceFailed(f"{target.name}: acceptance verdict FAIL.")

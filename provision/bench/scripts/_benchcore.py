@@ -223,3 +223,114 @@ def overfit_check(
         steps=len(losses),
         first_step_vs_cpu=first_step_error,
     )
+
+
+class Adapter:
+    """One framework on one device, in the shape the shared sequence (`run`) drives: pick the device,
+    synchronise, matmul on the device, a GEMM to time, the training step, mixed precision and peak
+    memory. Each script subclasses it; the order of checks and what they mean live only in `run`."""
+
+    framework = ""
+    modules: tuple[str, ...] = ()  # imported (and versions reported) before anything else
+    half_name = "bfloat16"  # the reduced precision measured on this device
+    extra_dtypes: tuple[str, ...] = ()  # e.g. tf32 on CUDA
+
+    def __init__(self, modules: list[Any], args: argparse.Namespace) -> None:
+        self.args = args
+        self.device = "cpu"  # the short device name used in the document ("cpu", "cuda", "gpu", "mps", "metal")
+
+    def environment(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def select(self) -> tuple[str, str, str] | str:
+        """(device, device_kind, device_name), or the reason the requested device is absent."""
+        raise NotImplementedError
+
+    def ready(self) -> tuple[str, str]:
+        """The environment check once a device is chosen: (status, reason)."""
+        return "PASS", f"{self.framework} on {self.device}"
+
+    def sync(self, value: Any = None) -> None:
+        raise NotImplementedError
+
+    def placement(self) -> tuple[bool, str]:
+        raise NotImplementedError
+
+    def matmul(self, dtype: str) -> Callable[[Any, Any], Any]:
+        """numpy in, numpy out: the product computed on the device in `dtype`."""
+        raise NotImplementedError
+
+    def softmax_tanh(self, a: Any) -> Any:
+        raise NotImplementedError
+
+    def gemm(self, device: str, dtype: str, n: int) -> Callable[[], Any]:
+        """An n x n x n GEMM on `device` with its inputs already there: the op `time_op` times."""
+        raise NotImplementedError
+
+    def training(self, report: Report) -> None:
+        raise NotImplementedError
+
+    def mixed_precision(self, report: Report) -> None:
+        raise NotImplementedError
+
+    def checkpointing(self, report: Report) -> None:
+        raise NotImplementedError
+
+    def extra(self, report: Report) -> None:
+        """Framework-specific checks after the shared ones (MLX: LLM generation)."""
+
+
+def run(adapter_class: type[Adapter]) -> None:
+    """The one acceptance sequence every script runs, whatever the framework and device."""
+    args = arguments(sys.modules["__main__"].__doc__ or "")
+    report = Report(adapter_class.framework, args.device)
+    loaded = load_framework(report, *adapter_class.modules)
+    if loaded is None:
+        return
+    adapter = adapter_class(loaded, args)
+    report.doc["environment"] = adapter.environment()
+    chosen = adapter.select()
+    if isinstance(chosen, str):
+        report.check("environment", "FAIL", chosen)
+        report.emit()
+        return
+    adapter.device, kind, name = chosen
+    report.doc.update(device=adapter.device, device_kind=kind, device_name=name)
+    report.check("environment", *adapter.ready())
+
+    def placement() -> None:
+        ok, where = adapter.placement()
+        report.check("placement", "PASS" if ok else "FAIL", where)
+
+    report.guarded("placement", placement)
+    def correct(dtype: str) -> Callable[[], None]:
+        return lambda: correctness(report, dtype, adapter.matmul(dtype))
+
+    for dtype in ("float32", adapter.half_name):
+        report.guarded(f"correctness-{dtype}", correct(dtype))
+    report.guarded("correctness-ops", lambda: ops_check(report, adapter.softmax_tanh))
+    report.guarded("throughput", lambda: throughput(report, adapter, args))
+    report.guarded("training-step", lambda: adapter.training(report))
+    report.guarded("mixed-precision", lambda: adapter.mixed_precision(report))
+    report.guarded("activation-checkpointing", lambda: adapter.checkpointing(report))
+    adapter.extra(report)
+    report.emit()
+
+
+def throughput(report: Report, adapter: Adapter, args: argparse.Namespace) -> None:
+    accelerator = adapter.device != "cpu"
+    sizes = gemm_sizes(args, accelerator)
+    for n in sizes:
+        half = [adapter.half_name] if n in half_sizes(sizes, accelerator) else []
+        for dtype in ["float32", *half, *adapter.extra_dtypes]:
+            measure(report, adapter, adapter.device, dtype, n, args.quick)
+    if accelerator:  # the same GEMM on this machine's CPU, all threads, for the device-vs-CPU ratio
+        measure(report, adapter, "cpu", "float32", gemm_sizes(args, False)[-1], args.quick)
+    count = len(report.doc["throughput"])
+    report.check("throughput", "PASS", f"{count} GEMM measurements (verdict applies thresholds)")
+
+
+def measure(report: Report, adapter: Adapter, device: str, dtype: str, n: int, quick: bool) -> None:
+    op = adapter.gemm(device, dtype, n)
+    result = time_op(op, adapter.sync, 2.0 * n**3, quick)
+    report.doc["throughput"].append({"device": device, "dtype": dtype, "n": n, **result})

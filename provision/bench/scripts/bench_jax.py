@@ -26,99 +26,95 @@ def pick_device(jax, requested):  # type: ignore[no-untyped-def]
     return None
 
 
-def main() -> None:
-    args = core.arguments(__doc__ or "")
-    report = core.Report("jax", args.device)
-    loaded = core.load_framework(report, "numpy", "jax.numpy", "jax")
-    if loaded is None:
-        return
-    np, jnp, jax = loaded
-    device = pick_device(jax, args.device)
-    cpu = jax.devices("cpu")[0]
-    platform = device.platform.lower() if device is not None else None
-    kind = {"cpu": "cpu", "metal": "apple-gpu"}.get(platform or "", "nvidia-gpu" if platform else None)
-    report.doc.update(device=platform, device_kind=kind, device_name=getattr(device, "device_kind", None))
-    report.doc["environment"] = {
-        "jax": jax.__version__, "jaxlib": getattr(jax.lib, "__version__", None) or _jaxlib_version(),
-        "devices": [str(d) for d in jax.devices()], "default_backend": jax.default_backend(),
-    }  # fmt: skip
-    if device is None:
-        report.check("environment", "FAIL", f"no {args.device} device: jax sees {jax.devices()}")
-        report.emit()
-        return
-    plugin_ok = platform != "metal" or "METAL" in str(jax.devices()).upper()
-    report.check("environment", "PASS" if plugin_ok else "FAIL", f"jax {jax.__version__} on {device}")
-    accelerator = platform != "cpu"
+class Jax(core.Adapter):
+    framework = "jax"
+    modules = ("numpy", "jax.numpy", "jax")
 
-    def on(dev, array):  # type: ignore[no-untyped-def]
-        return jax.device_put(array, dev)
+    def __init__(self, modules, args):  # type: ignore[no-untyped-def]
+        super().__init__(modules, args)
+        self.np, self.jnp, self.jax = modules
+        self.matmul_jit = self.jax.jit(lambda a, b: a @ b)
 
-    def sync(x):  # type: ignore[no-untyped-def]
-        return x.block_until_ready()
+    def environment(self):  # type: ignore[no-untyped-def]
+        jax = self.jax
+        return {"jax": jax.__version__, "jaxlib": getattr(jax.lib, "__version__", None) or _jaxlib_version(),
+                "devices": [str(d) for d in jax.devices()], "default_backend": jax.default_backend()}  # fmt: skip
 
-    matmul = jax.jit(lambda a, b: a @ b)
+    def select(self):  # type: ignore[no-untyped-def]
+        jax = self.jax
+        self.where = pick_device(jax, self.args.device)
+        if self.where is None:
+            return f"no {self.args.device} device: jax sees {jax.devices()}"
+        self.cpu = jax.devices("cpu")[0]
+        platform = self.where.platform.lower()
+        kind = {"cpu": "cpu", "metal": "apple-gpu"}.get(platform, "nvidia-gpu")
+        return platform, kind, getattr(self.where, "device_kind", None) or platform
 
-    def placement() -> None:
-        a = on(device, jnp.ones((64, 64), jnp.float32))
-        y = sync(matmul(a, a))
+    def ready(self):  # type: ignore[no-untyped-def]
+        plugin_ok = self.device != "metal" or "METAL" in str(self.jax.devices()).upper()
+        return ("PASS" if plugin_ok else "FAIL"), f"jax {self.jax.__version__} on {self.where}"
+
+    def sync(self, value=None):  # type: ignore[no-untyped-def]
+        if value is not None:
+            value.block_until_ready()
+        return value
+
+    def placement(self):  # type: ignore[no-untyped-def]
+        a = self.jax.device_put(self.jnp.ones((64, 64), self.jnp.float32), self.where)
+        y = self.sync(self.matmul_jit(a, a))
         where = {d.platform.lower() for d in y.devices()}
-        status = "PASS" if where == {platform} else "FAIL"
-        report.check("placement", status, f"jitted matmul result lives on {sorted(where)} (requested {platform})")
+        return where == {self.device}, f"jitted matmul result lives on {sorted(where)} (requested {self.device})"
 
-    report.guarded("placement", placement)
+    def _kind(self, dtype):  # type: ignore[no-untyped-def]
+        # fp32 at the "highest" precision is true fp32 (no TF32 or bf16 passes on accelerators).
+        return (self.jnp.float32, "highest") if dtype == "float32" else (self.jnp.bfloat16, "default")
 
-    def device_matmul(dtype, precision):  # type: ignore[no-untyped-def]
+    def matmul(self, dtype):  # type: ignore[no-untyped-def]
+        jax, jnp, np = self.jax, self.jnp, self.np
+        kind, precision = self._kind(dtype)
+
         def run(a, b):  # type: ignore[no-untyped-def]
             with jax.default_matmul_precision(precision):
-                out = matmul(on(device, jnp.asarray(a, dtype)), on(device, jnp.asarray(b, dtype)))
-            return np.asarray(sync(out).astype(jnp.float32))
+                out = self.matmul_jit(jax.device_put(jnp.asarray(a, kind), self.where),
+                                      jax.device_put(jnp.asarray(b, kind), self.where))  # fmt: skip
+            return np.asarray(self.sync(out).astype(jnp.float32))
 
         return run
 
-    report.guarded(
-        "correctness-float32", lambda: core.correctness(report, "float32", device_matmul(jnp.float32, "highest"))
-    )
-    report.guarded(
-        "correctness-bfloat16", lambda: core.correctness(report, "bfloat16", device_matmul(jnp.bfloat16, "default"))
-    )
+    def softmax_tanh(self, a):  # type: ignore[no-untyped-def]
+        jax, jnp = self.jax, self.jnp
+        x = jax.device_put(jnp.asarray(a, jnp.float32), self.where)
+        return self.np.asarray(self.sync(jax.jit(lambda v: jax.nn.softmax(v, axis=1) * jnp.tanh(v))(x)))
 
-    def softmax_tanh(a):  # type: ignore[no-untyped-def]
-        out = jax.jit(lambda x: jax.nn.softmax(x, axis=1) * jnp.tanh(x))(on(device, jnp.asarray(a, jnp.float32)))
-        return np.asarray(sync(out))
+    def gemm(self, device, dtype, n):  # type: ignore[no-untyped-def]
+        jax = self.jax
+        kind, precision = self._kind(dtype)
+        target = self.cpu if device == "cpu" else self.where
+        a = self.sync(jax.device_put(jax.random.normal(jax.random.key(0), (n, n), kind), target))
+        with jax.default_matmul_precision(precision):
+            op = jax.jit(lambda x, y: x @ y)
+            op(a, a).block_until_ready()  # compiled under this precision
 
-    report.guarded("correctness-ops", lambda: core.ops_check(report, softmax_tanh))
+        def run():  # type: ignore[no-untyped-def]
+            with jax.default_matmul_precision(precision):
+                return op(a, a)
 
-    def throughput() -> None:
-        for n in core.gemm_sizes(args, accelerator):
-            for dtype, name, precision in ((jnp.float32, "float32", "highest"), (jnp.bfloat16, "bfloat16", "default")):
-                if name == "bfloat16" and n not in core.half_sizes(core.gemm_sizes(args, accelerator), accelerator):
-                    continue
-                a = sync(on(device, jax.random.normal(jax.random.key(0), (n, n), dtype)))
-                with jax.default_matmul_precision(precision):
-                    op = jax.jit(lambda x, y: x @ y)
-                    result = core.time_op(lambda op=op, a=a: op(a, a), sync, 2.0 * n**3, args.quick)
-                report.doc["throughput"].append({"device": platform, "dtype": name, "n": n, **result})
-        if accelerator:  # the same GEMM on this machine's CPU, all threads, for the device-vs-CPU ratio
-            n = core.gemm_sizes(args, False)[-1]
-            a = sync(on(cpu, jax.random.normal(jax.random.key(0), (n, n), jnp.float32)))
-            with jax.default_matmul_precision("highest"):
-                op = jax.jit(lambda x, y: x @ y)
-                result = core.time_op(lambda op=op, a=a: op(a, a), sync, 2.0 * n**3, args.quick)
-            report.doc["throughput"].append({"device": "cpu", "dtype": "float32", "n": n, **result})
-        report.check(
-            "throughput", "PASS", f"{len(report.doc['throughput'])} GEMM measurements (verdict applies thresholds)"
-        )
+        return run
 
-    report.guarded("throughput", throughput)
-    report.guarded("training-step", lambda: training(report, jax, jnp, np, device, cpu, accelerator))
-    report.guarded("mixed-precision", lambda: mixed_precision(report, jnp, device))
-    report.check(
-        "activation-checkpointing",
-        "SKIP",
-        "JAX has no peak-memory reset, so the saving of jax.checkpoint cannot be isolated; "
-        "measured by the torch (CUDA) and MLX benchmarks",
-    )
-    report.emit()
+    def training(self, report):  # type: ignore[no-untyped-def]
+        training(report, self.jax, self.jnp, self.np, self.where, self.cpu, self.device != "cpu")
+
+    def mixed_precision(self, report):  # type: ignore[no-untyped-def]
+        mixed_precision(report, self.jnp, self.where)
+
+    def checkpointing(self, report):  # type: ignore[no-untyped-def]
+        report.check("activation-checkpointing", "SKIP",
+                     "JAX has no peak-memory reset, so the saving of jax.checkpoint cannot be isolated; "
+                     "measured by the torch (CUDA) and MLX benchmarks")  # fmt: skip
+
+
+def main() -> None:
+    core.run(Jax)
 
 
 def _jaxlib_version() -> str | None:

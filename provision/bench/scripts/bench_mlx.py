@@ -22,83 +22,87 @@ def gpu_backend(mx):  # type: ignore[no-untyped-def]
     return None
 
 
-def main() -> None:
-    args = core.arguments(__doc__ or "")
-    report = core.Report("mlx", args.device)
-    loaded = core.load_framework(report, "numpy", "mlx.core")
-    if loaded is None:
-        return
-    np, mx = loaded
-    backend = gpu_backend(mx)
-    wants_gpu = args.device in ("gpu", "mps", "cuda") or (args.device == "auto" and backend is not None)
-    report.doc["environment"] = {"mlx": getattr(mx, "__version__", None), "gpu_backend": backend,
-                                 "default_device": str(mx.default_device())}  # fmt: skip
-    if wants_gpu and backend is None:
-        report.check("environment", "FAIL", "no Metal or CUDA device visible to MLX")
-        report.emit()
-        return
-    device = mx.gpu if wants_gpu else mx.cpu
-    mx.set_default_device(device)
-    short = ("gpu" if backend == "metal" else "cuda") if wants_gpu else "cpu"
-    kind = ("apple-gpu" if backend == "metal" else "nvidia-gpu") if wants_gpu else "cpu"
-    device_name = None
-    if wants_gpu and hasattr(mx, "device_info"):
-        device_name = mx.device_info().get("device_name")
-    report.doc.update(device=short, device_kind=kind, device_name=device_name or short)
-    report.check("environment", "PASS", f"mlx {report.doc['environment']['mlx']}, default device {mx.default_device()}")
-    half = mx.float16 if wants_gpu else mx.bfloat16
-    half_name = "float16" if wants_gpu else "bfloat16"
+class Mlx(core.Adapter):
+    framework = "mlx"
+    modules = ("numpy", "mlx.core")
 
-    def sync(x):  # type: ignore[no-untyped-def]
-        mx.eval(x)  # MLX is lazy: evaluation is the synchronisation point
+    def __init__(self, modules, args):  # type: ignore[no-untyped-def]
+        super().__init__(modules, args)
+        self.np, self.mx = modules
+        self.backend = gpu_backend(self.mx)
 
-    def placement() -> None:
+    def environment(self):  # type: ignore[no-untyped-def]
+        mx = self.mx
+        return {"mlx": getattr(mx, "__version__", None), "gpu_backend": self.backend,
+                "default_device": str(mx.default_device())}  # fmt: skip
+
+    def select(self):  # type: ignore[no-untyped-def]
+        mx = self.mx
+        wants_gpu = self.args.device in ("gpu", "mps", "cuda") or (self.args.device == "auto" and bool(self.backend))
+        if wants_gpu and self.backend is None:
+            return "no Metal or CUDA device visible to MLX"
+        self.stream = mx.gpu if wants_gpu else mx.cpu
+        mx.set_default_device(self.stream)
+        self.half = mx.float16 if wants_gpu else mx.bfloat16
+        self.half_name = "float16" if wants_gpu else "bfloat16"
+        short = ("gpu" if self.backend == "metal" else "cuda") if wants_gpu else "cpu"
+        kind = ("apple-gpu" if self.backend == "metal" else "nvidia-gpu") if wants_gpu else "cpu"
+        name = mx.device_info().get("device_name") if wants_gpu and hasattr(mx, "device_info") else None
+        return short, kind, name or short
+
+    def ready(self):  # type: ignore[no-untyped-def]
+        return "PASS", f"mlx {getattr(self.mx, '__version__', None)}, default device {self.mx.default_device()}"
+
+    def sync(self, value=None):  # type: ignore[no-untyped-def]
+        if value is not None:
+            self.mx.eval(value)  # MLX is lazy: evaluation is the synchronisation point
+
+    def placement(self):  # type: ignore[no-untyped-def]
+        mx = self.mx
         # Arrays have no device in unified memory; the op's stream does (ml-explore/mlx docs: unified memory, streams).
-        y = mx.matmul(mx.ones((64, 64)), mx.ones((64, 64)), stream=device)
-        sync(y)
-        ok = mx.default_device() == device
-        report.check("placement", "PASS" if ok else "FAIL", f"matmul on stream {device}; default {mx.default_device()}")
+        self.sync(mx.matmul(mx.ones((64, 64)), mx.ones((64, 64)), stream=self.stream))
+        return mx.default_device() == self.stream, f"matmul on stream {self.stream}; default {mx.default_device()}"
 
-    report.guarded("placement", placement)
+    def _dtype(self, dtype):  # type: ignore[no-untyped-def]
+        return self.mx.float32 if dtype == "float32" else self.half
 
-    def device_matmul(dtype):  # type: ignore[no-untyped-def]
+    def matmul(self, dtype):  # type: ignore[no-untyped-def]
+        mx, np, kind = self.mx, self.np, self._dtype(dtype)
+
         def run(a, b):  # type: ignore[no-untyped-def]
-            out = mx.matmul(mx.array(a.astype(np.float32)).astype(dtype), mx.array(b.astype(np.float32)).astype(dtype),
-                            stream=device)  # fmt: skip
+            out = mx.matmul(mx.array(a.astype(np.float32)).astype(kind), mx.array(b.astype(np.float32)).astype(kind),
+                            stream=self.stream)  # fmt: skip
             return np.array(out.astype(mx.float32))
 
         return run
 
-    report.guarded("correctness-float32", lambda: core.correctness(report, "float32", device_matmul(mx.float32)))
-    report.guarded(f"correctness-{half_name}", lambda: core.correctness(report, half_name, device_matmul(half)))
+    def softmax_tanh(self, a):  # type: ignore[no-untyped-def]
+        mx = self.mx
+        x = mx.array(a.astype(self.np.float32))
+        return self.np.array(mx.softmax(x, axis=1) * mx.tanh(x))
 
-    def softmax_tanh(a):  # type: ignore[no-untyped-def]
-        x = mx.array(a.astype(np.float32))
-        return np.array(mx.softmax(x, axis=1) * mx.tanh(x))
+    def gemm(self, device, dtype, n):  # type: ignore[no-untyped-def]
+        mx = self.mx
+        stream = mx.cpu if device == "cpu" else self.stream
+        a = mx.random.normal((n, n)).astype(self._dtype(dtype))
+        self.sync(a)
+        return lambda: mx.matmul(a, a, stream=stream)
 
-    report.guarded("correctness-ops", lambda: core.ops_check(report, softmax_tanh))
+    def training(self, report):  # type: ignore[no-untyped-def]
+        training(report, self.mx, self.np, self.device != "cpu")
 
-    def gemm(stream, label_device, dtype, label, n):  # type: ignore[no-untyped-def]
-        a = mx.random.normal((n, n)).astype(dtype)
-        sync(a)
-        result = core.time_op(lambda: mx.matmul(a, a, stream=stream), sync, 2.0 * n**3, args.quick)
-        report.doc["throughput"].append({"device": label_device, "dtype": label, "n": n, **result})
+    def mixed_precision(self, report):  # type: ignore[no-untyped-def]
+        mixed_precision(report, self.mx, self.half, self.half_name, self.device)
 
-    def throughput() -> None:
-        for n in core.gemm_sizes(args, wants_gpu):
-            gemm(device, short, mx.float32, "float32", n)
-            if n in core.half_sizes(core.gemm_sizes(args, wants_gpu), wants_gpu):
-                gemm(device, short, half, half_name, n)
-        if wants_gpu:
-            gemm(mx.cpu, "cpu", mx.float32, "float32", core.gemm_sizes(args, False)[-1])
-        report.check("throughput", "PASS", f"{len(report.doc['throughput'])} GEMM measurements")
+    def checkpointing(self, report):  # type: ignore[no-untyped-def]
+        checkpointing(report, self.mx, self.device != "cpu")
 
-    report.guarded("throughput", throughput)
-    report.guarded("training-step", lambda: training(report, mx, np, wants_gpu))
-    report.guarded("mixed-precision", lambda: mixed_precision(report, mx, half, half_name, short))
-    report.guarded("activation-checkpointing", lambda: checkpointing(report, mx, wants_gpu))
-    report.guarded("llm-generation", lambda: generation(report, mx, args.model, args.quick))
-    report.emit()
+    def extra(self, report):  # type: ignore[no-untyped-def]
+        report.guarded("llm-generation", lambda: generation(report, self.mx, self.args.model, self.args.quick))
+
+
+def main() -> None:
+    core.run(Mlx)
 
 
 def _mlp(mx, np):  # type: ignore[no-untyped-def]

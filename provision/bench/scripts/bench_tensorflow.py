@@ -13,93 +13,100 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _benchcore as core
 
 
-def main() -> None:
-    args = core.arguments(__doc__ or "")
-    report = core.Report("tensorflow", args.device)
-    loaded = core.load_framework(report, "numpy", "tensorflow")
-    if loaded is None:
-        return
-    np, tf = loaded
-    gpus = tf.config.list_physical_devices("GPU")
-    # An op without a kernel on the requested device must raise, never run quietly on the CPU.
-    tf.config.set_soft_device_placement(False)
-    tf.config.experimental.enable_tensor_float_32_execution(False)  # "fp32" is true fp32
-    metal = any("metal" in str(d).lower() for d in gpus) or (sys.platform == "darwin" and bool(gpus))
-    wants_gpu = args.device in ("cuda", "mps", "gpu") or (args.device == "auto" and gpus)
-    report.doc["environment"] = {"tensorflow": tf.__version__, "gpus": [str(d) for d in gpus],
-                                 "built_with_cuda": tf.test.is_built_with_cuda()}  # fmt: skip
-    if wants_gpu and not gpus:
-        report.check("environment", "FAIL", f"no GPU visible to TensorFlow {tf.__version__} (plugin not loaded?)")
-        report.emit()
-        return
-    name = "/GPU:0" if wants_gpu else "/CPU:0"
-    kind = ("apple-gpu" if metal else "nvidia-gpu") if wants_gpu else "cpu"
-    short = ("gpu" if metal else "cuda") if wants_gpu else "cpu"
-    report.doc.update(device=short, device_kind=kind, device_name=str(gpus[0].name) if wants_gpu else "cpu")
-    report.check("environment", "PASS", f"tensorflow {tf.__version__}, placing on {name}")
-    half = tf.float16 if wants_gpu else tf.bfloat16
-    half_name = "float16" if wants_gpu else "bfloat16"
-    sync_devices = getattr(getattr(tf.test, "experimental", None), "sync_devices", None)
+class TensorFlow(core.Adapter):
+    framework = "tensorflow"
+    modules = ("numpy", "tensorflow")
 
-    def sync(x):  # type: ignore[no-untyped-def]
-        if sync_devices is not None:
-            sync_devices()
-        else:  # older TF: a tiny reduction forces completion
-            tf.reduce_sum(x[:1, :1]).numpy()
+    def __init__(self, modules, args):  # type: ignore[no-untyped-def]
+        super().__init__(modules, args)
+        self.np, self.tf = modules
+        tf = self.tf
+        self.gpus = tf.config.list_physical_devices("GPU")
+        # An op without a kernel on the requested device must raise, never run quietly on the CPU.
+        tf.config.set_soft_device_placement(False)
+        tf.config.experimental.enable_tensor_float_32_execution(False)  # "fp32" is true fp32
+        self.sync_devices = getattr(getattr(tf.test, "experimental", None), "sync_devices", None)
 
-    def placement() -> None:
-        with tf.device(name):
+    def environment(self):  # type: ignore[no-untyped-def]
+        return {"tensorflow": self.tf.__version__, "gpus": [str(d) for d in self.gpus],
+                "built_with_cuda": self.tf.test.is_built_with_cuda()}  # fmt: skip
+
+    def select(self):  # type: ignore[no-untyped-def]
+        tf, gpus = self.tf, self.gpus
+        wants_gpu = self.args.device in ("cuda", "mps", "gpu") or (self.args.device == "auto" and bool(gpus))
+        if wants_gpu and not gpus:
+            return f"no GPU visible to TensorFlow {tf.__version__} (plugin not loaded?)"
+        metal = any("metal" in str(d).lower() for d in gpus) or (sys.platform == "darwin" and bool(gpus))
+        self.name = "/GPU:0" if wants_gpu else "/CPU:0"
+        self.half = tf.float16 if wants_gpu else tf.bfloat16
+        self.half_name = "float16" if wants_gpu else "bfloat16"
+        kind = ("apple-gpu" if metal else "nvidia-gpu") if wants_gpu else "cpu"
+        short = ("gpu" if metal else "cuda") if wants_gpu else "cpu"
+        return short, kind, str(gpus[0].name) if wants_gpu else "cpu"
+
+    def ready(self):  # type: ignore[no-untyped-def]
+        return "PASS", f"tensorflow {self.tf.__version__}, placing on {self.name}"
+
+    def sync(self, value=None):  # type: ignore[no-untyped-def]
+        if self.sync_devices is not None:
+            self.sync_devices()
+        elif value is not None:  # older TF: a tiny reduction forces completion
+            self.tf.reduce_sum(value[:1, :1]).numpy()
+
+    def placement(self):  # type: ignore[no-untyped-def]
+        tf = self.tf
+        with tf.device(self.name):
             y = tf.matmul(tf.ones((64, 64)), tf.ones((64, 64)))
-        ok = y.device.upper().endswith(name.strip("/").upper())
-        report.check("placement", "PASS" if ok else "FAIL", f"matmul result on {y.device} (requested {name})")
+        ok = y.device.upper().endswith(self.name.strip("/").upper())
+        return ok, f"matmul result on {y.device} (requested {self.name})"
 
-    report.guarded("placement", placement)
+    def _dtype(self, dtype):  # type: ignore[no-untyped-def]
+        return self.tf.float32 if dtype == "float32" else self.half
 
-    def device_matmul(dtype):  # type: ignore[no-untyped-def]
+    def matmul(self, dtype):  # type: ignore[no-untyped-def]
+        tf, kind = self.tf, self._dtype(dtype)
+
         def run(a, b):  # type: ignore[no-untyped-def]
-            with tf.device(name):
-                out = tf.matmul(tf.constant(a, dtype), tf.constant(b, dtype))
+            with tf.device(self.name):
+                out = tf.matmul(tf.constant(a, kind), tf.constant(b, kind))
             return tf.cast(out, tf.float32).numpy()
 
         return run
 
-    report.guarded("correctness-float32", lambda: core.correctness(report, "float32", device_matmul(tf.float32)))
-    report.guarded(f"correctness-{half_name}", lambda: core.correctness(report, half_name, device_matmul(half)))
-
-    def softmax_tanh(a):  # type: ignore[no-untyped-def]
-        with tf.device(name):
+    def softmax_tanh(self, a):  # type: ignore[no-untyped-def]
+        tf = self.tf
+        with tf.device(self.name):
             x = tf.constant(a, tf.float32)
             return (tf.nn.softmax(x, axis=1) * tf.tanh(x)).numpy()
 
-    report.guarded("correctness-ops", lambda: core.ops_check(report, softmax_tanh))
-
-    def gemm(where, short_name, dtype, label, n):  # type: ignore[no-untyped-def]
+    def gemm(self, device, dtype, n):  # type: ignore[no-untyped-def]
+        tf = self.tf
+        where = "/CPU:0" if device == "cpu" else self.name
         with tf.device(where):
-            a = tf.random.normal((n, n), dtype=tf.float32)
-            a = tf.cast(a, dtype)
+            a = tf.cast(tf.random.normal((n, n), dtype=tf.float32), self._dtype(dtype))
             op = tf.function(lambda: tf.matmul(a, a))
-            sync(a)
-            result = core.time_op(op, sync, 2.0 * n**3, args.quick)
-        report.doc["throughput"].append({"device": short_name, "dtype": label, "n": n, **result})
+            self.sync(a)
 
-    def throughput() -> None:
-        for n in core.gemm_sizes(args, wants_gpu):
-            gemm(name, short, tf.float32, "float32", n)
-            if n in core.half_sizes(core.gemm_sizes(args, wants_gpu), wants_gpu):
-                gemm(name, short, half, half_name, n)
-        if wants_gpu:
-            gemm("/CPU:0", "cpu", tf.float32, "float32", core.gemm_sizes(args, False)[-1])
-        report.check("throughput", "PASS", f"{len(report.doc['throughput'])} GEMM measurements")
+        def run():  # type: ignore[no-untyped-def]
+            with tf.device(where):
+                return op()
 
-    report.guarded("throughput", throughput)
-    report.guarded("training-step", lambda: training(report, tf, np, name, wants_gpu))
-    report.guarded("mixed-precision", lambda: mixed_precision(report, tf, name, half_name, short))
-    report.check(
-        "activation-checkpointing",
-        "SKIP",
-        "TensorFlow has no per-step peak-memory counter comparable across runs; measured by torch and MLX",
-    )
-    report.emit()
+        return run
+
+    def training(self, report):  # type: ignore[no-untyped-def]
+        training(report, self.tf, self.np, self.name, self.device != "cpu")
+
+    def mixed_precision(self, report):  # type: ignore[no-untyped-def]
+        mixed_precision(report, self.tf, self.name, self.half_name, self.device)
+
+    def checkpointing(self, report):  # type: ignore[no-untyped-def]
+        report.check("activation-checkpointing", "SKIP",
+                     "TensorFlow has no per-step peak-memory counter comparable across runs; "
+                     "measured by torch and MLX")  # fmt: skip
+
+
+def main() -> None:
+    core.run(TensorFlow)
 
 
 def training(report, tf, np, name, accelerator) -> None:  # type: ignore[no-untyped-def]

@@ -22,87 +22,92 @@ def pick_device(torch, requested):  # type: ignore[no-untyped-def]
     return None
 
 
-def main() -> None:
-    args = core.arguments(__doc__ or "")
-    report = core.Report("torch", args.device)
-    loaded = core.load_framework(report, "numpy", "torch")
-    if loaded is None:
-        return
-    _numpy, torch = loaded  # numpy is imported for the reference in _benchcore
-    name = pick_device(torch, args.device)
-    mps_built = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_built()
-    report.doc["environment"] = {
-        "torch": torch.__version__, "cuda_available": torch.cuda.is_available(), "cuda_version": torch.version.cuda,
-        "mps_built": mps_built, "mps_available": mps_built and torch.backends.mps.is_available(),
-        "threads": torch.get_num_threads(),
-    }  # fmt: skip
-    if name is None:
-        report.check("environment", "FAIL", f"no {args.device} device: {report.doc['environment']}")
-        report.emit()
-        return
-    device = torch.device(name)
-    kind = {"cpu": "cpu", "mps": "apple-gpu", "cuda": "nvidia-gpu"}[name]
-    label = torch.cuda.get_device_name(0) if name == "cuda" else name
-    report.doc.update(device=name, device_kind=kind, device_name=label)
-    report.check("environment", "PASS", f"torch {torch.__version__} on {label}")
-    torch.backends.cuda.matmul.allow_tf32 = False  # "fp32" means true fp32; TF32 is measured separately
-    torch.manual_seed(0)
-    half = {"cuda": torch.bfloat16, "mps": torch.float16, "cpu": torch.bfloat16}[name]
-    half_name = "bfloat16" if half == torch.bfloat16 else "float16"
+class Torch(core.Adapter):
+    framework = "torch"
+    modules = ("numpy", "torch")
 
-    def sync(_=None):  # type: ignore[no-untyped-def]
-        if name == "cuda":
-            torch.cuda.synchronize()
-        elif name == "mps":
-            torch.mps.synchronize()
+    def __init__(self, modules, args):  # type: ignore[no-untyped-def]
+        super().__init__(modules, args)
+        self.torch = modules[1]
 
-    def placement() -> None:
-        y = torch.ones(64, 64, device=device) @ torch.ones(64, 64, device=device)
-        sync()
-        report.check("placement", "PASS" if y.device.type == name else "FAIL", f"matmul result on {y.device}")
+    def environment(self):  # type: ignore[no-untyped-def]
+        torch = self.torch
+        built = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_built()
+        return {"torch": torch.__version__, "cuda_available": torch.cuda.is_available(),
+                "cuda_version": torch.version.cuda, "mps_built": built,
+                "mps_available": built and torch.backends.mps.is_available(),
+                "threads": torch.get_num_threads()}  # fmt: skip
 
-    report.guarded("placement", placement)
+    def select(self):  # type: ignore[no-untyped-def]
+        torch = self.torch
+        name = pick_device(torch, self.args.device)
+        if name is None:
+            return f"no {self.args.device} device: {self.environment()}"
+        torch.backends.cuda.matmul.allow_tf32 = False  # "fp32" means true fp32; TF32 is measured separately
+        torch.manual_seed(0)
+        self.half = {"cuda": torch.bfloat16, "mps": torch.float16, "cpu": torch.bfloat16}[name]
+        self.half_name = "bfloat16" if self.half == torch.bfloat16 else "float16"
+        self.extra_dtypes = ("tf32",) if name == "cuda" else ()
+        self.where = torch.device(name)
+        label = torch.cuda.get_device_name(0) if name == "cuda" else name
+        return name, {"cpu": "cpu", "mps": "apple-gpu", "cuda": "nvidia-gpu"}[name], label
 
-    def device_matmul(dtype):  # type: ignore[no-untyped-def]
+    def ready(self):  # type: ignore[no-untyped-def]
+        return "PASS", f"torch {self.torch.__version__} on {self.device}"
+
+    def sync(self, value=None):  # type: ignore[no-untyped-def]
+        if self.device == "cuda":
+            self.torch.cuda.synchronize()
+        elif self.device == "mps":
+            self.torch.mps.synchronize()
+
+    def placement(self):  # type: ignore[no-untyped-def]
+        torch = self.torch
+        y = torch.ones(64, 64, device=self.where) @ torch.ones(64, 64, device=self.where)
+        self.sync()
+        return y.device.type == self.device, f"matmul result on {y.device}"
+
+    def _dtype(self, name):  # type: ignore[no-untyped-def]
+        return {"float32": self.torch.float32, "tf32": self.torch.float32}.get(name, self.half)
+
+    def matmul(self, dtype):  # type: ignore[no-untyped-def]
+        torch, kind = self.torch, self._dtype(dtype)
+
         def run(a, b):  # type: ignore[no-untyped-def]
-            out = torch.from_numpy(a).to(device, dtype) @ torch.from_numpy(b).to(device, dtype)
+            out = torch.from_numpy(a).to(self.where, kind) @ torch.from_numpy(b).to(self.where, kind)
             return out.float().cpu().numpy()
 
         return run
 
-    report.guarded("correctness-float32", lambda: core.correctness(report, "float32", device_matmul(torch.float32)))
-    report.guarded(f"correctness-{half_name}", lambda: core.correctness(report, half_name, device_matmul(half)))
+    def softmax_tanh(self, a):  # type: ignore[no-untyped-def]
+        x = self.torch.from_numpy(a).to(self.where, self.torch.float32)
+        return (self.torch.softmax(x, dim=1) * self.torch.tanh(x)).cpu().numpy()
 
-    def softmax_tanh(a):  # type: ignore[no-untyped-def]
-        x = torch.from_numpy(a).to(device, torch.float32)
-        return (torch.softmax(x, dim=1) * torch.tanh(x)).cpu().numpy()
+    def gemm(self, device, dtype, n):  # type: ignore[no-untyped-def]
+        torch = self.torch
+        a = torch.randn(n, n, device=device, dtype=self._dtype(dtype))
+        self.sync()
+        tf32 = dtype == "tf32"
 
-    report.guarded("correctness-ops", lambda: core.ops_check(report, softmax_tanh))
+        def op():  # type: ignore[no-untyped-def]
+            torch.backends.cuda.matmul.allow_tf32 = tf32
+            return a @ a
 
-    def gemm(dev_name, dtype, label, n):  # type: ignore[no-untyped-def]
-        a = torch.randn(n, n, device=dev_name, dtype=dtype)
-        sync()
-        result = core.time_op(lambda: a @ a, sync, 2.0 * n**3, args.quick)
-        report.doc["throughput"].append({"device": dev_name, "dtype": label, "n": n, **result})
+        return op
 
-    def throughput() -> None:
-        for n in core.gemm_sizes(args, name != "cpu"):
-            gemm(name, torch.float32, "float32", n)
-            if n in core.half_sizes(core.gemm_sizes(args, name != "cpu"), name != "cpu"):
-                gemm(name, half, half_name, n)
-            if name == "cuda":
-                torch.backends.cuda.matmul.allow_tf32 = True
-                gemm(name, torch.float32, "tf32", n)
-                torch.backends.cuda.matmul.allow_tf32 = False
-        if name != "cpu":
-            gemm("cpu", torch.float32, "float32", core.gemm_sizes(args, False)[-1])
-        report.check("throughput", "PASS", f"{len(report.doc['throughput'])} GEMM measurements")
+    def training(self, report):  # type: ignore[no-untyped-def]
+        self.torch.backends.cuda.matmul.allow_tf32 = False
+        training(report, self.torch, self.where)
 
-    report.guarded("throughput", throughput)
-    report.guarded("training-step", lambda: training(report, torch, device))
-    report.guarded("mixed-precision", lambda: mixed_precision(report, torch, device, half, half_name))
-    report.guarded("activation-checkpointing", lambda: checkpointing(report, torch, device, sync))
-    report.emit()
+    def mixed_precision(self, report):  # type: ignore[no-untyped-def]
+        mixed_precision(report, self.torch, self.where, self.half, self.half_name)
+
+    def checkpointing(self, report):  # type: ignore[no-untyped-def]
+        checkpointing(report, self.torch, self.where, self.sync)
+
+
+def main() -> None:
+    core.run(Torch)
 
 
 def _model(torch):  # type: ignore[no-untyped-def]
