@@ -21,7 +21,8 @@ def proof(verdict: Verdict) -> str:
     failed += [g.reason for g in verdict.gates if g.status is Status.FAIL and g.name != "checks"]
     if failed:
         return f"{verdict.framework} FAILED on {verdict.device}: " + "; ".join(failed)
-    where = f"the {verdict.device_name or verdict.device} {KIND_WORDS.get(verdict.device_kind, '')}".strip()
+    name = verdict.device_name if verdict.device_name not in (None, verdict.device) else ""
+    where = " ".join(part for part in ("the", name, KIND_WORDS.get(verdict.device_kind, verdict.device)) if part)
     parts = [f"{verdict.framework}: matmul ran on {where}"]
     correctness = verdict.check("correctness-float32")
     if correctness is not None and correctness.values.get("worst") is not None:
