@@ -119,7 +119,16 @@ def up_to_date(argv: list[str]) -> str | None:
     return f"{profile}: up to date ({prefix})"
 
 
+TOO_OLD = (
+    "provision needs Python 3.10 or newer (this is {version}); on a Mac run `brew install python@3.11` "
+    "or use `uv run provision ...`, which fetches a suitable Python."
+)
+
+
 def main() -> None:
+    # Apple's /usr/bin/python3 is 3.9: say how to get a newer one, in one line.
+    if sys.version_info < (3, 10):  # noqa: UP036
+        sys.exit(TOO_OLD.format(version=".".join(map(str, sys.version_info[:3]))))
     line = up_to_date(sys.argv[1:])
     if line is not None:
         print(line)

@@ -124,3 +124,15 @@ def test_config_shows_each_setting_and_where_it_came_from(
     assert found["mirror pytorch"] == ("https://other.example/pytorch", "PROVISION_MIRRORS")
     assert found["mirror nvidia"] == ("https://cli.example/nvidia", "--mirror")
     assert found["config file"] == (str(config), "exists")
+
+
+def test_an_interpreter_older_than_3_10_gets_one_line_saying_how_to_get_a_newer_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from provision import quick
+
+    monkeypatch.setattr(sys, "version_info", (3, 9, 6, "final", 0))
+    with pytest.raises(SystemExit) as exited:
+        quick.main()
+    message = str(exited.value.code)
+    assert "\n" not in message and "3.9.6" in message and "brew install python@3.11" in message
