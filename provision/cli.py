@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fit": ("fit", "Will a model run here (inference or training), and what must change?"),
     "check": ("check", "Validate profiles and check every generated file and lock is fresh (for CI)."),
     "diff": ("diff", "Show what changed in a lock: added, removed, upgraded, downgraded packages."),
+    "pack": ("pack", "Pack a locked platform with every artifact, for `apply --pack` with no network."),
     "export": ("export", "Export a lock as an explicit list, requirements, pylock.toml or a Dockerfile."),
     "report": ("report", "Aggregate verify reports from many machines into one table and chart."),
     "schema": ("schema", "Print the JSON Schema of the profile format."),

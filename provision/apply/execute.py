@@ -23,7 +23,7 @@ from .activation import write_activation
 from .archives import check_archive
 from .conda_install import install_conda
 from .drift import DriftKind, Layer
-from .fetch import fetch_url, fetch_verified, staging_area
+from .fetch import cache_key, fetch_url, fetch_verified, staging_area
 from .inputs import Options, check_preflight, finished_stamp, plan_for
 from .jupyter import register_kernel
 from .plan import Plan, StepName, work_for
@@ -92,7 +92,7 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
     if plan.step(StepName.BREW).acts:
         _brew(target)
     environment, pypi = plan.step(StepName.ENVIRONMENT).acts, plan.step(StepName.PYPI).acts
-    if environment and any(p.manager == "conda" for p in target.packages):
+    if environment and target.offline is None and any(p.manager == "conda" for p in target.packages):
         mirrors.require(target.lock.channels)
     with staging_area(cache / "artifacts") as staging:
         wanted = [p for p in target.packages if (p.manager == "conda" and environment) or (p.manager == "pip" and pypi)]
@@ -134,12 +134,18 @@ def _fetch_all(
     target: Target, packages: list[Any], mirrors: Mirrors, cache: Path, staging: Path, say: Say, tick: Say
 ) -> dict[str, Path]:
     """Each artifact staged and verified against the lock, its members checked, before any change."""
-    say(f"download: {len(packages)} packages, each checked against the lock's hashes")
+    origin = "from the pack" if target.offline is not None else "download"
+    say(f"{origin}: {len(packages)} packages, each checked against the lock's hashes")
     local = {}
     for index, package in enumerate(packages, 1):
         tick(f"download {index}/{len(packages)}: {package.file_name}")
-        source = fetch_url(package, target.lock.channels, mirrors)
-        local[package.url] = fetch_verified(package, source, cache, staging, say)
+        if target.offline is not None:
+            # A pack: its own copy is what is checked (a good copy in the cache would hide a tampered pack).
+            source = str(target.offline / cache_key(package) / package.file_name)
+            local[package.url] = fetch_verified(package, source, staging / "from-pack", staging, say)
+        else:
+            source = fetch_url(package, target.lock.channels, mirrors)
+            local[package.url] = fetch_verified(package, source, cache, staging, say)
         check_archive(local[package.url], package.name)
     return local
 

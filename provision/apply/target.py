@@ -26,6 +26,7 @@ class Target:
     brewfile: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
     project_root: Path | None = None  # a prefix may never be this folder or contain it
+    offline: Path | None = None  # a pack's artifacts folder: install from there, never from the network
 
     @property
     def packages(self) -> list[LockedPackage]:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +17,9 @@ from ..errors import AcceptanceFailed
 from .apply_options import adopt_option, insecure_option, select_target, target_options, verify_choice
 from .common import cache_root, json_option, mirrors_from, print_json
 from .plan import print_plan
+
+if TYPE_CHECKING:
+    from ..pack import OpenedPack
 
 
 @contextmanager
@@ -47,6 +53,8 @@ def progress(quiet: bool) -> Iterator[tuple[Callable[[str], None], Callable[[str
 @click.option("--jupyter", is_flag=True, help="Register the environment as a Jupyter kernel named after the profile.")
 @click.option("--keep-extras", is_flag=True, help="Leave packages installed outside the lock in place.")
 @click.option("--repair-files", is_flag=True, help="Hash every installed file; reinstall packages whose files changed.")
+@click.option("--pack", "pack", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Install from a file made by `provision pack` (no network).")  # fmt: skip
 @adopt_option
 @insecure_option
 @json_option
@@ -54,17 +62,49 @@ def progress(quiet: bool) -> Iterator[tuple[Callable[[str], None], Callable[[str
 def command(
     ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, mirrors: tuple[str, ...],
     dry_run: bool, no_brew: bool, no_verify: bool, yes: bool, no_wait: bool, jupyter: bool, keep_extras: bool,
-    repair_files: bool, adopt: bool, allow_http: bool, as_json: bool,
+    repair_files: bool, pack: Path | None, adopt: bool, allow_http: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Install a locked profile on this machine, then prove it works.
 
     Preflight checks come first; what differs between the lock and the environment is repaired
     (packages missing, changed or installed outside the lock); downloads are verified against the
     lock's hashes before anything changes; acceptance runs after a change."""
+    with ExitStack() as stack:
+        opened = None
+        if pack is not None:  # unpacked into a private folder that lives as long as the apply
+            from ..pack import open_pack
+
+            opened = open_pack(pack, Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="provision-pack-"))))
+        _apply(ctx, Request(profile, lockfile, prefix, mirrors, dry_run, yes, as_json, allow_http, opened, pack),
+               Options(use_brew=not no_brew, verify=not no_verify, wait=not no_wait, jupyter=jupyter, adopt=adopt,
+                       keep_extras=keep_extras, check_files=repair_files))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the user asked for, besides the apply options."""
+
+    profile: str | None
+    lockfile: Path | None
+    prefix: Path | None
+    mirrors: tuple[str, ...]
+    dry_run: bool
+    yes: bool
+    as_json: bool
+    allow_http: bool
+    opened: OpenedPack | None
+    pack: Path | None
+
+
+def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
     started = time.perf_counter()
     from ..host import override_note
 
-    target, host = select_target(ctx, profile, lockfile, prefix, allow_http=allow_http)
+    as_json = request.as_json
+    target, host = select_target(
+        ctx, request.profile, request.lockfile, request.prefix, allow_http=request.allow_http,
+        opened_pack=request.opened, pack=request.pack,
+    )  # fmt: skip
     from ..apply.inputs import preflight_warnings
 
     note = override_note(host)
@@ -72,21 +112,18 @@ def command(
         click.echo(f"note: {note}", err=True)
     for warning in [] if as_json else preflight_warnings(target, host):
         click.echo(f"warning: {warning}", err=True)
-    verify, why_not = verify_choice(no_verify, host)
-    options = Options(
-        use_brew=not no_brew, verify=verify, wait=not no_wait, jupyter=jupyter, adopt=adopt, no_verify_reason=why_not,
-        keep_extras=keep_extras, check_files=repair_files,
-    )  # fmt: skip
+    verify, why_not = verify_choice(not asked.verify, host)
+    options = replace(asked, verify=verify, no_verify_reason=why_not)
     plan = plan_for(target, host, options)
-    if dry_run:
+    if request.dry_run:
         print_json(plan.as_dict()) if as_json else print_plan(plan)
         return
     interactive = sys.stdin.isatty() and not as_json
-    if interactive and not yes and not plan.up_to_date and target.prefix.exists():
+    if interactive and not request.yes and not plan.up_to_date and target.prefix.exists():
         print_plan(plan)
         click.confirm("Change this environment?", default=True, abort=True)
     with progress(quiet=as_json) as (say, tick):
-        done = apply_target(target, host, options, mirrors_from(ctx, mirrors), cache_root(), say, tick,
+        done = apply_target(target, host, options, mirrors_from(ctx, request.mirrors), cache_root(), say, tick,
                             show_verdict=not as_json)  # fmt: skip
     elapsed = time.perf_counter() - started
     report: dict[str, object] = {"plan": done.plan.as_dict(), "seconds": round(elapsed, 3)}

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..apply.target import Target, target_for_lockfile, target_for_profile
 from ..host import HostFacts, this_host
+
+if TYPE_CHECKING:
+    from ..pack import OpenedPack
 from .common import project_from
 
 F = Callable[..., Any]
@@ -54,17 +57,22 @@ def host_facts(facts_dir: Path | None) -> HostFacts:
 
 def select_target(
     ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None,
-    facts_dir: Path | None = None, allow_http: bool = False,
+    facts_dir: Path | None = None, allow_http: bool = False, opened_pack: OpenedPack | None = None,
+    pack: Path | None = None,
 ) -> tuple[Target, HostFacts]:  # fmt: skip
     from ..lock.validate import Rules
 
-    if bool(profile) == bool(lockfile):
-        raise click.UsageError("give a PROFILE or --lockfile PATH (one of them)")
+    if sum(map(bool, (profile, lockfile, opened_pack))) != 1:
+        raise click.UsageError("give a PROFILE, --lockfile PATH or --pack FILE (one of them)")
     if allow_http:
         click.echo("warning: --allow-insecure-http: plain http URLs are accepted (hashes are still checked)", err=True)
     host = host_facts(facts_dir)
     platform = host.target_subdir or f"{host.system}-{host.machine}".lower()
     rules = Rules(allow_insecure_http=allow_http)
+    if opened_pack is not None and pack is not None:
+        from ..pack import target_for_pack
+
+        return target_for_pack(opened_pack, pack, prefix, platform), host
     if lockfile:
         return target_for_lockfile(lockfile, prefix, platform, rules), host
     assert profile is not None

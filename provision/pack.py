@@ -1,0 +1,147 @@
+"""Offline packs: one archive with a platform's lock, every locked artifact and the profile's
+settings, so `provision apply --pack FILE` installs where no channel or index can be reached.
+
+Every artifact is checked against the lock as it is packed, and again as it is installed (the
+pack is as untrusted as any cache). Opening a pack accepts only the members a pack can have, so
+a hostile archive cannot write outside its folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import grammar
+from .apply.fetch import cache_key, fetch_url, fetch_verified, staging_area
+from .apply.target import Target
+from .errors import LockfileError
+from .lock.mirrors import Mirrors
+
+PACK_SCHEMA = 1
+LOCK_MEMBER = "conda-lock.yml"
+SETTINGS_MEMBER = "pack.json"
+
+
+@dataclass(frozen=True)
+class PackSummary:
+    path: Path
+    packages: int
+    bytes: int
+
+
+def write_pack(target: Target, mirrors: Mirrors, cache: Path, output: Path, say: Callable[[str], None]) -> PackSummary:
+    """Pack `target`'s platform: the lock, each artifact (verified) and the settings apply needs."""
+    packages = target.packages
+    if any(p.manager == "conda" for p in packages):
+        mirrors.require(target.lock.channels)
+    profile = target.profile.model_dump(mode="json") if target.profile is not None else None
+    settings = {"schema": PACK_SCHEMA, "name": target.name, "platform": target.platform, "profile": profile}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    os.close(fd)
+    try:
+        with staging_area(cache / "artifacts") as staging, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr(SETTINGS_MEMBER, json.dumps(settings, indent=1, sort_keys=True))
+            archive.write(target.lock_path, LOCK_MEMBER)
+            for index, package in enumerate(packages, 1):
+                say(f"pack {index}/{len(packages)}: {package.file_name}")
+                source = fetch_url(package, target.lock.channels, mirrors)
+                local = fetch_verified(package, source, cache / "artifacts", staging)
+                archive.write(local, f"artifacts/{cache_key(package)}/{package.file_name}")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, output)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return PackSummary(output, len(packages), output.stat().st_size)
+
+
+@dataclass(frozen=True)
+class OpenedPack:
+    folder: Path  # where the pack was unpacked (private, removed by the caller)
+    lock: Path
+    settings: dict[str, Any]
+
+    @property
+    def artifacts(self) -> Path:
+        return self.folder / "artifacts"
+
+
+def open_pack(path: Path, folder: Path) -> OpenedPack:
+    """Unpack `path` into `folder` after checking every member name; errors name the pack."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise LockfileError(
+            str(path), f"not a provision pack ({type(exc).__name__})", "make it with `provision pack`"
+        ) from None
+    with archive:
+        for name in archive.namelist():
+            if not _allowed(name):
+                raise LockfileError(
+                    str(path), f"unexpected member {name!r}", "make the pack again with `provision pack`"
+                )
+        archive.extractall(folder)
+    try:
+        settings = json.loads((folder / SETTINGS_MEMBER).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LockfileError(
+            str(path), f"no readable {SETTINGS_MEMBER} ({type(exc).__name__})", "make it again"
+        ) from None
+    if not isinstance(settings, dict) or settings.get("schema") != PACK_SCHEMA:
+        raise LockfileError(str(path), f"not a schema-{PACK_SCHEMA} pack", "make it with this provision version")
+    return OpenedPack(folder, folder / LOCK_MEMBER, settings)
+
+
+def _allowed(name: str) -> bool:
+    if name in (SETTINGS_MEMBER, LOCK_MEMBER):
+        return True
+    parts = name.split("/")
+    return (
+        len(parts) == 3
+        and parts[0] == "artifacts"
+        and (
+            grammar.full(grammar.SHA256, parts[1])
+            or (parts[1].startswith("md5-") and grammar.full(grammar.MD5, parts[1][4:]))
+        )
+        and grammar.full(grammar.ARTIFACT_FILE, parts[2])
+    )
+
+
+def target_for_pack(opened: OpenedPack, pack: Path, prefix: Path | None, platform: str) -> Target:
+    """The pack's target: its profile (validated as strictly as a profile file) or a lock-only one,
+    installing from the pack's artifacts and nothing else."""
+    from dataclasses import replace
+
+    from pydantic import ValidationError
+
+    from .apply.prefixes import default_prefix, resolved
+    from .apply.target import target_for_lockfile
+    from .model import Profile
+
+    base = target_for_lockfile(
+        opened.lock, prefix or default_prefix(str(opened.settings.get("name") or "pack")), platform
+    )
+    raw = opened.settings.get("profile")
+    if raw is None:
+        return replace(base, offline=opened.artifacts)
+    try:
+        profile = Profile.model_validate(raw)
+    except ValidationError as exc:
+        where = ".".join(str(part) for part in exc.errors()[0]["loc"])
+        raise LockfileError(
+            str(pack), "pack.json holds an invalid profile", "make the pack again", f"profile.{where}"
+        ) from None
+    return replace(
+        base,
+        name=profile.name,
+        prefix=resolved(prefix or default_prefix(profile.name)),
+        profile=profile,
+        env=dict(profile.env),
+        offline=opened.artifacts,
+    )
