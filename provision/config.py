@@ -37,6 +37,14 @@ class Setting:
     origin: str  # "--mirror", "PROVISION_MIRRORS", a file's path, or "default"
 
 
+def cache_root() -> Path:
+    """The user cache folder (platformdirs: $XDG_CACHE_HOME/provision or ~/.cache/provision on Linux,
+    ~/Library/Caches/provision on macOS): solver metadata and verified downloads."""
+    from platformdirs import user_cache_path
+
+    return user_cache_path("provision", appauthor=False)
+
+
 def user_config_path() -> Path:
     explicit = os.environ.get("PROVISION_CONFIG")
     if explicit:
@@ -96,7 +104,6 @@ def machine_mirrors(cli_values: tuple[str, ...], project_root: Path | None = Non
 def settings(cli_values: tuple[str, ...] = ()) -> list[Setting]:
     """Every machine setting with where it came from (`provision config`)."""
     from .apply.prefixes import provision_home
-    from .commands.common import cache_root
 
     path = user_config_path()
     out = [Setting("config file", str(path), "exists" if path.is_file() else "absent")]

@@ -68,6 +68,10 @@ class ConfigError(LocatedError):
     """A setting (user config file, environment variable, --mirror) is malformed."""
 
 
+class FactsError(ProvisionError):
+    """A saved facts folder holds a file that cannot be read or parsed."""
+
+
 class UnsafeInput(ProvisionError):
     """An input would reach a path, a prefix or an installer in a way provision refuses."""
 

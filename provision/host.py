@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ProvisionError
+from .errors import ConfigError, FactsError
 from .files import NotRegularFile, TooLarge, read_capped
 from .runner import run
 
@@ -114,10 +114,6 @@ def save_raw(raw: dict[str, str], folder: Path) -> list[Path]:
 
 # Real outputs are a few kB (system_profiler's JSON the largest); a facts folder is untrusted.
 MAX_FACT_BYTES = 1_000_000
-
-
-class FactsError(ProvisionError):
-    """A saved facts folder holds a file that cannot be read or parsed."""
 
 
 def load_raw(folder: Path) -> dict[str, str]:
@@ -327,7 +323,7 @@ def with_overrides(host: HostFacts, environ: dict[str, str] | os._Environ[str]) 
             continue
         value = environ[variable].strip()
         if value and not re.fullmatch(r"\d+(\.\d+){0,3}", value):
-            raise ProvisionError(f"{variable}={value!r}: not a version; set it like {variable}=12.4 (empty: none).")
+            raise ConfigError(variable, f"{value!r} is not a version", f"set it like {variable}=12.4 (empty: none).")
         changes[attribute] = value or None
         seen[variable] = value
     return replace(host, **changes, overrides=seen) if seen else host

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from . import __version__
 
-STATE_DIR = ".provision"
-ACTIVATION = ("etc/conda/activate.d/provision-env.sh", "etc/conda/deactivate.d/provision-env.sh")
+STATE_DIR = ".provision"  # provision's folder inside a prefix (stamp, marker, requirements)
+ACTIVATION_SCRIPT = "provision-env.sh"
+ACTIVATION = tuple(f"etc/conda/{folder}/{ACTIVATION_SCRIPT}" for folder in ("activate.d", "deactivate.d"))
 # Options that cannot change a no-op's outcome: verify, brew, waiting and extras act only on a change
 # (extras can only exist when the stamp says the environment was not exact, which forbids this path).
 HARMLESS = {"--no-verify", "--yes", "-y", "--no-brew", "--no-wait", "--keep-extras"}

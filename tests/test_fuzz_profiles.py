@@ -1,11 +1,11 @@
 """Fuzz: the repository's real profiles mutated in 240 ways (fixed seed). Every mutant either loads
-or is refused in one line naming the file, never a traceback or "internal error", in under 1 s."""
+or is refused in one line naming the file, never a traceback or "internal error". How long each
+answer takes is measured by benchmarks/refusal_speed.py, not asserted here."""
 
 from __future__ import annotations
 
 import random
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -65,12 +65,9 @@ def test_a_mutated_profile_loads_or_is_refused_in_one_line(sandbox: Path, run_cl
     target = sandbox / "profiles" / f"{name}.yaml"
     target.write_text(mutate(original, random.Random(seed)), encoding="utf-8")
     try:
-        started = time.perf_counter()
         result = run_cli("--root", str(sandbox), "show", name)
-        elapsed = time.perf_counter() - started
     finally:
         target.write_text(original, encoding="utf-8")
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
     assert "Traceback" not in result.err and "internal error" not in result.err, result.err
     assert result.code in (0, 1), result.err
     if result.code == 1:

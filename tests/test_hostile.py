@@ -14,7 +14,6 @@ import io
 import json
 import os
 import tarfile
-import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,15 +74,12 @@ def snapshot(root: Path) -> dict[str, str]:
 
 def refused(world: World, args: list[str], code: int, fragment: str, extra: dict[str, str] | None = None) -> None:
     before = snapshot(world.tmp)
-    started = time.perf_counter()
-    done = world.e2e.run(*args, extra=extra)
-    elapsed = time.perf_counter() - started
+    done = world.e2e.run(*args, extra=extra)  # a hang ends in the run's timeout; speed is benchmarks/refusal_speed.py's
     lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("==> ")]  # progress
     assert done.returncode == code, done.stderr
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
     assert fragment in lines[0], lines[0]
-    assert elapsed < 20, f"{elapsed:.1f} s"
     assert snapshot(world.tmp) == before, "something outside the cache changed"
 
 

@@ -9,7 +9,6 @@ import io
 import re
 import urllib.request
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -131,4 +130,3 @@ def test_the_scripts_call_nothing_on_metal_that_this_file_does_not_check() -> No
     assert torch_mps <= {"synchronize", "current_allocated_memory", "driver_allocated_memory", "is_available",
                          "is_built"}, torch_mps  # fmt: skip
     assert mlx_calls <= {"is_available"}, mlx_calls
-    assert Path(REPO / "provision/bench/scripts/bench_torch.py").is_file()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -80,4 +79,4 @@ def test_linux_cpu_packed_then_applied_offline_passes_its_acceptance_run(tmp_pat
     offline_env = {**env, "XDG_CACHE_HOME": str(tmp_path / "offline-cache"), "UV_CACHE_DIR": str(tmp_path / "uv2")}
     done = offline([PROVISION, "apply", "--pack", str(pack), "--yes"], offline_env)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "PASS linux-cpu" in done.stdout and sys.executable
+    assert "PASS linux-cpu" in done.stdout

@@ -7,8 +7,7 @@ import shlex
 from pathlib import Path
 
 from ..files import write_atomic
-
-SCRIPT = "provision-env.sh"
+from ..quick import ACTIVATION
 
 
 def activation_scripts(values: dict[str, str]) -> dict[str, str | None]:
@@ -25,8 +24,8 @@ def activation_scripts(values: dict[str, str]) -> dict[str, str | None]:
             f'if [ -n "${{{saved}+x}}" ]; then export {name}="${saved}"; unset {saved}; else unset {name}; fi',
         ]
     return {
-        f"etc/conda/{folder}/{SCRIPT}": ("\n".join(lines) + "\n" if values else None)
-        for folder, lines in (("activate.d", activate), ("deactivate.d", deactivate))
+        path: ("\n".join(lines) + "\n" if values else None)
+        for path, lines in zip(ACTIVATION, (activate, deactivate), strict=True)
     }
 
 

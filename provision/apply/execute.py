@@ -107,8 +107,8 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
         if pypi:
             wheels = [(p, local[p.url]) for p in target.packages if p.manager == "pip"]
             say(f"pypi: installing {len(wheels)} locked wheels (hashes required)")
-            install_wheels(target.prefix, wheels, reinstall=work_for(plan, Layer.PYPI, REDO),
-                           remove_extras=not options.keep_extras)  # fmt: skip
+            extras = set() if options.keep_extras else work_for(plan, Layer.PYPI, (DriftKind.EXTRA,))
+            install_wheels(target.prefix, wheels, reinstall=work_for(plan, Layer.PYPI, REDO), remove=extras)
             _test_kill_point("pypi")
     write_activation(target.prefix, target.env)
     write_stamp(target.prefix, finished_stamp(target))

@@ -13,13 +13,14 @@ from ..errors import HostUnfit, ProvisionError
 from ..host import HostFacts
 from ..lock.freshness import check_lock
 from ..lock.records import LockedPackage
+from ..quick import listing_fingerprint
 from . import preflight
 from .activation import activation_current
-from .drift import Drift, DriftKind, compare, file_drift
+from .drift import Drift, compare, file_drift
 from .plan import Plan, PlanInputs, make_plan
 from .prefixes import guard_prefix
 from .stamp import Stamp, layer_hash, read_stamp, values_hash
-from .state import InstalledState, fingerprint, read_state
+from .state import InstalledState, read_state
 from .target import Target
 
 Say = Callable[[str], None]
@@ -62,7 +63,7 @@ def finished_stamp(target: Target) -> Stamp:
     digest = ""
     if target.profile is not None and target.project_root is not None:
         digest = inputs_digest(input_files(target.project_root, target.name))
-    return replace(wanted_stamp(target, fingerprint(target.prefix)), exact=exact, inputs=digest)
+    return replace(wanted_stamp(target, listing_fingerprint(target.prefix)), exact=exact, inputs=digest)
 
 
 def environment_fingerprint(target: Target) -> dict[str, object]:
@@ -104,7 +105,7 @@ def current_drift(target: Target, stamp: Stamp | None, check_files: bool = False
         and stamp.exact
         and stamp.fingerprint
         and stamp.same_lock(wanted)
-        and stamp.fingerprint == fingerprint(target.prefix)
+        and stamp.fingerprint == listing_fingerprint(target.prefix)
     ):
         return InstalledState(exists=True, python_version=stamp.python), []
     state = read_state(target.prefix)
@@ -121,8 +122,6 @@ def plan_for(target: Target, host: HostFacts, options: Options) -> Plan:
     packages = target.packages
     stamp = read_stamp(target.prefix)
     state, drift = current_drift(target, stamp, options.check_files)
-    if options.keep_extras:
-        drift = [d for d in drift if d.kind is not DriftKind.EXTRA]
     return make_plan(
         PlanInputs(
             target=target.name, prefix=str(target.prefix), platform=target.platform, kind=target.kind,
@@ -133,7 +132,7 @@ def plan_for(target: Target, host: HostFacts, options: Options) -> Plan:
             pypi_count=sum(p.manager == "pip" for p in packages),
             on_macos=host.system == "Darwin", brew_entries=target.brew_entries, use_brew=options.use_brew,
             benchmarks=list(target.benchmarks), verify=options.verify, no_verify_reason=options.no_verify_reason,
-            jupyter=options.jupyter,
+            jupyter=options.jupyter, keep_extras=options.keep_extras,
         )
     )  # fmt: skip
 

@@ -91,6 +91,7 @@ class PlanInputs:
     verify: bool
     no_verify_reason: str = "--no-verify"
     jupyter: bool = False
+    keep_extras: bool = False  # packages outside the lock stay: they are shown, but no step acts on them
 
 
 def make_plan(i: PlanInputs) -> Plan:
@@ -138,7 +139,8 @@ def _lines(drift: list[Drift]) -> str:
 
 
 def _layer(i: PlanInputs, layer: Layer) -> list[Drift]:
-    return [d for d in i.drift if d.layer is layer]
+    """The differences in `layer` that a step must repair (extras only without --keep-extras)."""
+    return [d for d in i.drift if d.layer is layer and not (i.keep_extras and d.kind is DriftKind.EXTRA)]
 
 
 def _environment_step(i: PlanInputs) -> Step:

@@ -20,31 +20,21 @@ def create_venv(prefix: Path, python: str) -> None:
 
 
 def install_wheels(
-    prefix: Path, wheels: list[tuple[LockedPackage, Path]], reinstall: set[str] | None = None,
-    remove_extras: bool = True,
-) -> None:  # fmt: skip
-    """Exactly the locked wheels from their verified local copies; `reinstall` names packages to
-    put back even at the same version (another installer's copy, modified files); with
-    `remove_extras`, every distribution outside the lock that conda did not install goes, as
-    `uv sync` does."""
+    prefix: Path, wheels: list[tuple[LockedPackage, Path]], reinstall: set[str], remove: set[str]
+) -> None:
+    """Exactly the locked wheels from their verified local copies. `reinstall` names packages to put
+    back even at the same version (another installer's copy, modified files); `remove` the
+    distributions outside the lock that the plan found (as `uv sync` does)."""
     python = str(env_python(prefix))
     if wheels:
         lines = [f"{p.name} @ {local.as_uri()} --hash=sha256:{p.sha256}" for p, local in wheels]
         requirements = prefix / ".provision" / "pypi-requirements.txt"
         requirements.parent.mkdir(parents=True, exist_ok=True)
         requirements.write_text("\n".join(lines) + "\n")
-        again = [arg for name in sorted(reinstall or ()) for arg in ("--reinstall-package", name)]
+        again = [arg for name in sorted(reinstall) for arg in ("--reinstall-package", name)]
         run([
             uv_executable(), "pip", "install", "--no-config", "--quiet", "--python", python,
             "--no-deps", "--require-hashes", "--no-index", *again, "-r", str(requirements),
         ])  # fmt: skip
-    if not remove_extras:
-        return
-    from .drift import DriftKind, Layer, compare
-    from .state import read_state
-
-    locked = [p for p, _ in wheels]
-    drift = compare(locked, read_state(prefix))
-    extras = sorted(d.name for d in drift if d.layer is Layer.PYPI and d.kind is DriftKind.EXTRA)
-    if extras:
-        run([uv_executable(), "pip", "uninstall", "--no-config", "--quiet", "--python", python, *extras])
+    if remove:
+        run([uv_executable(), "pip", "uninstall", "--no-config", "--quiet", "--python", python, *sorted(remove)])

@@ -14,8 +14,7 @@ from pathlib import Path
 from .. import __version__
 from ..files import write_atomic
 from ..lock.records import LockedPackage
-
-STATE_DIR = ".provision"
+from ..quick import STATE_DIR  # the prefix's own folder; one name for stamp, marker and quick path
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,6 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from ..quick import listing_fingerprint
-
 OURS = "uv"  # the PyPI layer installs with uv; a distribution another installer made is not the lock's
 
 
@@ -52,10 +50,6 @@ class InstalledState:
 
 def site_packages(prefix: Path) -> list[Path]:
     return sorted(prefix.glob("lib/python3*/site-packages"))
-
-
-def fingerprint(prefix: Path) -> str:
-    return listing_fingerprint(prefix)
 
 
 def read_state(prefix: Path) -> InstalledState:

@@ -13,9 +13,10 @@ import click
 
 from ..apply.execute import apply_target
 from ..apply.inputs import Options, plan_for
+from ..config import cache_root
 from ..errors import AcceptanceFailed
 from .apply_options import adopt_option, insecure_option, select_target, target_options, verify_choice
-from .common import cache_root, json_option, mirrors_from, print_json
+from .common import json_option, mirrors_from, print_json
 from .plan import print_plan
 
 if TYPE_CHECKING:

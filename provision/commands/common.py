@@ -23,14 +23,6 @@ def print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True))
 
 
-def cache_root() -> Path:
-    """The user cache folder (platformdirs: $XDG_CACHE_HOME/provision or ~/.cache/provision on Linux,
-    ~/Library/Caches/provision on macOS): solver metadata and verified downloads."""
-    from platformdirs import user_cache_path
-
-    return user_cache_path("provision", appauthor=False)
-
-
 def mirrors_from(ctx: click.Context, values: tuple[str, ...]) -> Mirrors:
     """This machine's mirrors (config file, PROVISION_MIRRORS, then `--mirror`); see config.py."""
     from ..config import machine_mirrors

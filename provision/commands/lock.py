@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import click
 
+from ..config import cache_root
 from ..errors import CheckFailed
 from ..lock.freshness import check_lock
 from ..lock.inputs import lock_path
 from ..model import Profile
 from ..profiles import concrete_profiles, load_profile
 from ..project import Project
-from .common import cache_root, json_option, mirrors_from, print_json, project_from
+from .common import json_option, mirrors_from, print_json, project_from
 
 
 @click.command("lock")

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import click
 
+from ..config import cache_root
 from .apply_options import select_target, target_options
-from .common import cache_root, mirrors_from
+from .common import mirrors_from
 
 
 @click.command("pack")
