@@ -275,9 +275,14 @@ def test_insecure_http_is_accepted_only_when_asked_and_then_warned(world: World)
 # ----------------------------------------------------------------------------- hostile packages
 
 
-def _tar_bz2(members: dict[str, bytes]) -> bytes:
+def _tar_bz2(members: dict[str, bytes], links: dict[str, tuple[bytes, str]] | None = None) -> bytes:
+    """A conda archive: `links` (name -> (tar member type, target)) first, then `members` (files)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:bz2") as tar:
+        for name, (kind, target) in (links or {}).items():
+            link = tarfile.TarInfo(name)
+            link.type, link.linkname = kind, target
+            tar.addfile(link)
         index = {
             "name": "provtest-tool",
             "version": "1.0",
@@ -335,6 +340,20 @@ PACKAGE_CASES = [
         "provtest-tool-1.0-0.tar.bz2",
         "would be written outside",
         id="conda-inner-dotdot",
+    ),
+    pytest.param(
+        CONDA,
+        _tar_bz2({"share/evil/passwd": b"x"}, {"share/evil": (tarfile.SYMTYPE, "/etc")}),
+        "provtest-tool-1.0-0.tar.bz2",
+        "is written through the link 'share/evil'",
+        id="conda-through-symlink",
+    ),
+    pytest.param(
+        CONDA,
+        _tar_bz2({}, {"share/passwd": (tarfile.LNKTYPE, "../../etc/passwd")}),
+        "provtest-tool-1.0-0.tar.bz2",
+        "is a hard link to",
+        id="conda-hardlink-outside",
     ),
     pytest.param(
         CONDA,

@@ -125,6 +125,9 @@ def _keep_in_cache(staged: Path, cached: Path) -> None:
     """Save a verified copy for next time (atomically: a reader never sees half a file)."""
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
+        root = os.path.realpath(cached.parent.parent)
+        if os.path.dirname(os.path.realpath(cached.parent)) != root:
+            return  # a folder of the cache replaced by a link elsewhere: never write through it
         fd, tmp = tempfile.mkstemp(prefix=".download-", dir=cached.parent)
         os.close(fd)
         shutil.copyfile(staged, tmp)
