@@ -20,6 +20,7 @@ from typing import Any
 from . import grammar
 from .apply.fetch import cache_key, fetch_url, fetch_verified, staging_area
 from .apply.target import Target
+from .bootstrap import CODE, MANIFEST, RUNNER, WHEELS, Bootstrap
 from .errors import LockfileError
 from .lock.mirrors import Mirrors
 
@@ -35,8 +36,12 @@ class PackSummary:
     bytes: int
 
 
-def write_pack(target: Target, mirrors: Mirrors, cache: Path, output: Path, say: Callable[[str], None]) -> PackSummary:
-    """Pack `target`'s platform: the lock, each artifact (verified) and the settings apply needs."""
+def write_pack(
+    target: Target, mirrors: Mirrors, cache: Path, output: Path, say: Callable[[str], None],
+    bootstrap: Bootstrap | None = None,
+) -> PackSummary:  # fmt: skip
+    """Pack `target`'s platform: the lock, each artifact (verified) and the settings apply needs;
+    with a `bootstrap`, also provision itself, so that `python3 PACK apply` runs on a bare node."""
     packages = target.packages
     if any(p.manager == "conda" for p in packages):
         mirrors.require(target.lock.channels)
@@ -54,11 +59,29 @@ def write_pack(target: Target, mirrors: Mirrors, cache: Path, output: Path, say:
                 source = fetch_url(package, target.lock.channels, mirrors)
                 local = fetch_verified(package, source, cache / "artifacts", staging)
                 archive.write(local, f"artifacts/{cache_key(package)}/{package.file_name}")
+            if bootstrap is not None:
+                _write_bootstrap(archive, bootstrap, mirrors, cache, staging, say)
         os.chmod(tmp, 0o644)
         os.replace(tmp, output)
     finally:
         Path(tmp).unlink(missing_ok=True)
     return PackSummary(output, len(packages), output.stat().st_size)
+
+
+def _write_bootstrap(
+    archive: zipfile.ZipFile, bootstrap: Bootstrap, mirrors: Mirrors, cache: Path, staging: Path,
+    say: Callable[[str], None],
+) -> None:  # fmt: skip
+    from . import pack_runner
+
+    say(f"pack provision itself: {len(bootstrap.wheels)} wheels for Python {bootstrap.python} and its code")
+    archive.write(pack_runner.__file__, RUNNER)
+    archive.writestr(MANIFEST, json.dumps(bootstrap.manifest(), indent=1, sort_keys=True))
+    for wheel in bootstrap.wheels:
+        local = fetch_verified(wheel, fetch_url(wheel, [], mirrors), cache / "artifacts", staging)
+        archive.write(local, WHEELS + wheel.file_name)
+    for code in bootstrap.code:
+        archive.write(code.source, CODE + code.relative)
 
 
 @dataclass(frozen=True)
@@ -73,7 +96,8 @@ class OpenedPack:
 
 
 def open_pack(path: Path, folder: Path) -> OpenedPack:
-    """Unpack `path` into `folder` after checking every member name; errors name the pack."""
+    """Unpack what apply reads from `path` (settings, lock, artifacts) into `folder`, after checking
+    every member name; the bootstrap members stay packed (only `python3 PACK` reads them)."""
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
@@ -86,7 +110,7 @@ def open_pack(path: Path, folder: Path) -> OpenedPack:
                 raise LockfileError(
                     str(path), f"unexpected member {name!r}", "make the pack again with `provision pack`"
                 )
-        archive.extractall(folder)
+        archive.extractall(folder, [n for n in archive.namelist() if not _bootstrap_member(n)])
     try:
         settings = json.loads((folder / SETTINGS_MEMBER).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -98,9 +122,18 @@ def open_pack(path: Path, folder: Path) -> OpenedPack:
     return OpenedPack(folder, folder / LOCK_MEMBER, settings)
 
 
+def _bootstrap_member(name: str) -> bool:
+    return name in (RUNNER, MANIFEST) or name.startswith((WHEELS, CODE))
+
+
 def _allowed(name: str) -> bool:
-    if name in (SETTINGS_MEMBER, LOCK_MEMBER):
+    if name in (SETTINGS_MEMBER, LOCK_MEMBER, RUNNER, MANIFEST):
         return True
+    if name.startswith(WHEELS):
+        return grammar.full(grammar.ARTIFACT_FILE, name[len(WHEELS) :])
+    if name.startswith(CODE):
+        parts = name[len(CODE) :].split("/")
+        return parts[0] == "provision" and all(grammar.full(grammar.CODE_PART, part) for part in parts)
     parts = name.split("/")
     return (
         len(parts) == 3

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -13,6 +14,9 @@ import pytest
 
 from .conftest import REPO
 from .world import E2E, PROVISION
+
+# The interpreter under the test venv: a python3 with no provision installed, as on a bare node.
+BARE_PYTHON = str(Path(sys.base_prefix) / "bin" / "python3")
 
 
 def offline(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -32,7 +36,7 @@ def world(tmp_path: Path) -> E2E:
 
 def test_a_pack_installs_with_no_network_and_a_tampered_one_is_refused(world: E2E, tmp_path: Path) -> None:
     pack = tmp_path / "e2e.pack"
-    made = world.run("pack", "e2e", "--platform", "linux-64", "-o", str(pack))
+    made = world.run("pack", "e2e", "--platform", "linux-64", "-o", str(pack), "--no-bootstrap")
     assert made.returncode == 0, made.stderr
     assert "packed 5 packages for linux-64" in made.stdout
     env = {**world.env, "XDG_CACHE_HOME": str(tmp_path / "empty-cache")}  # nothing cached: all from the pack
@@ -57,14 +61,37 @@ def test_a_pack_installs_with_no_network_and_a_tampered_one_is_refused(world: E2
     assert not refused_at.exists()
 
 
-def test_a_pack_with_a_hostile_member_is_refused(world: E2E, tmp_path: Path) -> None:
+@pytest.mark.parametrize("member", ["../escape.txt", "bootstrap/code/provision/../../escape.txt",
+                                    "bootstrap/wheels/../escape.whl", "bootstrap/code/other/x.py"])  # fmt: skip
+def test_a_pack_with_a_hostile_member_is_refused(world: E2E, tmp_path: Path, member: str) -> None:
     hostile = tmp_path / "hostile.pack"
     with zipfile.ZipFile(hostile, "w") as out:
         out.writestr("pack.json", '{"schema": 1, "name": "x", "platform": "linux-64", "profile": null}')
-        out.writestr("../escape.txt", "x")
+        out.writestr(member, "x")
     done = world.run("apply", "--pack", str(hostile), "--prefix", str(tmp_path / "p"))
-    assert done.returncode == 1 and "unexpected member '../escape.txt'" in done.stderr
+    assert done.returncode == 1 and f"unexpected member {member!r}" in done.stderr
     assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "p").exists()
+
+
+def test_a_pack_without_provision_says_how_to_apply_it(world: E2E, tmp_path: Path) -> None:
+    pack = tmp_path / "bare.pack"
+    assert world.run("pack", "e2e", "--platform", "linux-64", "-o", str(pack), "--no-bootstrap").returncode == 0
+    done = subprocess.run([BARE_PYTHON, "-I", str(pack), "apply"], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0  # a zip with no __main__.py: python itself says so
+    assert "__main__" in done.stderr
+
+
+def test_the_runner_refuses_another_python_or_platform() -> None:
+    from provision import pack_runner
+
+    with pytest.raises(pack_runner.Refused, match=r"runs on Python 3\.99 .* run it with python3\.99") as other:
+        pack_runner.check_host({"python": "3.99", "platform": pack_runner.host_platform()})
+    assert other.value.code == 3
+    mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    with pytest.raises(pack_runner.Refused, match="this pack is for osx-arm64 and this machine is linux-64"):
+        pack_runner.check_host({"python": mine, "platform": "osx-arm64"})
+    with pytest.raises(pack_runner.Refused, match="unsafe member name"):
+        pack_runner.safe_member("provision/../../etc/passwd")
 
 
 @pytest.mark.network
@@ -76,7 +103,29 @@ def test_linux_cpu_packed_then_applied_offline_passes_its_acceptance_run(tmp_pat
     made = subprocess.run([PROVISION, "--root", str(REPO), "pack", "linux-cpu", "--platform", "linux-64", "-o",
                            str(pack)], env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
     assert made.returncode == 0, made.stderr
-    offline_env = {**env, "XDG_CACHE_HOME": str(tmp_path / "offline-cache"), "UV_CACHE_DIR": str(tmp_path / "uv2")}
-    done = offline([PROVISION, "apply", "--pack", str(pack), "--yes"], offline_env)
+    # A bare node: python3 and nothing else on PATH, no network, no provision: `python3 PACK apply`.
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "node-home"), "TMPDIR": str(tmp_path),
+            "PROVISION_HOME": str(tmp_path / "node-provision")}  # fmt: skip
+    prefix = tmp_path / "node-env"
+    done = offline([BARE_PYTHON, "-I", str(pack), "apply", "--prefix", str(prefix), "--yes"], bare)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "PASS linux-cpu" in done.stdout
+    reports = tmp_path / "reports"
+    checked = offline([BARE_PYTHON, "-I", str(pack), "verify", "--prefix", str(prefix), "--quick", "--report",
+                       str(reports)], bare)  # fmt: skip
+    assert checked.returncode == 0, checked.stderr[-2000:]
+    assert (reports / "verify-linux-cpu.json").is_file()
+    assert not list(tmp_path.glob("provision-bootstrap-*")), "the runner's private folder is removed"
+
+    # One flipped byte in a packed wheel of provision itself: refused before anything runs.
+    tampered = tmp_path / "tampered.pack"
+    with zipfile.ZipFile(pack) as source, zipfile.ZipFile(tampered, "w") as out:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.startswith("bootstrap/wheels/click-"):
+                data = data[:-1] + bytes([data[-1] ^ 1])
+            out.writestr(item, data)
+    never = tmp_path / "never"
+    refused = offline([BARE_PYTHON, "-I", str(tampered), "apply", "--prefix", str(never), "--yes"], bare)
+    assert refused.returncode == 5 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "does not match its sha256" in refused.stderr and not never.exists()

@@ -114,9 +114,7 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
     write_stamp(target.prefix, finished_stamp(target))
 
 
-def _environment(
-    target: Target, plan: Plan, options: Options, local: dict[str, Path], staging: Path, say: Say
-) -> None:
+def _environment(target: Target, plan: Plan, options: Options, local: dict[str, Path], staging: Path, say: Say) -> None:
     if target.kind == "venv":
         say(f"environment: venv with Python {target.python} at {target.prefix}")
         create_venv(target.prefix, target.python)

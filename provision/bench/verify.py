@@ -42,9 +42,7 @@ class Acceptance:
         return {"verdict": self.status.value, "results": [v.to_json() for v in self.verdicts], "files": self.files}
 
 
-def verify_target(
-    target: Target, device: str | None, quick: bool, report_dir: Path | None, show: bool
-) -> Acceptance:
+def verify_target(target: Target, device: str | None, quick: bool, report_dir: Path | None, show: bool) -> Acceptance:
     profile = target.profile
     if profile is None or not profile.acceptance.benchmarks:
         raise ProvisionError(f"{target.name}: no acceptance benchmarks declared (acceptance.benchmarks).")

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -15,12 +13,9 @@ from ..apply.execute import apply_target
 from ..apply.inputs import Options, plan_for
 from ..config import cache_root
 from ..errors import AcceptanceFailed
-from .apply_options import adopt_option, insecure_option, select_target, target_options, verify_choice
+from .apply_options import adopt_option, insecure_option, pack_option, select_target, target_options, verify_choice
 from .common import json_option, mirrors_from, print_json
 from .plan import print_plan
-
-if TYPE_CHECKING:
-    from ..pack import OpenedPack
 
 
 @contextmanager
@@ -54,8 +49,7 @@ def progress(quiet: bool) -> Iterator[tuple[Callable[[str], None], Callable[[str
 @click.option("--jupyter", is_flag=True, help="Register the environment as a Jupyter kernel named after the profile.")
 @click.option("--keep-extras", is_flag=True, help="Leave packages installed outside the lock in place.")
 @click.option("--repair-files", is_flag=True, help="Hash every installed file; reinstall packages whose files changed.")
-@click.option("--pack", "pack", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Install from a file made by `provision pack` (no network).")  # fmt: skip
+@pack_option
 @adopt_option
 @insecure_option
 @json_option
@@ -70,15 +64,9 @@ def command(
     Preflight checks come first; what differs between the lock and the environment is repaired
     (packages missing, changed or installed outside the lock); downloads are verified against the
     lock's hashes before anything changes; acceptance runs after a change."""
-    with ExitStack() as stack:
-        opened = None
-        if pack is not None:  # unpacked into a private folder that lives as long as the apply
-            from ..pack import open_pack
-
-            opened = open_pack(pack, Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="provision-pack-"))))
-        _apply(ctx, Request(profile, lockfile, prefix, mirrors, dry_run, yes, as_json, allow_http, opened, pack),
-               Options(use_brew=not no_brew, verify=not no_verify, wait=not no_wait, jupyter=jupyter, adopt=adopt,
-                       keep_extras=keep_extras, check_files=repair_files))  # fmt: skip
+    _apply(ctx, Request(profile, lockfile, prefix, mirrors, dry_run, yes, as_json, allow_http, pack),
+           Options(use_brew=not no_brew, verify=not no_verify, wait=not no_wait, jupyter=jupyter, adopt=adopt,
+                   keep_extras=keep_extras, check_files=repair_files))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -93,7 +81,6 @@ class Request:
     yes: bool
     as_json: bool
     allow_http: bool
-    opened: OpenedPack | None
     pack: Path | None
 
 
@@ -103,8 +90,7 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
 
     as_json = request.as_json
     target, host = select_target(
-        ctx, request.profile, request.lockfile, request.prefix, allow_http=request.allow_http,
-        opened_pack=request.opened, pack=request.pack,
+        ctx, request.profile, request.lockfile, request.prefix, allow_http=request.allow_http, pack=request.pack
     )  # fmt: skip
     from ..apply.inputs import preflight_warnings
 

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from ..apply.target import Target, target_for_lockfile, target_for_profile
 from ..host import HostFacts, this_host
-
-if TYPE_CHECKING:
-    from ..pack import OpenedPack
 from .common import project_from
 
 F = Callable[..., Any]
@@ -30,6 +27,10 @@ def target_options(func: F) -> F:
     return click.argument("profile", required=False)(func)
 
 
+pack_option = click.option(
+    "--pack", "pack", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The environment of a file made by `provision pack` (installs with no network).",
+)  # fmt: skip
 adopt_option = click.option(
     "--adopt", is_flag=True,
     help="Take over an existing environment of the same kind (conda or venv) that provision did not create.",
@@ -57,22 +58,26 @@ def host_facts(facts_dir: Path | None) -> HostFacts:
 
 def select_target(
     ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None,
-    facts_dir: Path | None = None, allow_http: bool = False, opened_pack: OpenedPack | None = None,
-    pack: Path | None = None,
+    facts_dir: Path | None = None, allow_http: bool = False, pack: Path | None = None,
 ) -> tuple[Target, HostFacts]:  # fmt: skip
+    """The target of a PROFILE, a --lockfile or a --pack (unpacked into a private folder that lives
+    as long as the command), and this machine's facts."""
     from ..lock.validate import Rules
 
-    if sum(map(bool, (profile, lockfile, opened_pack))) != 1:
+    if sum(map(bool, (profile, lockfile, pack))) != 1:
         raise click.UsageError("give a PROFILE, --lockfile PATH or --pack FILE (one of them)")
     if allow_http:
         click.echo("warning: --allow-insecure-http: plain http URLs are accepted (hashes are still checked)", err=True)
     host = host_facts(facts_dir)
     platform = host.target_subdir or f"{host.system}-{host.machine}".lower()
     rules = Rules(allow_insecure_http=allow_http)
-    if opened_pack is not None and pack is not None:
-        from ..pack import target_for_pack
+    if pack is not None:
+        import tempfile
 
-        return target_for_pack(opened_pack, pack, prefix, platform), host
+        from ..pack import open_pack, target_for_pack
+
+        opened = open_pack(pack, Path(ctx.with_resource(tempfile.TemporaryDirectory(prefix="provision-pack-"))))
+        return target_for_pack(opened, pack, prefix, platform), host
     if lockfile:
         return target_for_lockfile(lockfile, prefix, platform, rules), host
     assert profile is not None

@@ -6,7 +6,7 @@ import click
 
 from ..config import cache_root
 from .apply_options import select_target, target_options
-from .common import mirrors_from
+from .common import mirrors_from, project_from
 
 
 @click.command("pack")
@@ -14,20 +14,41 @@ from .common import mirrors_from
 @click.option("--platform", "platform", required=True, help="The platform to pack, e.g. linux-64.")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The pack file.")
 @click.option("--mirror", "mirrors", multiple=True, help="CHANNEL=URL or CHANNEL=FOLDER: fetch through a mirror.")
+@click.option("--no-bootstrap", is_flag=True,
+              help="Leave provision itself out (the node then needs provision to apply the pack).")  # fmt: skip
 @click.pass_context
 def command(
     ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, platform: str,
-    output: Path, mirrors: tuple[str, ...],
+    output: Path, mirrors: tuple[str, ...], no_bootstrap: bool,
 ) -> None:  # fmt: skip
     """Pack a locked platform (lock, every artifact checked against its hash, the profile's settings)
-    into one file that `provision apply --pack FILE` installs with no network at all."""
+    and provision itself into one file that installs with no network at all: `python3 FILE apply`
+    on a node with only python3, or `provision apply --pack FILE`."""
     from dataclasses import replace
 
+    from ..bootstrap import bootstrap_for
     from ..pack import write_pack
 
     target, _ = select_target(ctx, profile, lockfile, prefix)
     if platform not in target.lock.platforms:
         raise click.UsageError(f"the lock has no {platform}; it has {', '.join(target.lock.platforms)}")
     target = replace(target, platform=platform)
-    summary = write_pack(target, mirrors_from(ctx, mirrors), cache_root(), output, lambda m: click.echo(m, err=True))
+    bootstrap = None if no_bootstrap else bootstrap_for(_bootstrap_root(ctx), platform)
+    summary = write_pack(target, mirrors_from(ctx, mirrors), cache_root(), output, lambda m: click.echo(m, err=True),
+                         bootstrap)  # fmt: skip
     click.echo(f"packed {summary.packages} packages for {platform} into {summary.path} ({summary.bytes / 1e6:.1f} MB)")
+    if bootstrap is not None:
+        click.echo(f"on a node with python{bootstrap.python}: python{bootstrap.python} {summary.path} apply --yes")
+
+
+def _bootstrap_root(ctx: click.Context) -> Path:
+    """The project whose root lock is the bootstrap (a --lockfile's own folder is not one)."""
+    from ..errors import ProjectNotFound, ProvisionError
+
+    try:
+        return project_from(ctx).root
+    except ProjectNotFound:
+        raise ProvisionError(
+            "no provision project here, so no bootstrap lock to pack provision itself from: run in the project, "
+            "or pack with --no-bootstrap (the node then needs provision)"
+        ) from None

@@ -10,6 +10,7 @@ from .apply_options import (
     adopt_option,
     facts_option,
     insecure_option,
+    pack_option,
     select_target,
     target_options,
     verify_choice,
@@ -28,6 +29,7 @@ def print_plan(plan: Plan) -> None:
 
 @click.command("plan")
 @target_options
+@pack_option
 @click.option("--no-brew", is_flag=True, help="Leave Homebrew out.")
 @click.option("--no-verify", is_flag=True, help="Leave the acceptance benchmarks out.")
 @adopt_option
@@ -36,14 +38,14 @@ def print_plan(plan: Plan) -> None:
 @json_option
 @click.pass_context
 def command(
-    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None,
+    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, pack: Path | None,
     no_brew: bool, no_verify: bool, adopt: bool, allow_http: bool, facts_dir: Path | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Show what `apply` would do on this machine (or the one --facts describes), and why.
     Changes nothing; lists the preflight problems apply would stop on."""
     from ..apply.inputs import preflight_problems
 
-    target, host = select_target(ctx, profile, lockfile, prefix, facts_dir, allow_http)
+    target, host = select_target(ctx, profile, lockfile, prefix, facts_dir, allow_http, pack)
     from ..host import override_note
 
     verify, why_not = verify_choice(no_verify, host)

@@ -5,17 +5,19 @@ from pathlib import Path
 import click
 
 from ..errors import CheckFailed, ProvisionError
-from .apply_options import select_target, target_options
+from .apply_options import pack_option, select_target, target_options
 from .common import json_option, print_json
 
 
 @click.command("status")
 @target_options
+@pack_option
 @click.option("--files", "check_files", is_flag=True, help="Also hash every installed file against its record.")
 @json_option
 @click.pass_context
 def command(
-    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, check_files: bool,
+    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, pack: Path | None,
+    check_files: bool,
     as_json: bool,
 ) -> None:  # fmt: skip
     """Compare the environment on disk with its lock: one line per difference and layer.
@@ -24,7 +26,7 @@ def command(
     from ..apply.inputs import current_drift, wanted_stamp
     from ..apply.stamp import read_stamp
 
-    target, _ = select_target(ctx, profile, lockfile, prefix)
+    target, _ = select_target(ctx, profile, lockfile, prefix, pack=pack)
     if not target.prefix.is_dir():
         raise ProvisionError(f"{target.prefix}: no environment here; run `provision apply {target.name}`.")
     stamp = read_stamp(target.prefix)
@@ -44,4 +46,3 @@ def command(
             click.echo(f"{target.name}: the environment is exactly the lock ({len(target.packages)} {checked})")
     if drift:
         raise CheckFailed(f"{target.name}: {len(drift)} difference(s) from the lock; `provision apply` repairs them.")
-

@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from ..errors import AcceptanceFailed
-from .apply_options import select_target, target_options
+from .apply_options import pack_option, select_target, target_options
 from .common import json_option, print_json
 
 DEVICES = click.Choice(["auto", "cpu", "cuda", "mps", "gpu"])
@@ -13,6 +13,7 @@ DEVICES = click.Choice(["auto", "cpu", "cuda", "mps", "gpu"])
 
 @click.command("verify")
 @target_options
+@pack_option
 @click.option("--device", type=DEVICES, help="Override the profile's acceptance device.")
 @click.option("--quick", is_flag=True, help="Fewer sizes and samples (about 15 s per framework).")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -20,14 +21,14 @@ DEVICES = click.Choice(["auto", "cpu", "cuda", "mps", "gpu"])
 @json_option
 @click.pass_context
 def command(
-    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None,
+    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, pack: Path | None,
     device: str | None, quick: bool, report_dir: Path | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Prove PROFILE's environment works: placement, correctness, speed. Exit 4 on FAIL."""
     from ..bench.values import Status
     from ..bench.verify import verify_target
 
-    target, _ = select_target(ctx, profile, lockfile, prefix)
+    target, _ = select_target(ctx, profile, lockfile, prefix, pack=pack)
     acceptance = verify_target(target, device, quick, report_dir, show=not as_json)
     if as_json:
         print_json(acceptance.to_json())

@@ -55,7 +55,6 @@ class Mirrors:
                 )
 
 
-
 def parse_mirrors(values: list[str] | tuple[str, ...], base: Path, origin: str = "--mirror") -> Mirrors:
     """`CHANNEL=URL` items; a URL without a scheme is a folder, relative to `base`."""
     out: dict[str, str] = {}

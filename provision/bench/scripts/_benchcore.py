@@ -303,6 +303,7 @@ def run(adapter_class: type[Adapter]) -> None:
         report.check("placement", "PASS" if ok else "FAIL", where)
 
     report.guarded("placement", placement)
+
     def correct(dtype: str) -> Callable[[], None]:
         return lambda: correctness(report, dtype, adapter.matmul(dtype))
 

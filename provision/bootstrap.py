@@ -1,0 +1,102 @@
+"""What a pack carries so that a node with only python3 can run provision (`python3 PACK apply`):
+the wheels of provision's dependencies from the bootstrap lock (the project's root
+conda-lock.yml, rendered from profiles/bootstrap.yaml), provision's own code, and the stdlib-only
+runner `pack_runner.py` as the pack's `__main__.py`.
+
+The bootstrap lock must hold every runtime requirement of this provision, or the packed copy
+could not start: that is checked here, when the pack is made, not on the node.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from .errors import LockfileError
+from .lock.lockfile import LockData, read_lock
+from .lock.records import LockedPackage
+
+BOOTSTRAP_LOCK = "conda-lock.yml"  # at the project root, rendered from profiles/bootstrap.yaml
+RUNNER = "__main__.py"
+MANIFEST = "bootstrap/manifest.json"
+CODE = "bootstrap/code/"
+WHEELS = "bootstrap/wheels/"
+
+
+@dataclass(frozen=True)
+class CodeFile:
+    relative: str  # e.g. provision/cli.py
+    source: Path
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    python: str
+    platform: str
+    wheels: list[LockedPackage]
+    code: list[CodeFile]
+
+    def manifest(self) -> dict[str, object]:
+        return {
+            "schema": 1,
+            "python": self.python,
+            "platform": self.platform,
+            "wheels": [{"name": w.name, "file": w.file_name, "sha256": w.sha256} for w in self.wheels],
+            "code": [{"path": c.relative, "sha256": c.sha256} for c in self.code],
+        }
+
+
+def bootstrap_for(project_root: Path, platform: str) -> Bootstrap:
+    """The bootstrap for `platform`, from the project's bootstrap lock and this provision's code."""
+    path = project_root / BOOTSTRAP_LOCK
+    if not path.is_file():
+        raise LockfileError(
+            BOOTSTRAP_LOCK, "no bootstrap lock, so the pack could not carry provision itself",
+            "run `provision lock bootstrap`, or pack with --no-bootstrap (the node then needs provision)",
+        )  # fmt: skip
+    lock = read_lock(path, BOOTSTRAP_LOCK)
+    if platform not in lock.platforms:
+        raise LockfileError(
+            BOOTSTRAP_LOCK, f"the bootstrap lock has no {platform}",
+            f"add {platform} to profiles/bootstrap.yaml and run `provision lock bootstrap`",
+        )  # fmt: skip
+    python = lock.python_version(platform)
+    if not python:
+        raise LockfileError(BOOTSTRAP_LOCK, "the bootstrap lock records no Python", "run `provision lock bootstrap`")
+    wheels = [p for p in lock.for_platform(platform) if p.manager == "pip"]
+    _require_everything(lock, platform, python, wheels)
+    return Bootstrap(python, platform, wheels, own_code())
+
+
+def _require_everything(lock: LockData, platform: str, python: str, wheels: list[LockedPackage]) -> None:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    locked = {canonicalize_name(w.name) for w in wheels}
+    if "uv" not in locked:
+        raise LockfileError(BOOTSTRAP_LOCK, f"{platform}: the bootstrap lock has no uv", "add uv to bootstrap.yaml")
+    environment = {"python_version": python, "python_full_version": f"{python}.0", "extra": ""}
+    for line in metadata.requires("provision") or []:
+        requirement = Requirement(line)
+        if requirement.marker is not None and not requirement.marker.evaluate(environment):
+            continue  # an extra (dev) or another Python's backport
+        if canonicalize_name(requirement.name) not in locked:
+            raise LockfileError(
+                BOOTSTRAP_LOCK, f"{platform}: the bootstrap lock lacks {requirement.name}, which provision needs",
+                f"add {requirement} to profiles/bootstrap.yaml and run `provision lock bootstrap`",
+            )  # fmt: skip
+
+
+def own_code() -> list[CodeFile]:
+    """This provision's package files (sources, templates, data, acceptance scripts)."""
+    package = Path(__file__).resolve().parent
+    files = []
+    for source in sorted(package.rglob("*")):
+        if not source.is_file() or "__pycache__" in source.parts or source.suffix == ".pyc":
+            continue
+        relative = "provision/" + source.relative_to(package).as_posix()
+        files.append(CodeFile(relative, source, hashlib.sha256(source.read_bytes()).hexdigest()))
+    return files
