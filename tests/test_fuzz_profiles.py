@@ -14,8 +14,34 @@ from .conftest import REPO
 
 SEED = 20261201
 CASES = 240
-NOISE = ["\x00", "\x1b[31m", "\n", "\t", ":", "- ", "&a ", "*a", "!!python/object:os.system ", "{", "[", "'", '"',
-         "#", "é", "\ufeff", "-1e999", "null", "~", "0x10", "3.10", "\\", "${HOME}", "`id`", "$(id)", "; rm"]
+NOISE = [
+    "\x00",
+    "\x1b[31m",
+    "\n",
+    "\t",
+    ":",
+    "- ",
+    "&a ",
+    "*a",
+    "!!python/object:os.system ",
+    "{",
+    "[",
+    "'",
+    '"',
+    "#",
+    "é",
+    "\ufeff",
+    "-1e999",
+    "null",
+    "~",
+    "0x10",
+    "3.10",
+    "\\",
+    "${HOME}",
+    "`id`",
+    "$(id)",
+    "; rm",
+]
 
 
 def mutate(text: str, rng: random.Random) -> str:

@@ -117,33 +117,36 @@ def test_export_requirements_and_pylock_are_read_by_uv(tmp_path: Path, run_cli) 
         assert "Would install 6 packages" in text and "jax" in text
 
 
-def test_export_dockerfile_parses(tmp_path: Path, run_cli) -> None:
+def test_export_dockerfile_parses_and_builds_from_its_pack(tmp_path: Path, run_cli) -> None:
     import dockerfile
 
-    for profile in ("torch-cuda", "linux-cpu"):
-        out = tmp_path / profile
-        assert run_cli("--root", str(REPO), "export", profile, "--format", "dockerfile", "--output", str(out)).code == 0
-        commands = dockerfile.parse_file(str(out / "Dockerfile"))
-        names = [c.cmd for c in commands]
-        assert names[0] == "FROM" and "@sha256:" in commands[0].value[-1]
-        assert names[-1] == "CMD" and "--strict" in commands[-1].value[-1]
-        assert (out / "acceptance" / "_benchcore.py").is_file()
-        copied = [c.value[0] for c in commands if c.cmd == "COPY"]
-        for source in copied:
-            if not source.startswith("--"):
-                assert (out / source.rstrip("/")).exists(), source
-        if profile == "linux-cpu":  # exec-form JSON and ENV pairs come back as the parser reads them
-            env = {c.value[0]: c.value[1] for c in commands if c.cmd == "ENV"}
-            assert json.loads(env["JAX_PLATFORMS"]) == "cpu" and json.loads(env["PATH"]) == "/opt/env/bin:$PATH"
-            assert next(c for c in commands if c.cmd == "CMD").json
+    from provision import export
+    from provision.profiles import load_profile
+    from provision.project import Project
+
+    out = tmp_path / "linux-cpu"
+    assert run_cli("--root", str(REPO), "export", "linux-cpu", "--format", "dockerfile", "--output", str(out)).code == 0
+    commands = dockerfile.parse_file(str(out / "Dockerfile"))
+    names = [c.cmd for c in commands]
+    assert names[:2] == ["ARG", "FROM"] and "@sha256:REPLACE" in commands[0].value[0]  # no unpinned default base
+    assert commands[1].value[-1] == "${BASE}"
+    copied = next(c for c in commands if c.cmd == "COPY").value
+    assert copied[0] == "linux-cpu-linux-64.pack" and (out / copied[0]).is_file()
+    run = next(c for c in commands if c.cmd == "RUN").value[0]
+    assert run.startswith(f"python3.11 -I {copied[1]} apply --prefix /opt/env") and "CONDA_OVERRIDE" not in run
+    env = {c.value[0]: c.value[1] for c in commands if c.cmd == "ENV"}
+    assert json.loads(env["JAX_PLATFORMS"]) == "cpu" and json.loads(env["PATH"]) == "/opt/env/bin:$PATH"
+    final = commands[-1]
+    assert final.cmd == "CMD" and final.json and final.value[2:4] == (copied[1], "verify")
+    # A GPU profile is built where there is no GPU: preflight is told the driver the profile requires.
+    cuda = load_profile(Project(REPO), "torch-cuda")
+    text = export.dockerfile(cuda, "linux-64", "torch-cuda-linux-64.pack", "3.11")
+    cuda_run = next(c for c in dockerfile.parse_string(text) if c.cmd == "RUN").value[0]
+    assert cuda_run.startswith(f"CONDA_OVERRIDE_CUDA={cuda.requires.cuda_driver} python3.11 -I")
     with pytest.raises(dockerfile.GoParseError):  # the parser does reject what is not a Dockerfile
         dockerfile.parse_string("# only a comment\n")
-    assert (
-        run_cli(
-            "--root", str(REPO), "export", "torch-mps", "--format", "dockerfile", "--output", str(tmp_path / "x")
-        ).code
-        == 1
-    )
+    refused = run_cli("--root", str(REPO), "export", "torch-mps", "--format", "dockerfile", "--output", str(tmp_path))
+    assert refused.code == 1 and "is for Linux platforms" in refused.err
 
 
 def _saved_report(folder: Path, name: str, doc_file: str, hostname: str, slow: bool) -> None:
@@ -160,7 +163,7 @@ def test_team_report_over_several_recorded_reports(tmp_path: Path, run_cli) -> N
     _saved_report(tmp_path / "carol", "torch-cpu", "torch-cpu.json", "carol-box", slow=False)
     png = tmp_path / "team.png"
     result = run_cli("report", str(tmp_path), "--png", str(png), "--json")
-    assert result.code == 0
+    assert result.code == 1 and "FAIL on bob-box (jax)" in result.err  # a failed machine fails the report
     table = json.loads(result.out)
     assert {r["machine"] for r in table} == {"alice-box", "bob-box", "carol-box"}
     verdicts = {r["machine"]: r["verdict"] for r in table}
@@ -218,3 +221,19 @@ def test_schema_1_reports_are_still_read(tmp_path: Path, run_cli) -> None:
     ))  # fmt: skip
     table = json.loads(run_cli("report", str(tmp_path), "--json").out)
     assert [(r["machine"], r["verdict"], r["fraction_of_peak"]) for r in table] == [("old-box", "PASS", 0.42)]
+
+
+@pytest.mark.parametrize(("content", "said"), [("node1\n$(reboot)\n", ":2:1: '$(reboot)' is not a host name"),
+                                              ("FIFO", ": not a regular file")])  # fmt: skip
+def test_a_hostile_node_list_is_one_line(tmp_path: Path, run_cli, content: str, said: str) -> None:
+    import os
+
+    _saved_report(tmp_path / "node1", "linux-cpu", "jax-cpu.json", "node1", slow=False)
+    listing = tmp_path / "expected-nodes.txt"
+    if content == "FIFO":
+        os.mkfifo(listing)  # reading it would block forever
+    else:
+        listing.write_text(content)
+    result = run_cli("report", str(tmp_path))
+    assert result.code == 1 and result.err.count("\n") == 1, result.err
+    assert f"{listing}{said}" in result.err

@@ -55,5 +55,3 @@ class E2E:
 
     def tool(self) -> str:
         return (self.prefix / "share" / "provtest" / "tool.txt").read_text()
-
-

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import ProvisionError
+from ..errors import LocatedError, ProvisionError
 from .values import REPORT_SCHEMA, Status, Verdict
+
+NO_REPORT = "NO REPORT"  # the verdict of a node a job was given that wrote nothing
 
 
 def load_reports(paths: list[Path]) -> list[dict[str, Any]]:
@@ -29,11 +31,60 @@ def load_reports(paths: list[Path]) -> list[dict[str, Any]]:
             raise ProvisionError(f"{file}: a result is malformed ({type(exc).__name__}: {exc}).") from None
         report["_file"] = str(file)
         reports.append(report)
-    if not reports:
+    if not reports and not any(expected_nodes(p) for p in paths):
         raise ProvisionError(
             f"no verify-*.json reports in {', '.join(map(str, paths))}; run `provision verify --report DIR`."
         )
     return reports
+
+
+def expected_nodes(folder: Path) -> list[str]:
+    """The nodes a Slurm job was given (`expected-nodes.txt`, written by the exported batch script).
+    The file is untrusted like any facts folder: regular, small, one valid host name per line."""
+    from .. import grammar
+    from ..export import EXPECTED_NODES
+    from ..files import NotRegularFile, TooLarge, read_capped
+
+    path = folder / EXPECTED_NODES
+    if not folder.is_dir() or not path.exists():
+        return []
+    try:
+        text = read_capped(path, 1 << 20).decode("utf-8", "replace")
+    except NotRegularFile:
+        raise LocatedError(str(path), "not a regular file", "make it a file of node names") from None
+    except TooLarge:
+        raise LocatedError(str(path), "larger than 1 MB", "list one node name per line") from None
+    except OSError as exc:
+        raise LocatedError(str(path), f"unreadable ({exc.strerror})", "make it readable") from None
+    nodes = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip() and not grammar.full(grammar.HOST_NAME, line.strip()):
+            raise LocatedError(str(path), f"{line.strip()[:40]!r} is not a host name", "one node name per line",
+                               number)  # fmt: skip
+        nodes += [line.strip()] if line.strip() else []
+    return nodes
+
+
+def unreported(paths: list[Path], reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A row for every expected node with no report in its folder (FOLDER/NODE/verify-*.json)."""
+    seen = {Path(r["_file"]).resolve().parent for r in reports}
+    out = []
+    for folder in paths:
+        for node in expected_nodes(folder):
+            if (folder / node).resolve() not in seen:
+                out.append({"machine": node, "chip": "?", "profile": None, "framework": "-", "device": "-",
+                            "verdict": NO_REPORT, "fp32_tflops": None, "fraction_of_peak": None, "created": None,
+                            "environment": "?", "fingerprint": None})  # fmt: skip
+    return out
+
+
+def problems(table: list[dict[str, Any]]) -> list[str]:
+    """One line per machine that failed or never reported, for the summary and the exit code."""
+    failed = sorted({f"{r['machine']} ({r['framework']})" for r in table if r["verdict"] == Status.FAIL.value})
+    missing = sorted({r["machine"] for r in table if r["verdict"] == NO_REPORT})
+    return ([f"FAIL on {', '.join(failed)}"] if failed else []) + (
+        [f"never reported: {', '.join(missing)}"] if missing else []
+    )
 
 
 def environment_state(report: dict[str, Any], usual_lock: str | None) -> str:
@@ -79,6 +130,7 @@ def rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "fraction_of_peak": verdict.fraction("float32", best.n) if best else None,
                 "created": report.get("created"),
                 "environment": state,
+                "fingerprint": ((report.get("environment") or {}).get("installed_sha256") or "")[:12] or None,
             })  # fmt: skip
     return sorted(out, key=lambda r: (r["profile"] or "", r["fp32_tflops"] or 0))
 
@@ -88,16 +140,18 @@ def show(table: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     view = Table(title="Team acceptance results (fp32 GEMM at the largest size measured)", title_justify="left")
-    for column in ("machine", "chip", "profile", "framework", "device", "verdict", "environment", "fp32 TFLOPS",
-                   "of peak"):  # fmt: skip
+    for column in ("machine", "chip", "profile", "framework", "device", "verdict", "environment", "installed",
+                   "fp32 TFLOPS", "of peak"):  # fmt: skip
         view.add_column(column, justify="right" if column in ("fp32 TFLOPS", "of peak") else "left")
     for row in table:
         style = "green" if row["verdict"] == Status.PASS.value else "bold red"
-        view.add_row(row["machine"], row["chip"], row["profile"], row["framework"], row["device"],
-                     f"[{style}]{row['verdict']}[/]", _marked(row["environment"]),
+        view.add_row(row["machine"], row["chip"], row["profile"] or "-", row["framework"], row["device"],
+                     f"[{style}]{row['verdict']}[/]", _marked(row["environment"]), row["fingerprint"] or "-",
                      f"{row['fp32_tflops']:.3f}" if row["fp32_tflops"] else "-",
                      f"{row['fraction_of_peak']:.0%}" if row["fraction_of_peak"] else "-")  # fmt: skip
-    Console().print(view)
+    console = Console()
+    # Piped into a CI log, the table keeps its columns instead of wrapping at 80.
+    (console if console.is_terminal else Console(width=160)).print(view)
 
 
 def _marked(state: str) -> str:

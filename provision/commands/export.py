@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import click
 
 from ..errors import ProvisionError
 from ..export import FORMATS
-from .common import project_from
+from .common import json_option, print_json, project_from
 
 
 @click.command("export")
@@ -15,12 +14,17 @@ from .common import project_from
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--platform", help="Which locked platform (default: the profile's first).")
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path),
-              help="Write files into this folder (required for dockerfile: it writes the build context).")  # fmt: skip
+              help="Write files into this folder (required for dockerfile and slurm).")  # fmt: skip
+@click.option("--mirror", "mirrors", multiple=True, help="CHANNEL=URL or CHANNEL=FOLDER: pack through a mirror.")
+@json_option
 @click.pass_context
-def command(ctx: click.Context, profile: str, fmt: str, platform: str | None, output: Path | None) -> None:
-    """Export PROFILE's lock: explicit conda list, hashed requirements, pylock.toml, or a Dockerfile."""
+def command(
+    ctx: click.Context, profile: str, fmt: str, platform: str | None, output: Path | None, mirrors: tuple[str, ...],
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Export PROFILE's lock: an explicit conda list, hashed requirements, pylock.toml, a Dockerfile
+    with the pack it installs from (its build context), or a Slurm batch script."""
     from .. import export
-    from ..bench.run import script_path
     from ..files import write_atomic
     from ..lock.inputs import lock_path
     from ..lock.lockfile import read_lock
@@ -34,32 +38,58 @@ def command(ctx: click.Context, profile: str, fmt: str, platform: str | None, ou
     if chosen not in lock.platforms:
         raise ProvisionError(f"{project.relative(path)}: no {chosen} in this lock; it has {', '.join(lock.platforms)}.")
     packages, python = lock.for_platform(chosen), lock.python_version(chosen)
-    files = {
-        "explicit": {f"explicit-{chosen}.txt": export.explicit(packages, chosen, profile)},
-        "requirements": {f"requirements-{chosen}.txt": export.requirements(packages, chosen, profile)},
-        "pylock": {"pylock.toml": export.pylock(packages, chosen, profile, python)},
-    }.get(fmt)
-    if fmt == "dockerfile":
+    runner = ""  # the Python the pack's own provision runs on (the bootstrap lock's)
+    if fmt in ("dockerfile", "slurm"):
+        from ..bootstrap import bootstrap_for
+
         if not chosen.startswith("linux"):
-            raise ProvisionError(f"{profile}: a Dockerfile is for Linux platforms; {chosen} is not one.")
+            raise ProvisionError(f"{profile}: --format {fmt} is for Linux platforms; {chosen} is not one.")
         if output is None:
-            raise click.UsageError("--format dockerfile writes a build context: give --output DIR")
-        files = {
-            "Dockerfile": export.dockerfile(resolved, chosen, python),
-            f"requirements-{chosen}.txt": export.requirements(packages, chosen, profile),
-        }
-        if resolved.kind == "conda":
-            files[f"explicit-{chosen}.txt"] = export.explicit(packages, chosen, profile)
-    assert files is not None
+            raise click.UsageError(f"--format {fmt} writes files into a folder: give --output DIR")
+        runner = bootstrap_for(project.root, chosen).python
+    files = {
+        "explicit": lambda: {f"explicit-{chosen}.txt": export.explicit(packages, chosen, profile)},
+        "requirements": lambda: {f"requirements-{chosen}.txt": export.requirements(packages, chosen, profile)},
+        "pylock": lambda: {"pylock.toml": export.pylock(packages, chosen, profile, python)},
+        "dockerfile": lambda: {"Dockerfile": export.dockerfile(resolved, chosen, _pack_name(profile, chosen), runner)},
+        "slurm": lambda: {"provision.sbatch": export.slurm(resolved, chosen, runner, str(project.root),
+                                                          str((output or Path()).resolve() / "reports"))},
+    }[fmt]()  # fmt: skip
     if output is None:
         click.echo(next(iter(files.values())), nl=False)
         return
+    written = []
     for name, text in files.items():
         write_atomic(output / name, text)
-        click.echo(f"wrote {output / name}")
-    if fmt == "dockerfile":  # the acceptance scripts run inside the image
-        (output / "acceptance").mkdir(parents=True, exist_ok=True)
-        scripts = [script_path(fw) for fw in resolved.acceptance.benchmarks]
-        for source in [script_path("jax").with_name("_benchcore.py"), *scripts]:
-            shutil.copyfile(source, output / "acceptance" / source.name)
-        click.echo(f"wrote {output / 'acceptance'}/")
+        written.append(output / name)
+    if fmt == "slurm":
+        (output / "provision.sbatch").chmod(0o755)
+    if fmt == "dockerfile":  # the build context: the pack the Dockerfile COPYs (nothing is fetched while building)
+        written.append(_pack_context(ctx, profile, chosen, output / _pack_name(profile, chosen), mirrors, as_json))
+    if as_json:
+        print_json({"format": fmt, "platform": chosen, "files": [str(f) for f in written]})
+    else:
+        for file in written:
+            click.echo(f"wrote {file}")
+
+
+def _pack_name(profile: str, platform: str) -> str:
+    return f"{profile}-{platform}.pack"
+
+
+def _pack_context(
+    ctx: click.Context, profile: str, platform: str, output: Path, mirrors: tuple[str, ...], quiet: bool
+) -> Path:
+    from dataclasses import replace
+
+    from ..bootstrap import bootstrap_for
+    from ..config import cache_root
+    from ..pack import write_pack
+    from .apply_options import select_target
+    from .common import mirrors_from
+
+    target, _ = select_target(ctx, profile, None, None)
+    target = replace(target, platform=platform)
+    say = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
+    bootstrap = bootstrap_for(project_from(ctx).root, platform)
+    return write_pack(target, mirrors_from(ctx, mirrors), cache_root(), output, say, bootstrap).path

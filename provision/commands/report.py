@@ -12,10 +12,15 @@ from .common import json_option, print_json
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Write the comparison chart here.")
 @json_option
 def command(paths: tuple[Path, ...], png: Path | None, as_json: bool) -> None:
-    """Aggregate `provision verify --report` results from many machines into one table and chart."""
-    from ..bench.team import chart, load_reports, rows, show
+    """Aggregate `provision verify --report` results from many machines into one table and chart.
 
-    table = rows(load_reports(list(paths)))
+    A folder written by the exported Slurm job also lists the nodes it was given: a node with no
+    report is shown as NO REPORT. Exit 1 when any machine failed or never reported."""
+    from ..bench.team import chart, load_reports, problems, rows, show, unreported
+    from ..errors import CheckFailed
+
+    reports = load_reports(list(paths))
+    table = rows(reports) + unreported(list(paths), reports)
     if as_json:
         print_json(table)
     else:
@@ -24,3 +29,6 @@ def command(paths: tuple[Path, ...], png: Path | None, as_json: bool) -> None:
         chart(table, png)
         if not as_json:
             click.echo(f"saved {png}")
+    found = problems(table)
+    if found:
+        raise CheckFailed("; ".join(found) + ".")

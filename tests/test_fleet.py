@@ -1,0 +1,118 @@
+"""The fleet, with the real components: an image built by podman from the exported Dockerfile and
+its pack (no network while building or running), and the exported Slurm job run by a real slurmd,
+whose per-node report `provision report` reads. tests/services.sh starts both, as for developers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO
+from .world import PROVISION
+
+SERVICES = REPO / "tests" / "services.sh"
+IMAGE = "localhost/provision-test-linux-cpu"
+
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
+
+def services(command: str, env: dict[str, str]) -> dict[str, str]:
+    """Run tests/services.sh COMMAND; the `export NAME=VALUE` lines it prints go into the env."""
+    if os.geteuid() != 0:
+        pytest.fail("the fleet tests run slurmd and podman as root (CI runs as root)")
+    done = subprocess.run(["bash", str(SERVICES), command], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    exports = [line.removeprefix("export ").split("=", 1) for line in done.stdout.splitlines()
+               if line.startswith("export ")]  # fmt: skip
+    return {**env, **dict(exports)}
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fleet")
+
+
+@pytest.fixture(scope="module")
+def env(home: Path) -> dict[str, str]:
+    return {**os.environ, "PROVISION_HOME": str(home / "provision"), "PROVISION_SERVICES": str(home / "services"),
+            "UV_CACHE_DIR": str(home / "uv")}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def context(home: Path, env: dict[str, str]) -> Path:
+    """`provision export linux-cpu --format dockerfile`: the Dockerfile and the pack it COPYs."""
+    out = home / "image"
+    done = subprocess.run([PROVISION, "--root", str(REPO), "export", "linux-cpu", "--format", "dockerfile",
+                           "--output", str(out)], env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (out / "Dockerfile").is_file() and (out / "linux-cpu-linux-64.pack").is_file()
+    return out
+
+
+def test_the_exported_image_builds_and_runs_its_acceptance_check_with_no_network(
+    context: Path, env: dict[str, str]
+) -> None:
+    podman = services("podman-base", services("podman-env", env))
+    base = "localhost/provision-base:bookworm"
+    built = subprocess.run(["podman", "build", "--network=none", "--build-arg", f"BASE={base}", "-t", IMAGE,
+                            str(context)], env=podman, capture_output=True, text=True, timeout=900)  # fmt: skip
+    try:
+        assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+        assert "from the pack: 6 packages, each checked against the lock's hashes" in built.stderr + built.stdout
+        ran = subprocess.run(["podman", "run", "--rm", "--network=none", IMAGE], env=podman, capture_output=True,
+                             text=True, timeout=600)  # fmt: skip
+        assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+        assert "PASS linux-cpu (/opt/env)" in ran.stdout
+    finally:
+        subprocess.run(["podman", "rmi", "-f", IMAGE], env=podman, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def slurm(env: dict[str, str]) -> Iterator[dict[str, str]]:
+    started = services("slurm-start", env)
+    try:
+        yield started
+    finally:
+        services("slurm-stop", env)
+
+
+def test_the_exported_slurm_job_applies_and_verifies_on_a_real_slurmd(
+    context: Path, slurm: dict[str, str], home: Path
+) -> None:
+    job = home / "job"
+    made = subprocess.run([PROVISION, "--root", str(REPO), "export", "linux-cpu", "--format", "slurm", "--output",
+                           str(job)], env=slurm, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    script = job / "provision.sbatch"
+    assert os.access(script, os.X_OK) and subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    # The nodes see python3 and nothing else: no provision on PATH, the pack brings it.
+    node_env = {**slurm, "PATH": "/usr/bin:/bin", "PROVISION_PACK": str(context / "linux-cpu-linux-64.pack"),
+                "PROVISION_PREFIX": str(home / "node-env"), "TMPDIR": str(home)}  # fmt: skip
+    submitted = subprocess.run(["sbatch", "--wait", "--nodes=1", f"--output={job}/job-%j.out", str(script)],
+                               cwd=job, env=node_env, capture_output=True, text=True, timeout=900)  # fmt: skip
+    logs = "".join(p.read_text() for p in job.glob("job-*.out"))
+    assert submitted.returncode == 0, submitted.stderr + logs[-3000:]
+    node = socket.gethostname().split(".")[0]
+    assert (job / "reports" / "expected-nodes.txt").read_text().split() == [node]
+    assert (job / "reports" / node / "verify-linux-cpu.json").is_file(), logs[-3000:]
+
+    shown = subprocess.run([PROVISION, "report", str(job / "reports")], env=slurm, capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert node in shown.stdout and "PASS" in shown.stdout and "exact" in shown.stdout
+    table = json.loads(subprocess.run([PROVISION, "report", str(job / "reports"), "--json"], env=slurm,
+                                      capture_output=True, text=True).stdout)  # fmt: skip
+    assert [(r["machine"], r["device"], r["verdict"]) for r in table] == [(socket.gethostname(), "cpu", "PASS")]
+    assert table[0]["fp32_tflops"] > 0 and 0 < table[0]["fraction_of_peak"] <= 1 and table[0]["fingerprint"]
+
+    # A node the job was given that wrote nothing is named, and the report exits 1.
+    with (job / "reports" / "expected-nodes.txt").open("a") as expected:
+        expected.write("gpu-node-7\n")
+    missing = subprocess.run([PROVISION, "report", str(job / "reports")], env=slurm, capture_output=True, text=True)
+    assert missing.returncode == 1 and "never reported: gpu-node-7" in missing.stderr
+    assert "NO REPORT" in missing.stdout
