@@ -1,4 +1,5 @@
-"""Time `provision lock --all` (cold and warm caches) and `provision lock --check --all`.
+"""Time `provision lock --all` (cold and warm caches; serial `--jobs 1` beside the default
+concurrent solves) and `provision lock --check --all`.
 
 Runs on a temporary copy of this project, so the committed locks are never rewritten.
 Cold: empty rattler and uv caches. Warm: the same command again with the caches filled.
@@ -27,9 +28,10 @@ def main() -> None:
         os.environ["PROVISION_MIRRORS"] = f"conda-forge={mirror}"
         env = dict(os.environ, XDG_CACHE_HOME=str(Path(tmp) / "cache"), UV_CACHE_DIR=str(Path(tmp) / "uv-cache"))
         base = [provision, "--root", str(root), "lock"]
-        print(f"lock --all, cold caches : {timed([*base, '--all', '--update-all'], env):6.2f} s")
-        print(f"lock --all, warm caches : {timed([*base, '--all', '--update-all'], env):6.2f} s")
-        print(f"lock --all --check      : {timed([*base, '--all', '--check'], env):6.2f} s")
+        print(f"lock --all, cold caches            : {timed([*base, '--all', '--update-all'], env):6.2f} s")
+        print(f"lock --all, warm, serial (--jobs 1): {timed([*base, '--all', '--update-all', '-j', '1'], env):6.2f} s")
+        print(f"lock --all, warm, concurrent       : {timed([*base, '--all', '--update-all'], env):6.2f} s")
+        print(f"lock --all --check                 : {timed([*base, '--all', '--check'], env):6.2f} s")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 MD5 = re.compile(r"[0-9a-fA-F]{32}")
 # An artifact's file name as it lands in the cache: one path component, no leading dot.
 ARTIFACT_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!%\-]*\.(conda|tar\.bz2|whl|tar\.gz|zip)")
+INDEX_NAME = re.compile(r"[a-z0-9][a-z0-9_.\-]{0,63}")
 HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,252}")  # a Slurm node name (RFC 1123, and '_')
 CODE_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")  # a folder or file name of provision's own packed code
 CONDA_ARCHIVE = re.compile(r".+\.(conda|tar\.bz2)")

@@ -1,8 +1,8 @@
 """`extends:` merging on plain dictionaries (no pydantic, so `list` stays fast).
 
 Rules, chosen so a child can refine a parent without repeating it:
-- package lists (`conda`, `pypi.packages`) merge by package name: the child's spec replaces
-  the parent's in place, new names are appended;
+- package lists (`conda`, `pypi.packages`, and those of each `targets.PLATFORM`) merge by package
+  name: the child's spec replaces the parent's in place, new names are appended;
 - other lists of names (brew taps/formulae/casks, nix, pip index lists) are unions in order;
 - `platforms` and `channels` are replaced whole, because their order and extent are decisions;
 - mappings (`env`, `requires`, `virtual_packages`, `acceptance`) merge key by key, recursively;
@@ -63,6 +63,8 @@ def merge_profile(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, An
             out[key] = merge_by_name(base, value, conda_name)
         elif key == "pypi" and isinstance(base, dict) and isinstance(value, dict):
             out[key] = _merge_pypi(base, value)
+        elif key == "targets" and isinstance(base, dict) and isinstance(value, dict):
+            out[key] = _merge_targets(base, value)
         elif key in REPLACED_LISTS:
             out[key] = value
         else:
@@ -78,6 +80,23 @@ def _merge_pypi(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]
             out[key] = merge_by_name(base, value, pypi_name)
         else:
             out[key] = _merge_value(base, value)
+    return out
+
+
+def _merge_targets(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    out = dict(parent)
+    for platform, layers in child.items():
+        base = out.get(platform)
+        if not (isinstance(base, dict) and isinstance(layers, dict)):
+            out[platform] = layers
+            continue
+        merged = dict(base)
+        for layer, keyed in (("conda", conda_name), ("pypi", pypi_name)):
+            if isinstance(base.get(layer), list) and isinstance(layers.get(layer), list):
+                merged[layer] = merge_by_name(base[layer], layers[layer], keyed)
+            elif layer in layers:
+                merged[layer] = layers[layer]
+        out[platform] = {**layers, **merged}
     return out
 
 

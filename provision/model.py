@@ -13,7 +13,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from . import grammar
-from .merge import conda_name
+from .merge import conda_name, merge_by_name, pypi_name
 
 PLATFORMS = ("osx-arm64", "linux-64", "linux-aarch64")
 Platform = Literal["osx-arm64", "linux-64", "linux-aarch64"]
@@ -106,6 +106,18 @@ EnvName = Annotated[str, _matching(grammar.ENV_NAME, "environment variable name"
 VirtualName = Annotated[str, _matching(grammar.VIRTUAL, "virtual package name", "__cuda")]
 
 
+def _editable_path(value: str) -> str:
+    _no_control(value, "project folder")
+    if value.startswith("-") or "://" in value or value.startswith("git+"):
+        raise ValueError(f"{value!r} is not a local project folder; write a path like 'src/mylib' or '.'")
+    return value
+
+
+EditablePath = Annotated[Text, AfterValidator(_editable_path)]
+IndexName = Annotated[str, _matching(grammar.INDEX_NAME, "index name", "pytorch-cu128")]
+PypiName = Annotated[str, _matching(grammar.PYPI_NAME, "PyPI package name", "torch")]
+
+
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -117,6 +129,23 @@ class Pypi(StrictModel):
     index_url: Url | None = Field(default=None, description="replaces https://pypi.org/simple")
     extra_index_urls: list[Url] = Field(default_factory=list)
     find_links: list[Text] = Field(default_factory=list, description="folders or URLs of wheels")
+    indexes: dict[IndexName, Url] = Field(
+        default_factory=dict, description="named indexes that only the packages in `sources` come from"
+    )
+    sources: dict[PypiName, IndexName] = Field(
+        default_factory=dict, description="package -> index name: this package only from that index (uv's explicit)"
+    )
+    editable: list[EditablePath] = Field(
+        default_factory=list, description="local project folders installed in editable mode after the locked layers"
+    )
+
+
+class PlatformDependencies(StrictModel):
+    """Packages for one platform only (pixi's `[target.linux-64.dependencies]`, conda's `# [linux64]`).
+    A spec here replaces the common spec of the same package on that platform."""
+
+    conda: list[CondaSpec] = Field(default_factory=list, description="conda MatchSpecs for this platform")
+    pypi: list[PypiRequirement] = Field(default_factory=list, description="PEP 508 requirements for this platform")
 
 
 class Brew(StrictModel):
@@ -172,6 +201,9 @@ class Profile(StrictModel):
     channels: list[Channel] = Field(default_factory=list)
     conda: list[CondaSpec] = Field(default_factory=list, description="conda MatchSpecs")
     pypi: Pypi = Field(default_factory=Pypi)
+    targets: dict[Platform, PlatformDependencies] = Field(
+        default_factory=dict, description="per-platform packages, added to (or replacing by name) the common ones"
+    )
     brew: Brew = Field(default_factory=Brew)
     nix: list[NixAttr] = Field(default_factory=list, description="nixpkgs attributes for the devShell")
     env: dict[EnvName, EnvValue] = Field(default_factory=dict)
@@ -180,3 +212,14 @@ class Profile(StrictModel):
         default_factory=dict, description="overrides the virtual packages derived from `requires`"
     )
     acceptance: Acceptance = Field(default_factory=Acceptance)
+
+    def conda_for(self, platform: str) -> list[str]:
+        """The conda specs of one platform: the common ones, with that platform's target merged in by name."""
+        target = self.targets.get(platform)  # type: ignore[call-overload]
+        return merge_by_name(list(self.conda), list(target.conda), conda_name) if target else list(self.conda)
+
+    def pypi_for(self, platform: str) -> list[str]:
+        """The PyPI requirements of one platform, merged the same way."""
+        target = self.targets.get(platform)  # type: ignore[call-overload]
+        packages = list(self.pypi.packages)
+        return merge_by_name(packages, list(target.pypi), pypi_name) if target else packages

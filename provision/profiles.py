@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -104,27 +105,49 @@ def _check_resolved(profile: Profile, leaf: SourceDoc) -> None:
         fail(("platforms",), "a profile needs at least one platform (osx-arm64, linux-64, linux-aarch64)")
     if profile.python is None:
         fail(("python",), 'set the Python version, e.g. python: "3.11"')
+    for platform in profile.targets:
+        if platform not in profile.platforms:
+            fail(("targets", platform), f"{platform} is not in platforms: {profile.platforms}; add it there or drop it")
     if profile.kind == "venv":
         if profile.conda:
             fail(
                 ("conda",), "a venv profile has no conda layer; move these packages to pypi.packages or use kind: conda"
             )
+        for platform, target in profile.targets.items():
+            if target.conda:
+                fail(("targets", platform, "conda"), "a venv profile has no conda layer; move these to targets."
+                     f"{platform}.pypi or use kind: conda")  # fmt: skip
     elif not profile.channels:
         fail(("channels",), "a conda profile needs at least one channel, e.g. channels: [conda-forge]")
-    by_pypi_name = {pypi_name(r): i for i, r in enumerate(profile.pypi.packages)}
-    for index, spec in enumerate(profile.conda):
-        name = conda_name(spec)
-        alias = CONDA_TO_PYPI.get(name, name)
-        if alias in by_pypi_name:
-            pypi_index = by_pypi_name[alias]
-            fail(
-                ("conda", index),
-                f"{name!r} is declared in both layers (also pypi.packages[{pypi_index}]); "
-                "keep it in one, a package must never come from both",
-            )
+    for platform in profile.platforms:
+        _one_layer_per_package(profile, platform, fail)
+    everywhere = {pypi_name(r) for platform in profile.platforms for r in profile.pypi_for(platform)}
+    for package, index in profile.pypi.sources.items():
+        if index not in profile.pypi.indexes:
+            known = ", ".join(profile.pypi.indexes) or "none"
+            fail(("pypi", "sources", package), f"no index named {index!r} (pypi.indexes has {known}); add it there")
+        if pypi_name(package) not in everywhere:
+            fail(("pypi", "sources", package), f"{package!r} is not in pypi.packages; add it there or drop the source")
     for platform in profile.virtual_packages:
         if platform not in profile.platforms:
             fail(("virtual_packages", platform), f"{platform} is not in platforms: {profile.platforms}")
+
+
+def _one_layer_per_package(profile: Profile, platform: str, fail: Callable[[Location, str], typing.NoReturn]) -> None:
+    """A package must never come from both layers on any platform, per-platform targets included."""
+    pypi = profile.pypi_for(platform)
+    by_pypi_name = {pypi_name(r): r for r in pypi}
+    for spec in profile.conda_for(platform):
+        name = conda_name(spec)
+        alias = CONDA_TO_PYPI.get(name, name)
+        if alias in by_pypi_name:
+            common = spec in profile.conda
+            where: Location = ("conda", profile.conda.index(spec)) if common else ("targets", platform, "conda")
+            fail(
+                where,
+                f"{name!r} is declared in both layers on {platform} (also {by_pypi_name[alias]!r} in pypi); "
+                "keep it in one, a package must never come from both",
+            )
 
 
 def virtual_packages(profile: Profile, platform: str) -> dict[str, str]:

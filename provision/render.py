@@ -7,6 +7,7 @@ though the model already rejects dangerous names: two locks on the door.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
@@ -69,6 +70,24 @@ def _render(template: str, **context: object) -> str:
     return _environment().get_template(template).render(**context)
 
 
+# conda-build's platform selectors as conda-lock reads them in an environment.yml (`# [linux64]`).
+SELECTORS = {"linux-64": "linux64", "linux-aarch64": "aarch64", "osx-arm64": "arm64"}
+
+
+def with_selectors(profile: Profile, specs_for: Callable[[str], list[str]]) -> list[str]:
+    """Each spec once when every platform has it, else once per platform that has it, with that
+    platform's selector: what `targets:` means, in the form conda and conda-lock read."""
+    per_platform = {platform: specs_for(platform) for platform in profile.platforms}
+    lines: list[str] = []
+    for spec in dict.fromkeys(spec for specs in per_platform.values() for spec in specs):
+        having = [p for p in profile.platforms if spec in per_platform[p]]
+        if len(having) == len(profile.platforms):
+            lines.append(yaml_scalar(spec))
+        else:
+            lines += [f"{yaml_scalar(spec)}  # [{SELECTORS[p]}]" for p in having]
+    return lines
+
+
 def environment_yml(profile: Profile) -> RenderedFile:
     """A conda environment file that is also a valid conda-lock source."""
     repositories = [u for u in [profile.pypi.index_url, *profile.pypi.extra_index_urls] if u]
@@ -76,6 +95,8 @@ def environment_yml(profile: Profile) -> RenderedFile:
         "environment.yml.j2",
         header=header("#", f"profiles/{profile.name}.yaml"),
         profile=profile,
+        conda_lines=with_selectors(profile, profile.conda_for),
+        pypi_lines=with_selectors(profile, profile.pypi_for),
         pip_repositories=repositories,
     )
     return RenderedFile(PurePosixPath("envs", profile.name, "environment.yml"), text)

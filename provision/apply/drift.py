@@ -59,9 +59,12 @@ class Drift:
                 "installed": self.installed, "files": list(self.files), "line": self.line()}  # fmt: skip
 
 
-def compare(packages: list[LockedPackage], state: InstalledState) -> list[Drift]:
-    """Every difference between the lock (for this platform) and what the prefix holds."""
-    return _conda_drift(packages, state) + _pypi_drift(packages, state)
+def compare(
+    packages: list[LockedPackage], state: InstalledState, editable: frozenset[str] = frozenset()
+) -> list[Drift]:
+    """Every difference between the lock (for this platform) and what the prefix holds; `editable`
+    names the profile's own projects, expected installed (at whatever version) and never extras."""
+    return _conda_drift(packages, state) + _pypi_drift(packages, state, editable)
 
 
 def _conda_drift(packages: list[LockedPackage], state: InstalledState) -> list[Drift]:
@@ -84,10 +87,11 @@ def _conda_drift(packages: list[LockedPackage], state: InstalledState) -> list[D
     return out
 
 
-def _pypi_drift(packages: list[LockedPackage], state: InstalledState) -> list[Drift]:
+def _pypi_drift(packages: list[LockedPackage], state: InstalledState, editable: frozenset[str]) -> list[Drift]:
     locked = {canonicalize_name(p.name): p for p in packages if p.manager == "pip"}
     owned_by_conda = state.conda_owned_dist_infos
-    out = []
+    out = [Drift(Layer.PYPI, DriftKind.MISSING, name, locked="(editable)") for name in sorted(editable)
+           if name not in state.pypi]  # fmt: skip
     for name, package in sorted(locked.items()):
         dist = state.pypi.get(name)
         if dist is None:
@@ -99,7 +103,7 @@ def _pypi_drift(packages: list[LockedPackage], state: InstalledState) -> list[Dr
                              (dist.installer,)))  # fmt: skip
     for dist_name, dist in sorted(state.pypi.items()):
         conda_made = dist.installer == "conda" or dist.dist_info.name in owned_by_conda
-        if dist_name not in locked and not conda_made:
+        if dist_name not in locked and dist_name not in editable and not conda_made:
             out.append(Drift(Layer.PYPI, DriftKind.EXTRA, dist_name, installed=dist.version))
     return out
 

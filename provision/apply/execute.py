@@ -23,13 +23,14 @@ from .activation import write_activation
 from .archives import check_archive
 from .conda_install import install_conda
 from .drift import DriftKind, Layer
+from .editable import install_editables
 from .fetch import cache_key, fetch_url, fetch_verified, staging_area
 from .inputs import Options, check_preflight, finished_stamp, plan_for
 from .jupyter import register_kernel
 from .plan import Plan, StepName, work_for
 from .prefix_lock import prefix_lock
 from .prefixes import Ownership, claim, forbidden_reason, forget, ownership
-from .pypi_install import create_venv, install_wheels
+from .pypi_install import create_venv, env_python, install_wheels
 from .stamp import clear_stamp, read_stamp, write_stamp
 from .target import Target
 
@@ -109,6 +110,9 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
             say(f"pypi: installing {len(wheels)} locked wheels (hashes required)")
             extras = set() if options.keep_extras else work_for(plan, Layer.PYPI, (DriftKind.EXTRA,))
             install_wheels(target.prefix, wheels, reinstall=work_for(plan, Layer.PYPI, REDO), remove=extras)
+            if target.editables:
+                say(f"pypi: {len(target.editables)} editable project(s): {', '.join(e.name for e in target.editables)}")
+                install_editables(env_python(target.prefix), target.editables)
             _test_kill_point("pypi")
     write_activation(target.prefix, target.env)
     write_stamp(target.prefix, finished_stamp(target))

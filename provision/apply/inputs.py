@@ -59,7 +59,7 @@ def finished_stamp(target: Target) -> Stamp:
     from ..quick import input_files, inputs_digest
 
     state = read_state(target.prefix)
-    exact = not compare(target.packages, state)
+    exact = not compare(target.packages, state, target.editable_names)
     digest = ""
     if target.profile is not None and target.project_root is not None:
         digest = inputs_digest(input_files(target.project_root, target.name))
@@ -74,7 +74,7 @@ def environment_fingerprint(target: Target) -> dict[str, object]:
     state = read_state(target.prefix)
     installed = sorted([("conda", r.name, r.version, r.build) for r in state.conda.values()]
                        + [("pypi", d.name, d.version, d.installer) for d in state.pypi.values()])  # fmt: skip
-    drift = compare(target.packages, state)
+    drift = compare(target.packages, state, target.editable_names)
     return {
         "lock_sha256": hashlib.sha256(target.lock_path.read_bytes()).hexdigest(),
         "layers": {"conda": layer_hash(target.packages, "conda"), "pypi": layer_hash(target.packages, "pip")},
@@ -109,7 +109,7 @@ def current_drift(target: Target, stamp: Stamp | None, check_files: bool = False
     ):
         return InstalledState(exists=True, python_version=stamp.python), []
     state = read_state(target.prefix)
-    drift = compare(target.packages, state) if state.exists else []
+    drift = compare(target.packages, state, target.editable_names) if state.exists else []
     if check_files and state.exists:
         drift += file_drift(target.prefix, state)
     return state, drift

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .. import grammar
@@ -12,6 +13,7 @@ from ..lock.records import LockedPackage
 from ..lock.validate import Rules
 from ..model import Profile
 from ..project import Project
+from .editable import Editable
 from .prefixes import checked_name, default_prefix, resolved
 
 
@@ -31,6 +33,19 @@ class Target:
     @property
     def packages(self) -> list[LockedPackage]:
         return self.lock.for_platform(self.platform)
+
+    @cached_property
+    def editables(self) -> list[Editable]:
+        """The profile's `pypi.editable` projects (none for a lock or a pack: a working tree does not travel)."""
+        if self.profile is None or not self.profile.pypi.editable or self.project_root is None or self.offline:
+            return []
+        from .editable import read_editables
+
+        return read_editables(list(self.profile.pypi.editable), self.project_root, f"profiles/{self.name}.yaml")
+
+    @property
+    def editable_names(self) -> frozenset[str]:
+        return frozenset(e.name for e in self.editables)
 
     @property
     def kind(self) -> str:

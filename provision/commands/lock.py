@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 
 from ..config import cache_root
-from ..errors import CheckFailed
+from ..errors import CheckFailed, ToolFailed
 from ..lock.freshness import check_lock
 from ..lock.inputs import lock_path
 from ..model import Profile
@@ -20,6 +20,7 @@ from .common import json_option, mirrors_from, print_json, project_from
 @click.option("--update", "update", multiple=True, help="Let this package move to a newer version (repeatable).")
 @click.option("--update-all", is_flag=True, help="Forget the previous lock's versions.")
 @click.option("--mirror", "mirrors", multiple=True, help="CHANNEL=URL or CHANNEL=FOLDER: solve through a mirror.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Solves at once (default 8).")
 @json_option
 @click.pass_context
 def command(
@@ -31,6 +32,7 @@ def command(
     update: tuple[str, ...],
     update_all: bool,
     mirrors: tuple[str, ...],
+    jobs: int | None,
     as_json: bool,
 ) -> None:
     """Write envs/<profile>/conda-lock.yml (the bootstrap lock: ./conda-lock.yml)."""
@@ -43,10 +45,9 @@ def command(
     if check:
         _check(project, profiles, set(platforms), as_json)
         return
-    from ..lock.locker import lock_profile
+    from ..lock.locker import DEFAULT_JOBS, lock_profiles
 
-    resolved_mirrors = mirrors_from(ctx, mirrors)
-    written = []
+    requests: list[tuple[Profile, list[str] | None]] = []
     for name, resolved in profiles.items():
         unknown = [p for p in platforms if p not in resolved.platforms]
         if unknown and profile:
@@ -54,15 +55,25 @@ def command(
         wanted: list[str] | None = [p for p in platforms if p in resolved.platforms] or None
         if platforms and not wanted:
             continue
-        path = lock_profile(
-            project, resolved, resolved_mirrors, cache_root() / "rattler", wanted, frozenset(update), update_all,
-            progress=lambda message: click.echo(message, err=True),
-        )  # fmt: skip
-        written.append(str(project.relative(path)))
-        if not as_json:
-            click.echo(f"wrote {project.relative(path)}")
+        requests.append((resolved, wanted))
+    outcomes = lock_profiles(
+        project, requests, mirrors_from(ctx, mirrors), cache_root() / "rattler", frozenset(update), update_all,
+        progress=lambda message: click.echo(message, err=True), jobs=jobs or DEFAULT_JOBS,
+    )  # fmt: skip
+    written = [str(project.relative(o.path)) for o in outcomes if o.path is not None]
+    failed = [o for o in outcomes if o.error is not None]
     if as_json:
-        print_json({"written": written})
+        print_json({"written": written, "failed": {o.profile: o.error.message for o in failed if o.error}})
+    else:
+        for line in written:
+            click.echo(f"wrote {line}")
+    if len(failed) == 1 and len(outcomes) == 1 and failed[0].error is not None:
+        raise failed[0].error
+    if failed:
+        for outcome in failed:
+            click.echo(f"error: {outcome.error.message if outcome.error else ''}", err=True)
+        raise ToolFailed(f"{len(failed)} of {len(outcomes)} profiles could not be locked "
+                         f"({', '.join(o.profile for o in failed)}); their old locks are unchanged.")  # fmt: skip
 
 
 def _check(project: Project, profiles: dict[str, Profile], platforms: set[str], as_json: bool) -> None:

@@ -40,7 +40,7 @@ def solve_conda(
     from rattler import Gateway
 
     sources = [mirrors.source_for(c) for c in profile.channels]
-    specs = [f"python {profile.python}.*", *profile.conda]
+    specs = [f"python {profile.python}.*", *profile.conda_for(platform)]
     gateway = Gateway(cache_dir=cache_dir)
     try:
         records = asyncio.run(_solve(sources, specs, gateway, platform, _virtual(profile, platform), previous, update))
@@ -126,7 +126,7 @@ def _to_locked(record: RepoDataRecord, platform: str, profile: Profile, mirrors:
 def _explain(profile: Profile, platform: str, message: str) -> str:
     """The solver's report, reduced to the lines that name the requested packages."""
     lines = [line.strip() for line in message.splitlines() if line.strip()]
-    requested = {"python", *(s.split()[0].split("::")[-1] for s in profile.conda)}
+    requested = {"python", *(s.split()[0].split("::")[-1] for s in profile.conda_for(platform))}
     relevant = [line for line in lines if any(name in line for name in requested)] or lines[:3]
     summary = " / ".join(relevant[:4]).rstrip(".")
     return (

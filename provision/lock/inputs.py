@@ -25,11 +25,16 @@ def platform_inputs(profile: Profile, platform: str) -> dict[str, Any]:
         "kind": profile.kind,
         "python": profile.python,
         "channels": list(profile.channels) if profile.kind == "conda" else [],
-        "conda": sorted(profile.conda),
-        "pypi": sorted(profile.pypi.packages),
+        "conda": sorted(profile.conda_for(platform)),
+        "pypi": sorted(profile.pypi_for(platform)),
         "index_url": profile.pypi.index_url,
         "extra_index_urls": list(profile.pypi.extra_index_urls),
         "find_links": list(profile.pypi.find_links),
+        **(
+            {"indexes": dict(profile.pypi.indexes), "sources": dict(profile.pypi.sources)}
+            if profile.pypi.sources
+            else {}
+        ),
         "virtual_packages": virtual_packages(profile, platform),
     }
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import LockfileError
+from ..errors import LockfileError, ProvisionError
 from ..model import Profile
 from ..project import Project
 from ..render import header
@@ -18,6 +20,7 @@ from .pypi_layer import conda_python_packages, resolve_pypi
 from .records import LockedPackage
 
 Progress = Callable[[str], None]
+DEFAULT_JOBS = 8  # concurrent solves: bounded so a big project does not open dozens of index connections at once
 
 
 def lock_profile(
@@ -32,23 +35,73 @@ def lock_profile(
 ) -> Path:
     """Solve `platforms` (default: all of the profile's) and write the lock; other platforms
     already in the lock are kept as they are."""
-    path = project.root / lock_path(profile.name)
-    if profile.kind == "conda":
-        mirrors.require(list(profile.channels))
-    previous = _previous(path)
-    targets = platforms or list(profile.platforms)
+    outcome = lock_profiles(project, [(profile, platforms)], mirrors, cache_dir, update, update_all, progress)[0]
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.path is not None
+    return outcome.path
+
+
+@dataclass(frozen=True)
+class LockOutcome:
+    profile: str
+    path: Path | None  # the lock written, or None when a platform failed (the old lock is left as it was)
+    error: ProvisionError | None
+
+
+def lock_profiles(
+    project: Project,
+    requests: list[tuple[Profile, list[str] | None]],
+    mirrors: Mirrors,
+    cache_dir: Path,
+    update: frozenset[str] = frozenset(),
+    update_all: bool = False,
+    progress: Progress = lambda message: None,
+    jobs: int = DEFAULT_JOBS,
+) -> list[LockOutcome]:
+    """Lock several profiles, each (profile, platforms) pair solved concurrently: nearly all of a
+    solve is waiting on an index or a solver outside Python. Outcomes come back in the order asked;
+    a profile whose solve fails keeps its old lock, and the others are still written."""
+    for profile, _ in requests:
+        if profile.kind == "conda":
+            mirrors.require(list(profile.channels))
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="provision-lock") as pool:
+        solves = []
+        for profile, platforms in requests:
+            path = project.root / lock_path(profile.name)
+            previous = _previous(path)
+            targets = platforms or list(profile.platforms)
+            futures: dict[str, Future[tuple[list[LockedPackage], str]]] = {}
+            for platform in profile.platforms:
+                if platform in targets or previous is None or platform not in previous.platforms:
+                    old = [] if update_all or previous is None else previous.for_platform(platform)
+                    futures[platform] = pool.submit(
+                        _solve_platform, project, profile, platform, mirrors, cache_dir, old, update, progress
+                    )
+            solves.append((profile, path, previous, futures))
+        return [_finish(profile, path, previous, futures) for profile, path, previous, futures in solves]
+
+
+def _finish(
+    profile: Profile, path: Path, previous: LockData | None,
+    futures: dict[str, Future[tuple[list[LockedPackage], str]]],
+) -> LockOutcome:  # fmt: skip
+    """Write one profile's lock from its solved platforms and the previous lock's others."""
     packages: list[LockedPackage] = []
     content_hash: dict[str, str] = {}
     custom: dict[str, str] = {}
     for platform in profile.platforms:
-        if platform not in targets and previous and platform in previous.platforms:
+        if platform not in futures:
+            assert previous is not None
             packages += previous.for_platform(platform)
             content_hash[platform] = previous.content_hash.get(platform, "")
             kept = (inputs_key(platform), python_key(platform), size_key(platform))
             custom.update({k: previous.custom[k] for k in kept if k in previous.custom})
             continue
-        old = [] if update_all or previous is None else previous.for_platform(platform)
-        solved, python = _solve_platform(project, profile, platform, mirrors, cache_dir, old, update, progress)
+        try:
+            solved, python = futures[platform].result()
+        except ProvisionError as exc:
+            return LockOutcome(profile.name, None, exc)
         packages += solved
         inputs = platform_inputs(profile, platform)
         content_hash[platform] = inputs_hash(inputs)
@@ -66,7 +119,7 @@ def lock_profile(
         packages=packages,
     )
     write_lock(path, data, header("#", f"profiles/{profile.name}.yaml", command="lock"))
-    return path
+    return LockOutcome(profile.name, path, None)
 
 
 def _previous(path: Path) -> LockData | None:

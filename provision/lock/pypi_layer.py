@@ -55,17 +55,18 @@ def resolve_pypi(
 ) -> list[LockedPackage]:
     """Wheels for `platform` and `python`; packages the conda layer `provided` are constrained
     to its versions and not locked a second time. `previous` versions are preferred."""
-    if not profile.pypi.packages:
+    requirements = profile.pypi_for(platform)
+    if not requirements:
         return []
     with tempfile.TemporaryDirectory(prefix="provision-uv-") as tmp:
         folder = Path(tmp)
-        (folder / "requirements.in").write_text("\n".join(profile.pypi.packages) + "\n")
+        source = _resolution_input(folder, profile, requirements)
         # uv prefers the versions already in its output file, so the previous lock goes there.
         if previous:
             (folder / "pylock.toml").write_text(_preferences(previous))
         (folder / "constraints.txt").write_text("".join(f"{n}=={v}\n" for n, v in sorted(provided.items())))
         argv = [
-            uv_executable(), "pip", "compile", str(folder / "requirements.in"),
+            uv_executable(), "pip", "compile", str(source),
             "--constraint", str(folder / "constraints.txt"),
             "--python-platform", uv_python_platform(profile, platform),
             "--python-version", python,
@@ -96,6 +97,26 @@ def resolve_pypi(
         for p in document.get("packages", [])
         if canonicalize_name(p["name"]) not in provided
     ]
+
+
+def _resolution_input(folder: Path, profile: Profile, requirements: list[str]) -> Path:
+    """requirements.in; or, when some packages come only from a named index, a pyproject.toml with
+    uv's explicit indexes and sources (`uv pip compile` honours them for a pyproject input): those
+    packages come from their index, everything else from the usual ones."""
+    if not profile.pypi.sources:
+        (folder / "requirements.in").write_text("\n".join(requirements) + "\n")
+        return folder / "requirements.in"
+    import tomlkit
+
+    document = tomlkit.document()
+    document["project"] = {"name": "provision-lock-input", "version": "0", "dependencies": requirements}
+    indexes = tomlkit.aot()
+    for name, url in profile.pypi.indexes.items():
+        indexes.append(tomlkit.item({"name": name, "url": url, "explicit": True}))
+    sources = {package: {"index": index} for package, index in profile.pypi.sources.items()}
+    document["tool"] = {"uv": {"sources": sources, "index": indexes}}
+    (folder / "pyproject.toml").write_text(tomlkit.dumps(document))
+    return folder / "pyproject.toml"
 
 
 def _preferences(previous: Sequence[LockedPackage]) -> str:

@@ -1,0 +1,154 @@
+"""Everyday workflow parity with pixi and uv: per-platform dependencies, a package from its own
+index only, the team's own code in editable mode, all locked and applied for real."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from . import builders
+from .world import PROVISION
+
+PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+class VenvWorld:
+    """A venv-kind project whose wheels come from local folders: find-links and a file:// simple index."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        for name, version in (("provtest-hello", "1.0"), ("provtest-hello", "2.0"), ("provtest-extra", "1.0")):
+            builders.wheel(tmp / "wheels", name, version, f"VERSION = {version!r}\n")
+        self.special = tmp / "special"  # a PEP 503 simple index, like download.pytorch.org/whl/cu128
+        for name, version in (("provtest-hello", "9.0"), ("provtest-extra", "5.0")):
+            folder = self.special / name
+            built = builders.wheel(folder, name, version, f"VERSION = {version!r}\n")
+            digest = hashlib.sha256(built.read_bytes()).hexdigest()
+            (folder / "index.html").write_text(f'<a href="{built.name}#sha256={digest}">{built.name}</a>\n')
+        (tmp / "empty-index").mkdir()
+        self.root = tmp / "proj"
+        (self.root / "profiles").mkdir(parents=True)
+        self.env = builders.quiet_env(tmp)
+
+    def profile(self, body: str) -> None:
+        (self.root / "profiles" / "w.yaml").write_text(
+            f'name: w\nkind: venv\nplatforms: [linux-64, linux-aarch64]\npython: "{PYTHON}"\n'
+            f'pypi:\n  index_url: "{builders.file_uri(self.tmp / "empty-index")}"\n'
+            f'  find_links: ["{self.tmp / "wheels"}"]\n{body}'
+        )
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([PROVISION, "--root", str(self.root), *args], env=self.env, capture_output=True,
+                              text=True, timeout=300)  # fmt: skip
+
+    def locked(self, platform: str) -> dict[str, str]:
+        from provision.lock.lockfile import read_lock
+
+        lock = read_lock(self.root / "envs" / "w" / "conda-lock.yml")
+        return {p.name: p.url for p in lock.for_platform(platform)}
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> VenvWorld:
+    return VenvWorld(tmp_path)
+
+
+def test_per_platform_dependencies_are_rendered_locked_and_checked_per_platform(world: VenvWorld) -> None:
+    world.profile("  packages: [provtest-hello==1.0]\ntargets:\n  linux-64:\n    pypi: [provtest-extra==1.0]\n")
+    assert world.run("lock", "w").returncode == 0
+    assert set(world.locked("linux-64")) == {"provtest-hello", "provtest-extra"}
+    assert set(world.locked("linux-aarch64")) == {"provtest-hello"}
+    # conda and conda-lock read the same meaning from the environment.yml: a platform selector.
+    from conda_lock.src_parser.environment_yaml import parse_environment_file
+
+    assert world.run("render").returncode == 0
+    environment = world.root / "envs" / "w" / "environment.yml"
+    assert "provtest-extra==1.0  # [linux64]" in environment.read_text()
+    (world.tmp / "mapping.json").write_text("{}")  # conda-lock would fetch its PyPI-to-conda map from GitHub
+    parsed = parse_environment_file(environment, ["linux-64", "linux-aarch64"], str(world.tmp / "mapping.json"))
+    pip = {p: sorted(d.name for d in parsed.dependencies[p] if d.manager == "pip") for p in parsed.dependencies}
+    assert pip == {"linux-64": ["provtest-extra", "provtest-hello"], "linux-aarch64": ["provtest-hello"]}
+    # A change to one platform's target makes only that platform's lock stale.
+    world.profile("  packages: [provtest-hello==1.0]\ntargets:\n  linux-64:\n    pypi: [provtest-hello==2.0]\n")
+    checked = world.run("lock", "w", "--check", "--json")
+    assert checked.returncode == 1
+    stale = {s["platform"] for s in json.loads(checked.stdout) if not s["fresh"]}
+    assert stale == {"linux-64"}
+    assert world.run("lock", "w").returncode == 0  # a target's spec replaces the common one by name
+    assert world.locked("linux-64")["provtest-hello"].endswith("provtest_hello-2.0-py3-none-any.whl")
+    assert world.locked("linux-aarch64")["provtest-hello"].endswith("provtest_hello-1.0-py3-none-any.whl")
+
+
+def test_a_target_for_a_platform_the_profile_lacks_is_one_line(world: VenvWorld) -> None:
+    world.profile("  packages: [provtest-hello==1.0]\ntargets:\n  osx-arm64:\n    pypi: [provtest-extra]\n")
+    done = world.run("lock", "w")
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    assert "targets.osx-arm64: osx-arm64 is not in platforms" in done.stderr
+
+
+def test_a_package_from_its_own_index_only(world: VenvWorld) -> None:
+    special = builders.file_uri(world.special)
+    world.profile(f"  packages: [provtest-hello, provtest-extra]\n  indexes:\n    special: \"{special}\"\n"
+                  "  sources:\n    provtest-hello: special\n")  # fmt: skip
+    done = world.run("lock", "w")
+    assert done.returncode == 0, done.stderr
+    urls = world.locked("linux-64")
+    # hello only from the special index (its 9.0), extra never from it (its 5.0 is ignored).
+    assert urls["provtest-hello"] == f"{special}/provtest-hello/provtest_hello-9.0-py3-none-any.whl"
+    assert urls["provtest-extra"].endswith("wheels/provtest_extra-1.0-py3-none-any.whl")
+    assert world.run("apply", "w", "--prefix", str(world.tmp / "env"), "--no-verify").returncode == 0
+    code = "import provtest_hello; print(provtest_hello.VERSION)"
+    hello = subprocess.run([str(world.tmp / "env/bin/python"), "-c", code], capture_output=True, text=True)
+    assert hello.stdout.strip() == "9.0"
+    world.profile(f"  packages: [provtest-hello]\n  indexes:\n    special: \"{special}\"\n"
+                  "  sources:\n    provtest-hello: nowhere\n")  # fmt: skip
+    wrong = world.run("lock", "w")
+    assert wrong.returncode == 1 and "pypi.sources.provtest-hello: no index named 'nowhere'" in wrong.stderr
+
+
+@pytest.mark.network  # uv builds the editable project with its backend (hatchling) from PyPI
+def test_the_teams_own_code_is_installed_editable_and_never_taken_for_an_extra(world: VenvWorld) -> None:
+    project = world.root / "mylib"
+    (project / "src" / "mylib").mkdir(parents=True)
+    (project / "src" / "mylib" / "__init__.py").write_text("ANSWER = 1\n")
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "MyLib"\nversion = "0.1"\n[build-system]\nrequires = ["hatchling"]\n'
+        'build-backend = "hatchling.build"\n'
+    )
+    world.profile("  packages: [provtest-hello==1.0]\n  editable: [mylib]\n")
+    world.env["UV_INDEX_URL"] = "https://pypi.org/simple"  # where the build backend comes from
+    assert world.run("lock", "w").returncode == 0
+    prefix = world.tmp / "env"
+    done = world.run("apply", "w", "--prefix", str(prefix), "--no-verify")
+    assert done.returncode == 0, done.stderr
+    assert "editable project(s): mylib" in done.stderr
+
+    def answer() -> str:
+        return subprocess.run([str(prefix / "bin/python"), "-c", "import mylib; print(mylib.ANSWER)"],
+                              capture_output=True, text=True).stdout.strip()  # fmt: skip
+
+    assert answer() == "1"
+    (project / "src" / "mylib" / "__init__.py").write_text("ANSWER = 2\n")
+    assert answer() == "2"  # editable: the working tree, not a copy
+    assert world.run("status", "w", "--prefix", str(prefix)).returncode == 0  # not an extra
+    subprocess.run([sys.executable, "-m", "uv", "pip", "uninstall", "--python", str(prefix / "bin/python"), "mylib"],
+                   capture_output=True)  # fmt: skip
+    status = world.run("status", "w", "--prefix", str(prefix))
+    assert status.returncode == 1 and "mylib (editable) missing (pypi)" in status.stdout
+    assert world.run("apply", "w", "--prefix", str(prefix), "--no-verify").returncode == 0
+    assert answer() == "2"
+
+
+def test_an_editable_entry_that_is_not_a_folder_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from provision.model import Profile
+
+    for bad in ("--index-url=http://evil", "git+https://x/y", "https://x/y.whl"):
+        with pytest.raises(ValidationError, match="not a local project folder"):
+            Profile.model_validate({"name": "t", "pypi": {"editable": [bad]}})
