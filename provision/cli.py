@@ -32,10 +32,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "Validate profiles and check every generated file and lock is fresh (for CI)."),
     "diff": ("diff", "Show what changed in a lock: added, removed, upgraded, downgraded packages."),
     "pack": ("pack", "Pack a locked platform with every artifact, for `apply --pack` with no network."),
-    "export": ("export", "Export a lock as an explicit list, requirements, pylock.toml or a Dockerfile."),
+    "export": ("export", "Export a lock: explicit list, requirements, pylock.toml, Dockerfile + pack, Slurm job."),
     "report": ("report", "Aggregate verify reports from many machines into one table and chart."),
     "schema": ("schema", "Print the JSON Schema of the profile format."),
     "config": ("config_cmd", "Show this machine's settings (mirrors, folders) and where each comes from."),
+    "init": ("init", "Write a profile from an environment.yml, requirements.txt, pixi.toml or pyproject.toml."),
+    "add": ("add", "Add packages to a profile (comments kept), then re-lock it."),
+    "remove-package": ("remove_package", "Remove packages from a profile by name, then re-lock it."),
+    "tree": ("tree", "Show why a package is in a lock: its dependency tree, or who needs it (--invert)."),
+    "outdated": ("outdated", "List locked packages with newer versions, and whether the profile allows them."),
 }
 
 

@@ -135,6 +135,18 @@ def strict_yaml(text: str) -> Any:
         loader.dispose()
 
 
+def strict_yaml_in(text: str, shown: str, fix: str, error: type[LocatedError] = LocatedError) -> Any:
+    """`strict_yaml`, with a parse failure as one located line naming `shown` and the `fix`."""
+    try:
+        return strict_yaml(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f"line {mark.line + 1}" if mark else ""
+        raise error(shown, f"invalid YAML ({exc.problem or exc.context})", fix, loc=line) from None
+    except yaml.YAMLError as exc:
+        raise error(shown, f"invalid YAML ({str(exc).splitlines()[0]})", fix) from None
+
+
 def _walk(
     node: yaml.Node, loc: Location, out: dict[Location, tuple[int, int]], shown: Path, visited: set[int] | None = None
 ) -> None:

@@ -152,3 +152,130 @@ def test_an_editable_entry_that_is_not_a_folder_is_refused() -> None:
     for bad in ("--index-url=http://evil", "git+https://x/y", "https://x/y.whl"):
         with pytest.raises(ValidationError, match="not a local project folder"):
             Profile.model_validate({"name": "t", "pypi": {"editable": [bad]}})
+
+
+ENVIRONMENTS = Path(__file__).parent / "data" / "fixtures" / "environment-yml"
+REAL_FILES = ["ControlNet.yaml", "stylegan3.yml", "eg3d.yml", "taming-transformers.yaml", "nlp-research-template.yml"]
+
+
+def _names_in(path: Path) -> tuple[set[str], set[str]]:
+    """The test's own reading of an environment file: conda and pip package names (python, win-only and
+    editable lines aside)."""
+    import re
+
+    import yaml
+
+    document = yaml.safe_load(path.read_text())
+    conda, pip = set(), set()
+    win_only = {re.sub(r"\s*#.*", "", line).strip(" -") for line in path.read_text().splitlines() if "# [win]" in line}
+    both = {re.sub(r"\s*#.*", "", line).strip(" -") for line in path.read_text().splitlines() if "# [linux]" in line}
+    for entry in document["dependencies"]:
+        if isinstance(entry, dict):
+            pip |= {
+                re.split(r"[<>=!~ ]", p)[0].lower().replace("_", "-") for p in entry["pip"] if not p.startswith("-")
+            }
+        elif not entry.startswith("python") and (entry not in win_only or entry in both):
+            conda.add(re.split(r"[<>=!~ ]", entry.split("::")[-1])[0].lower())
+    return conda, pip
+
+
+@pytest.mark.parametrize("file", REAL_FILES)
+def test_init_from_a_real_environment_file_keeps_every_package(tmp_path: Path, file: str, run_cli) -> None:
+    from provision.merge import conda_name, pypi_name
+    from provision.profiles import load_profile
+    from provision.project import Project
+
+    source = ENVIRONMENTS / file
+    done = run_cli("--root", str(tmp_path), "init", "imported", "--from", str(source))
+    assert done.code == 0, done.err
+    assert all(line.startswith("note: ") for line in done.err.splitlines())
+    profile = load_profile(Project(tmp_path), "imported")
+    conda = {conda_name(s) for p in profile.platforms for s in profile.conda_for(p)}
+    pip = {pypi_name(s) for p in profile.platforms for s in profile.pypi_for(p)}
+    wanted_conda, wanted_pip = _names_in(source)
+    assert {n.split("::")[-1] for n in conda} == wanted_conda
+    assert pip == wanted_pip
+    assert profile.python and profile.python.startswith("3.")
+
+
+def test_init_says_what_a_profile_cannot_hold_and_keeps_the_rest(tmp_path: Path, run_cli) -> None:
+    from provision.profiles import load_profile
+    from provision.project import Project
+
+    done = run_cli("--root", str(tmp_path), "init", "dino", "--from", str(ENVIRONMENTS / "dinov2.yaml"))
+    assert done.code == 0
+    assert "'git+https://github.com/facebookincubator/submitit' left out: a direct URL is not locked" in done.err
+    profile = load_profile(Project(tmp_path), "dino")
+    assert profile.pypi.packages == ["cuml-cu11"] and profile.pypi.extra_index_urls == ["https://pypi.nvidia.com"]
+    assert "xformers::xformers=0.0.18" in profile.conda and "xformers" in profile.channels
+    selectors = run_cli(
+        "--root", str(tmp_path), "init", "nlp", "--from", str(ENVIRONMENTS / "nlp-research-template.yml")
+    )
+    assert selectors.err.count("[win]") == 1 and "platform win-64 left out" in selectors.err
+    nlp = load_profile(Project(tmp_path), "nlp")
+    assert nlp.platforms == ["linux-64", "osx-arm64"]
+    assert nlp.conda_for("linux-64").count("pytorch-nightly::pytorch-cuda=11.8") == 1
+    assert "pytorch-nightly::pytorch-cuda=11.8" not in nlp.conda_for("osx-arm64")
+    again = run_cli("--root", str(tmp_path), "init", "nlp", "--from", str(ENVIRONMENTS / "dinov2.yaml"))
+    assert again.code == 1 and "already exists" in again.err
+
+
+@pytest.mark.parametrize(("name", "text", "said"), [
+    ("requirements.txt", "torch==2.5.1 # pinned\n--extra-index-url https://download.pytorch.org/whl/cpu\n-e ./src\n",
+     ""),
+    ("pixi.toml", '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["osx-arm64", "win-64"]\n[dependencies]\n'
+     'numpy = ">=2"\npytorch = { version = "2.5.*", build = "*cuda*" }\n[pypi-dependencies]\nrich = "*"\n'
+     '[target.osx-arm64.dependencies]\nmlx = "*"\n', "platform win-64 left out"),
+    ("pyproject.toml", '[project]\nname = "app"\nrequires-python = ">=3.12"\ndependencies = ["httpx>=0.27"]\n', ""),
+    ("environment.yml", "dependencies: [numpy, {pip: [rich]}]\nchannels: [conda-forge]\n", ""),
+])  # fmt: skip
+def test_init_reads_requirements_pixi_and_pyproject(tmp_path: Path, run_cli, name: str, text: str, said: str) -> None:
+    from provision.profiles import load_profile
+    from provision.project import Project
+
+    (tmp_path / name).write_text(text)
+    done = run_cli("--root", str(tmp_path / "p"), "init", "x", "--from", str(tmp_path / name))
+    assert done.code == 0, done.err
+    assert said in done.err
+    profile = load_profile(Project(tmp_path / "p"), "x")
+    if name == "requirements.txt":
+        assert profile.kind == "venv" and profile.pypi.packages == ["torch==2.5.1"]
+        assert profile.pypi.extra_index_urls == ["https://download.pytorch.org/whl/cpu"]
+        assert profile.pypi.editable == ["./src"]
+    elif name == "pixi.toml":
+        assert profile.conda == ["numpy >=2", "pytorch 2.5.* *cuda*"] and profile.pypi.packages == ["rich"]
+        assert profile.conda_for("osx-arm64")[-1] == "mlx" and profile.platforms == ["osx-arm64"]
+    elif name == "pyproject.toml":
+        assert profile.python == "3.12" and profile.pypi.packages == ["httpx>=0.27"] and profile.pypi.editable == ["."]
+    else:
+        assert profile.conda == ["numpy"] and profile.pypi.packages == ["rich"]
+
+
+@pytest.mark.parametrize("text", ["x: &a [1]\ny: *a\n", "dependencies: {not: a list}\n", "\x00\x01"])
+def test_init_from_a_hostile_file_is_one_line(tmp_path: Path, run_cli, text: str) -> None:
+    (tmp_path / "environment.yml").write_text(text)
+    done = run_cli("--root", str(tmp_path / "p"), "init", "x", "--from", str(tmp_path / "environment.yml"))
+    assert done.code == 1 and done.err.count("\n") == 1 and "environment.yml" in done.err, done.err
+    assert not (tmp_path / "p" / "profiles" / "x.yaml").exists()
+
+
+def test_add_and_remove_keep_comments_and_relock(world: VenvWorld) -> None:
+    world.profile("  packages:\n    - provtest-hello==1.0  # the greeting\n")
+    profile_file = world.root / "profiles" / "w.yaml"
+    assert world.run("lock", "w").returncode == 0
+    added = world.run("add", "w", "--pypi", "provtest-extra==1.0")
+    assert added.returncode == 0, added.stderr
+    assert "# the greeting" in profile_file.read_text() and "provtest-extra==1.0" in profile_file.read_text()
+    assert "provtest-extra" in world.locked("linux-64")
+    only = world.run("add", "w", "--pypi", "--platform", "linux-aarch64", "provtest-hello==2.0", "--no-lock")
+    assert only.returncode == 0 and "linux-aarch64:" in profile_file.read_text()
+    before = profile_file.read_text()
+    bad = world.run("add", "w", "--pypi", "not a requirement!")
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1
+    assert profile_file.read_text() == before  # an invalid edit leaves the profile as it was
+    removed = world.run("remove-package", "w", "provtest-extra")
+    assert removed.returncode == 0, removed.stderr
+    assert "provtest-extra" not in profile_file.read_text() and "# the greeting" in profile_file.read_text()
+    assert "provtest-extra" not in world.locked("linux-64")
+    missing = world.run("remove-package", "w", "nothere")
+    assert missing.returncode == 1 and "no package 'nothere'" in missing.stderr

@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .. import __version__
 from ..errors import LockfileError
 from ..files import NotRegularFile, TooLarge, read_capped
-from ..yamlsrc import strict_yaml
+from ..yamlsrc import strict_yaml_in
 from .records import LockedPackage
 from .validate import RELOCK, Rules, validate_document
 
@@ -151,14 +149,7 @@ def _load(path: Path, where: str) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise LockfileError(where, "not UTF-8 text", RELOCK) from None
-    try:
-        return strict_yaml(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f"line {mark.line + 1}" if mark else ""
-        raise LockfileError(where, f"invalid YAML ({exc.problem or exc.context})", RELOCK, line) from None
-    except yaml.YAMLError as exc:
-        raise LockfileError(where, f"invalid YAML ({str(exc).splitlines()[0]})", RELOCK) from None
+    return strict_yaml_in(text, where, RELOCK, LockfileError)
 
 
 def _limit_mb(where: str) -> int:
