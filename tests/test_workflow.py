@@ -279,3 +279,25 @@ def test_add_and_remove_keep_comments_and_relock(world: VenvWorld) -> None:
     assert "provtest-extra" not in world.locked("linux-64")
     missing = world.run("remove-package", "w", "nothere")
     assert missing.returncode == 1 and "no package 'nothere'" in missing.stderr
+
+
+def test_tree_and_outdated_on_a_real_lock(tmp_path: Path) -> None:
+    from .world import E2E
+
+    e2e = E2E(tmp_path)
+    assert e2e.run("lock", "e2e").returncode == 0
+    tree = e2e.run("tree", "e2e")
+    assert tree.returncode == 0, tree.stderr
+    lines = tree.stdout.splitlines()
+    tool = next(i for i, line in enumerate(lines) if line.startswith("provtest-tool 1.0 (conda)"))
+    assert lines[tool + 1] == "  provtest-base 1.0 (conda)"  # the channel's own dependency edge
+    why = e2e.run("tree", "e2e", "--invert", "provtest-base")
+    assert why.stdout.splitlines()[:2] == ["provtest-base 1.0 (conda)", "  provtest-tool 1.0 (conda) [requested]"]
+    assert e2e.run("tree", "e2e", "--invert", "nothing").returncode == 1
+    found = e2e.run("outdated", "e2e", "--json")
+    assert found.returncode == 0, found.stderr
+    rows = {r["name"]: r for r in json.loads(found.stdout)}
+    assert (rows["provtest-tool"]["locked"], rows["provtest-tool"]["allowed"], rows["provtest-tool"]["newest"]) == (
+        "1.0", "1.0", "2.0")  # fmt: skip
+    assert rows["provtest-tool"]["held_back"] and rows["provtest-hello"]["newest"] == "2.0"
+    assert "provtest-base" not in rows  # already the newest there is

@@ -6,6 +6,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -91,12 +92,39 @@ def resolve_pypi(
                 f"{reason}"
             )
         document = tomllib.loads((folder / "pylock.toml").read_text())
+        edges = _dependency_edges(argv, folder, env, document)
     supported = platform_tags(profile, platform, python)
-    return [
+    locked = [
         _locked(p, platform, supported, profile)
         for p in document.get("packages", [])
         if canonicalize_name(p["name"]) not in provided
     ]
+    return [replace(p, dependencies={d: "*" for d in sorted(edges.get(p.name, ()))}) for p in locked]
+
+
+def _dependency_edges(
+    argv: list[str], folder: Path, env: dict[str, str], document: dict[str, Any]
+) -> dict[str, set[str]]:
+    """Who depends on whom, for `provision tree`: the same resolution again, offline from uv's cache
+    and pinned to the solution, written as requirements annotated with `# via`. Best effort: a lock
+    without edges is still a whole lock, so a failure here records none."""
+    pins = folder / "solution.txt"
+    pins.write_text("".join(f"{p['name']}=={p['version']}\n" for p in document.get("packages", [])))
+    again = [a for a in argv if a not in ("--quiet",)]
+    at = again.index("--format")
+    again[at : at + 4] = ["--format", "requirements.txt", "--output-file", str(folder / "annotated.txt")]
+    again += ["--offline", "--constraint", str(pins), "--annotation-style", "line", "--quiet"]
+    if run(again, env=env, check=False).returncode != 0:
+        return {}
+    edges: dict[str, set[str]] = {}
+    for line in (folder / "annotated.txt").read_text().splitlines():
+        name, _, via = line.partition("# via ")
+        child = canonicalize_name(name.split("==")[0].strip()) if "==" in name else None
+        for parent in via.split(","):
+            parent = parent.strip()
+            if child and parent and not parent.startswith(("-r ", "-c ", "provision-lock-input")):
+                edges.setdefault(str(canonicalize_name(parent)), set()).add(str(child))
+    return edges
 
 
 def _resolution_input(folder: Path, profile: Profile, requirements: list[str]) -> Path:

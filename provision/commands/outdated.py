@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import click
+
+from .common import json_option, mirrors_from, print_json, project_from
+
+
+@click.command("outdated")
+@click.argument("profile")
+@click.option("--platform", help="Which locked platform (default: the profile's first).")
+@click.option(
+    "--mirror", "mirrors", multiple=True, help="CHANNEL=URL or CHANNEL=FOLDER: read repodata through a mirror."
+)
+@json_option
+@click.pass_context
+def command(ctx: click.Context, profile: str, platform: str | None, mirrors: tuple[str, ...], as_json: bool) -> None:
+    """Locked packages of PROFILE with newer versions: the newest the profile allows (`provision lock
+    --update NAME` takes it) and the newest there is (a pin must change first)."""
+    from ..config import cache_root
+    from ..errors import ProvisionError
+    from ..lock.inputs import lock_path
+    from ..lock.lockfile import read_lock
+    from ..outdated import outdated
+    from ..profiles import load_profile
+
+    project = project_from(ctx)
+    resolved = load_profile(project, profile)
+    path = project.root / lock_path(profile)
+    lock = read_lock(path, str(project.relative(path)))
+    chosen = platform or resolved.platforms[0]
+    if chosen not in lock.platforms:
+        raise ProvisionError(f"{project.relative(path)}: no {chosen} in this lock; it has {', '.join(lock.platforms)}.")
+    found = outdated(resolved, chosen, lock.for_platform(chosen), mirrors_from(ctx, mirrors), cache_root() / "rattler",
+                     project.root)  # fmt: skip
+    if as_json:
+        print_json([{**o.__dict__, "held_back": o.held_back} for o in found])
+        return
+    if not found:
+        click.echo(f"{profile} [{chosen}]: every locked package is the newest there is.")
+        return
+    width = max(len(o.name) for o in found)
+    click.echo(f"{'package':<{width}}  layer  {'locked':<12} {'allowed':<12} newest")
+    for o in found:
+        note = "  (the profile's pin holds it back)" if o.held_back else ""
+        click.echo(f"{o.name:<{width}}  {o.layer:<5}  {o.locked:<12} {o.allowed:<12} {o.newest}{note}")
