@@ -41,12 +41,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "remove-package": ("remove_package", "Remove packages from a profile by name, then re-lock it."),
     "tree": ("tree", "Show why a package is in a lock: its dependency tree, or who needs it (--invert)."),
     "outdated": ("outdated", "List locked packages with newer versions, and whether the profile allows them."),
+    "completion": ("completion", "Print the shell completion script for bash, zsh or fish."),
 }
 
 
 @dataclass(frozen=True)
 class Settings:
     root: Path | None
+    quiet: bool = False  # -q: no progress lines, only results and errors
 
 
 class LazyGroup(click.Group):
@@ -74,8 +76,10 @@ class LazyGroup(click.Group):
     help="Project folder (default: the nearest parent folder with profiles/).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines: only results, warnings and errors.")
+@click.option("--verbose", "-v", count=True, help="Log each external command run (-vv: everything provision logs).")
 @click.pass_context
-def cli(ctx: click.Context, root: Path | None, debug: bool) -> None:
+def cli(ctx: click.Context, root: Path | None, debug: bool, quiet: bool, verbose: int) -> None:
     """Declarative, locked and verified ML environments.
 
     Profiles in profiles/*.yaml are the source of truth; provision renders and locks
@@ -83,7 +87,11 @@ def cli(ctx: click.Context, root: Path | None, debug: bool) -> None:
     """
     # --debug is declared here for --help and parsing; main() reads it before click runs,
     # because errors raised while click parses must already be reported with it.
-    ctx.obj = Settings(root=root)
+    if verbose:
+        import logging
+
+        logging.basicConfig(format="provision: %(message)s", level=logging.INFO if verbose == 1 else logging.DEBUG)
+    ctx.obj = Settings(root=root, quiet=quiet)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -301,3 +301,21 @@ def test_tree_and_outdated_on_a_real_lock(tmp_path: Path) -> None:
         "1.0", "1.0", "2.0")  # fmt: skip
     assert rows["provtest-tool"]["held_back"] and rows["provtest-hello"]["newest"] == "2.0"
     assert "provtest-base" not in rows  # already the newest there is
+
+
+def test_cli_conventions_quiet_verbose_completion(tmp_path: Path) -> None:
+    from .world import E2E
+
+    e2e = E2E(tmp_path)
+    loud = e2e.run("lock", "e2e")
+    quiet = e2e.run("-q", "lock", "e2e")
+    assert "solving the conda layer" in loud.stderr and quiet.returncode == 0 and quiet.stderr == ""
+    verbose = e2e.run("-v", "lock", "e2e")
+    assert "provision: running: " in verbose.stderr and " pip compile " in verbose.stderr  # each external command
+    for shell in ("bash", "zsh", "fish"):
+        script = e2e.run("completion", shell)
+        assert script.returncode == 0 and "_PROVISION_COMPLETE" in script.stdout
+    # The bash script's own protocol, answered by the installed entry point.
+    asking = {**e2e.env, "_PROVISION_COMPLETE": "bash_complete", "COMP_WORDS": "provision remove-p", "COMP_CWORD": "1"}
+    words = subprocess.run([PROVISION], env=asking, capture_output=True, text=True)
+    assert words.stdout.strip() == "plain,remove-package"

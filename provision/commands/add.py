@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from .common import mirrors_from, project_from
+from .common import mirrors_from, progress_line, project_from
 
 PLATFORM = click.Choice(["osx-arm64", "linux-64", "linux-aarch64"])
 
@@ -43,5 +43,5 @@ def relock(ctx: click.Context, profile: str, mirrors: tuple[str, ...]) -> None:
     for written in write_files(project, [environment_yml(resolved), brewfile(resolved)]):
         click.echo(f"wrote {project.relative(written)}")
     path = lock_profile(project, resolved, mirrors_from(ctx, mirrors), cache_root() / "rattler",
-                        progress=lambda message: click.echo(message, err=True))  # fmt: skip
+                        progress=progress_line(ctx))  # fmt: skip
     click.echo(f"wrote {project.relative(path)}")

@@ -109,7 +109,7 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
     if interactive and not request.yes and not plan.up_to_date and target.prefix.exists():
         print_plan(plan)
         click.confirm("Change this environment?", default=True, abort=True)
-    with progress(quiet=as_json) as (say, tick):
+    with progress(quiet=as_json or ctx.obj.quiet) as (say, tick):
         done = apply_target(target, host, options, mirrors_from(ctx, request.mirrors), cache_root(), say, tick,
                             show_verdict=not as_json)  # fmt: skip
     elapsed = time.perf_counter() - started

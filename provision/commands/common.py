@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,3 +33,10 @@ def mirrors_from(ctx: click.Context, values: tuple[str, ...]) -> Mirrors:
     except ProjectNotFound:
         root = None
     return machine_mirrors(values, root)
+
+
+def progress_line(ctx: click.Context, quiet: bool = False) -> Callable[[str], None]:
+    """Where a command's progress lines go: stderr, or nowhere with `-q` (or `quiet`, e.g. under --json)."""
+    if quiet or getattr(ctx.find_root().obj, "quiet", False):
+        return lambda message: None
+    return lambda message: click.echo(message, err=True)

@@ -6,7 +6,7 @@ import click
 
 from ..errors import ProvisionError
 from ..export import FORMATS
-from .common import json_option, print_json, project_from
+from .common import json_option, print_json, progress_line, project_from
 
 
 @click.command("export")
@@ -90,6 +90,6 @@ def _pack_context(
 
     target, _ = select_target(ctx, profile, None, None)
     target = replace(target, platform=platform)
-    say = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
+    say = progress_line(ctx, quiet)
     bootstrap = bootstrap_for(project_from(ctx).root, platform)
     return write_pack(target, mirrors_from(ctx, mirrors), cache_root(), output, say, bootstrap).path

@@ -9,7 +9,7 @@ from ..lock.inputs import lock_path
 from ..model import Profile
 from ..profiles import concrete_profiles, load_profile
 from ..project import Project
-from .common import json_option, mirrors_from, print_json, project_from
+from .common import json_option, mirrors_from, print_json, progress_line, project_from
 
 
 @click.command("lock")
@@ -58,7 +58,7 @@ def command(
         requests.append((resolved, wanted))
     outcomes = lock_profiles(
         project, requests, mirrors_from(ctx, mirrors), cache_root() / "rattler", frozenset(update), update_all,
-        progress=lambda message: click.echo(message, err=True), jobs=jobs or DEFAULT_JOBS,
+        progress=progress_line(ctx, as_json), jobs=jobs or DEFAULT_JOBS,
     )  # fmt: skip
     written = [str(project.relative(o.path)) for o in outcomes if o.path is not None]
     failed = [o for o in outcomes if o.error is not None]

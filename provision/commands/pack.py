@@ -6,7 +6,7 @@ import click
 
 from ..config import cache_root
 from .apply_options import select_target, target_options
-from .common import mirrors_from, project_from
+from .common import mirrors_from, progress_line, project_from
 
 
 @click.command("pack")
@@ -34,7 +34,7 @@ def command(
         raise click.UsageError(f"the lock has no {platform}; it has {', '.join(target.lock.platforms)}")
     target = replace(target, platform=platform)
     bootstrap = None if no_bootstrap else bootstrap_for(_bootstrap_root(ctx), platform)
-    summary = write_pack(target, mirrors_from(ctx, mirrors), cache_root(), output, lambda m: click.echo(m, err=True),
+    summary = write_pack(target, mirrors_from(ctx, mirrors), cache_root(), output, progress_line(ctx),
                          bootstrap)  # fmt: skip
     click.echo(f"packed {summary.packages} packages for {platform} into {summary.path} ({summary.bytes / 1e6:.1f} MB)")
     if bootstrap is not None:
