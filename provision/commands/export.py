@@ -6,7 +6,7 @@ import click
 
 from ..errors import ProvisionError
 from ..export import FORMATS
-from .common import json_option, print_json, progress_line, project_from
+from .common import json_option, locked_platform, print_json, progress_line, project_from
 
 
 @click.command("export")
@@ -26,17 +26,8 @@ def command(
     with the pack it installs from (its build context), or a Slurm batch script."""
     from .. import export
     from ..files import write_atomic
-    from ..lock.inputs import lock_path
-    from ..lock.lockfile import read_lock
-    from ..profiles import load_profile
 
-    project = project_from(ctx)
-    resolved = load_profile(project, profile)
-    path = project.root / lock_path(profile)
-    lock = read_lock(path, str(project.relative(path)))
-    chosen = platform or resolved.platforms[0]
-    if chosen not in lock.platforms:
-        raise ProvisionError(f"{project.relative(path)}: no {chosen} in this lock; it has {', '.join(lock.platforms)}.")
+    project, resolved, lock, chosen = locked_platform(ctx, profile, platform)
     packages, python = lock.for_platform(chosen), lock.python_version(chosen)
     runner = ""  # the Python the pack's own provision runs on (the bootstrap lock's)
     if fmt in ("dockerfile", "slurm"):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from .common import json_option, mirrors_from, print_json, project_from
+from .common import json_option, locked_platform, mirrors_from, print_json
 
 
 @click.command("outdated")
@@ -17,19 +17,9 @@ def command(ctx: click.Context, profile: str, platform: str | None, mirrors: tup
     """Locked packages of PROFILE with newer versions: the newest the profile allows (`provision lock
     --update NAME` takes it) and the newest there is (a pin must change first)."""
     from ..config import cache_root
-    from ..errors import ProvisionError
-    from ..lock.inputs import lock_path
-    from ..lock.lockfile import read_lock
     from ..outdated import outdated
-    from ..profiles import load_profile
 
-    project = project_from(ctx)
-    resolved = load_profile(project, profile)
-    path = project.root / lock_path(profile)
-    lock = read_lock(path, str(project.relative(path)))
-    chosen = platform or resolved.platforms[0]
-    if chosen not in lock.platforms:
-        raise ProvisionError(f"{project.relative(path)}: no {chosen} in this lock; it has {', '.join(lock.platforms)}.")
+    project, resolved, lock, chosen = locked_platform(ctx, profile, platform)
     found = outdated(resolved, chosen, lock.for_platform(chosen), mirrors_from(ctx, mirrors), cache_root() / "rattler",
                      project.root)  # fmt: skip
     if as_json:

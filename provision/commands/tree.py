@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from .common import json_option, print_json, project_from
+from .common import json_option, locked_platform, print_json
 
 
 @click.command("tree")
@@ -16,22 +16,13 @@ def command(ctx: click.Context, profile: str, platform: str | None, invert: str 
     --invert NAME, why NAME is there), read from the lock's dependency edges."""
     from ..deptree import requested_names, tree_lines
     from ..errors import ProvisionError
-    from ..lock.inputs import lock_path
-    from ..lock.lockfile import read_lock
-    from ..profiles import load_profile
 
-    project = project_from(ctx)
-    resolved = load_profile(project, profile)
-    path = project.root / lock_path(profile)
-    lock = read_lock(path, str(project.relative(path)))
-    chosen = platform or resolved.platforms[0]
-    if chosen not in lock.platforms:
-        raise ProvisionError(f"{project.relative(path)}: no {chosen} in this lock; it has {', '.join(lock.platforms)}.")
+    _, resolved, lock, chosen = locked_platform(ctx, profile, platform)
     packages = lock.for_platform(chosen)
     requested = requested_names(resolved.conda_for(chosen), resolved.pypi_for(chosen))
     lines = tree_lines(packages, requested, invert)
     if invert and not lines:
-        raise ProvisionError(f"{project.relative(path)}: no package {invert!r} locked for {chosen}.")
+        raise ProvisionError(f"{profile}: no package {invert!r} locked for {chosen}.")
     if as_json:
         print_json({"profile": profile, "platform": chosen, "invert": invert, "lines": lines})
     else:
