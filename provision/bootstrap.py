@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .errors import LockfileError
-from .lock.lockfile import LockData, read_lock
+from .lock.lockfile import read_lock
 from .lock.records import LockedPackage
 
 BOOTSTRAP_LOCK = "conda-lock.yml"  # at the project root, rendered from profiles/bootstrap.yaml
@@ -23,6 +23,7 @@ RUNNER = "__main__.py"
 MANIFEST = "bootstrap/manifest.json"
 CODE = "bootstrap/code/"
 WHEELS = "bootstrap/wheels/"
+MANIFEST_SCHEMA = 2  # 1 carried one Python's wheels; 2 maps each Python to its own
 
 
 @dataclass(frozen=True)
@@ -34,23 +35,38 @@ class CodeFile:
 
 @dataclass(frozen=True)
 class Bootstrap:
-    python: str
     platform: str
-    wheels: list[LockedPackage]
+    primary: str  # the bootstrap lock's Python, which images and batch jobs run the pack with
+    wheels: dict[str, list[LockedPackage]]  # Python version -> the wheels provision runs with there
     code: list[CodeFile]
+
+    @property
+    def pythons(self) -> list[str]:
+        return sorted(self.wheels, key=lambda v: tuple(int(x) for x in v.split(".")))
+
+    @property
+    def files(self) -> list[LockedPackage]:
+        """Each wheel once (a pure-Python wheel serves every Python)."""
+        return list({w.sha256: w for wheels in self.wheels.values() for w in wheels}.values())
 
     def manifest(self) -> dict[str, object]:
         return {
-            "schema": 1,
-            "python": self.python,
+            "schema": MANIFEST_SCHEMA,
             "platform": self.platform,
-            "wheels": [{"name": w.name, "file": w.file_name, "sha256": w.sha256} for w in self.wheels],
+            "pythons": {
+                python: [{"name": w.name, "file": w.file_name, "sha256": w.sha256} for w in wheels]
+                for python, wheels in sorted(self.wheels.items())
+            },
             "code": [{"path": c.relative, "sha256": c.sha256} for c in self.code],
         }
 
 
-def bootstrap_for(project_root: Path, platform: str) -> Bootstrap:
-    """The bootstrap for `platform`, from the project's bootstrap lock and this provision's code."""
+def bootstrap_for(project_root: Path, platform: str, pythons: tuple[str, ...] = ()) -> Bootstrap:
+    """The bootstrap for `platform`, from the project's bootstrap lock and this provision's code.
+
+    The lock holds the wheels for the bootstrap profile's Python. For each other Python in `pythons`,
+    the same profile is resolved again at pack time for that Python, preferring the lock's versions:
+    its wheels' hashes then come from the index, as when a lock is written."""
     path = project_root / BOOTSTRAP_LOCK
     if not path.is_file():
         raise LockfileError(
@@ -66,26 +82,45 @@ def bootstrap_for(project_root: Path, platform: str) -> Bootstrap:
     python = lock.python_version(platform)
     if not python:
         raise LockfileError(BOOTSTRAP_LOCK, "the bootstrap lock records no Python", "run `provision lock bootstrap`")
-    wheels = [p for p in lock.for_platform(platform) if p.manager == "pip"]
-    _require_everything(lock, platform, python, wheels)
-    return Bootstrap(python, platform, wheels, own_code())
+    locked = [p for p in lock.for_platform(platform) if p.manager == "pip"]
+    sets = {_minor(python): locked}
+    for other in pythons:
+        if _minor(other) not in sets:
+            sets[_minor(other)] = _resolved_for(project_root, platform, other, locked)
+    for version, wheels in sets.items():
+        _require_everything(platform, version, wheels)
+    return Bootstrap(platform, _minor(python), sets, own_code())
 
 
-def _require_everything(lock: LockData, platform: str, python: str, wheels: list[LockedPackage]) -> None:
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def _resolved_for(project_root: Path, platform: str, python: str, locked: list[LockedPackage]) -> list[LockedPackage]:
+    from .lock.pypi_layer import resolve_pypi
+    from .profiles import load_profile
+    from .project import BOOTSTRAP, Project
+
+    profile = load_profile(Project(project_root), BOOTSTRAP)
+    return resolve_pypi(profile, platform, python, {}, project_root, locked)
+
+
+def _require_everything(platform: str, python: str, wheels: list[LockedPackage]) -> None:
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    locked = {canonicalize_name(w.name) for w in wheels}
-    if "uv" not in locked:
+    have = {canonicalize_name(w.name) for w in wheels}
+    if "uv" not in have:
         raise LockfileError(BOOTSTRAP_LOCK, f"{platform}: the bootstrap lock has no uv", "add uv to bootstrap.yaml")
     environment = {"python_version": python, "python_full_version": f"{python}.0", "extra": ""}
     for line in metadata.requires("provision") or []:
         requirement = Requirement(line)
         if requirement.marker is not None and not requirement.marker.evaluate(environment):
             continue  # an extra (dev) or another Python's backport
-        if canonicalize_name(requirement.name) not in locked:
+        if canonicalize_name(requirement.name) not in have:
             raise LockfileError(
-                BOOTSTRAP_LOCK, f"{platform}: the bootstrap lock lacks {requirement.name}, which provision needs",
+                BOOTSTRAP_LOCK, f"{platform} (Python {python}): the bootstrap lacks {requirement.name}, which "
+                "provision needs",
                 f"add {requirement} to profiles/bootstrap.yaml and run `provision lock bootstrap`",
             )  # fmt: skip
 

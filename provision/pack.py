@@ -74,10 +74,10 @@ def _write_bootstrap(
 ) -> None:  # fmt: skip
     from . import pack_runner
 
-    say(f"pack provision itself: {len(bootstrap.wheels)} wheels for Python {bootstrap.python} and its code")
+    say(f"pack provision itself: {len(bootstrap.files)} wheels for Python {', '.join(bootstrap.pythons)} and its code")
     archive.write(pack_runner.__file__, RUNNER)
     archive.writestr(MANIFEST, json.dumps(bootstrap.manifest(), indent=1, sort_keys=True))
-    for wheel in bootstrap.wheels:
+    for wheel in bootstrap.files:
         local = fetch_verified(wheel, fetch_url(wheel, [], mirrors), cache / "artifacts", staging)
         archive.write(local, WHEELS + wheel.file_name)
     for code in bootstrap.code:

@@ -57,37 +57,44 @@ def read_manifest(archive: zipfile.ZipFile) -> dict:
             "`provision apply --pack FILE`",
             1,
         ) from None
-    if not isinstance(manifest, dict) or manifest.get("schema") != 1:
-        raise Refused("the pack's bootstrap is not schema 1; make it again with this provision version", 1)
+    if not isinstance(manifest, dict) or manifest.get("schema") != 2:
+        raise Refused("the pack's bootstrap is not schema 2; make it again with this provision version", 1)
     return manifest
 
 
-def check_host(manifest: dict) -> None:
-    wanted, have = str(manifest.get("python")), f"{sys.version_info[0]}.{sys.version_info[1]}"
-    if wanted != have:
-        raise Refused(
-            f"the provision in this pack runs on Python {wanted} (the bootstrap profile's) and this is "
-            f"{have}: run it with python{wanted}, or install provision and run `provision apply --pack`",
-            3,
-        )
+def this_python() -> str:
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def check_host(manifest: dict) -> list:
+    """The wheels for this interpreter, once the platform and the Python are known to fit."""
     if manifest.get("platform") != host_platform():
         raise Refused(
             f"this pack is for {manifest.get('platform')} and this machine is "
             f"{host_platform() or platform.machine()}; make a pack with `--platform` for it",
             3,
         )
+    pythons = manifest.get("pythons") or {}
+    if this_python() not in pythons:
+        packed = ", ".join(sorted(pythons)) or "none"
+        raise Refused(
+            f"the provision in this pack runs on Python {packed} and this is {this_python()}: run it with one of "
+            f"those, or make the pack with `--bootstrap-python {this_python()}`",
+            3,
+        )
+    return pythons[this_python()]
 
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def install(archive: zipfile.ZipFile, manifest: dict, folder: Path) -> Path:
-    """Install the packed wheels and code into `folder/site`; return it. Every byte is checked first."""
+def install(archive: zipfile.ZipFile, manifest: dict, chosen: list, folder: Path) -> Path:
+    """Install the `chosen` wheels and the packed code into `folder/site`; return it. Every byte is checked first."""
     wheels = folder / "wheels"
     wheels.mkdir()
     lines, uv_wheel = [], None
-    for wheel in manifest["wheels"]:
+    for wheel in chosen:
         name = safe_member(wheel["file"]).name
         data = archive.read(WHEELS + name)
         if sha256_of(data) != wheel["sha256"]:
@@ -133,8 +140,7 @@ def main() -> None:
     try:
         with zipfile.ZipFile(pack) as archive:
             manifest = read_manifest(archive)
-            check_host(manifest)
-            site = install(archive, manifest, folder)
+            site = install(archive, manifest, check_host(manifest), folder)
         sys.path.insert(0, str(site))
         os.environ["PATH"] = f"{site / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
         sys.argv = ["provision", *with_pack(sys.argv[1:], pack)]

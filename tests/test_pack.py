@@ -3,6 +3,8 @@ all (acceptance included), and refuse a tampered or hostile pack with nothing in
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -84,12 +86,13 @@ def test_a_pack_without_provision_says_how_to_apply_it(world: E2E, tmp_path: Pat
 def test_the_runner_refuses_another_python_or_platform() -> None:
     from provision import pack_runner
 
-    with pytest.raises(pack_runner.Refused, match=r"runs on Python 3\.99 .* run it with python3\.99") as other:
-        pack_runner.check_host({"python": "3.99", "platform": pack_runner.host_platform()})
-    assert other.value.code == 3
     mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    with pytest.raises(pack_runner.Refused, match=rf"runs on Python 3\.98, 3\.99 and this is {mine}") as other:
+        pack_runner.check_host({"pythons": {"3.99": [], "3.98": []}, "platform": pack_runner.host_platform()})
+    assert other.value.code == 3 and f"--bootstrap-python {mine}" in str(other.value)
+    assert pack_runner.check_host({"pythons": {mine: ["w"]}, "platform": pack_runner.host_platform()}) == ["w"]
     with pytest.raises(pack_runner.Refused, match="this pack is for osx-arm64 and this machine is linux-64"):
-        pack_runner.check_host({"python": mine, "platform": "osx-arm64"})
+        pack_runner.check_host({"pythons": {mine: []}, "platform": "osx-arm64"})
     with pytest.raises(pack_runner.Refused, match="unsafe member name"):
         pack_runner.safe_member("provision/../../etc/passwd")
 
@@ -101,8 +104,16 @@ def test_linux_cpu_packed_then_applied_offline_passes_its_acceptance_run(tmp_pat
            "UV_CACHE_DIR": str(tmp_path / "uv")}  # fmt: skip
     pack = tmp_path / "linux-cpu.pack"
     made = subprocess.run([PROVISION, "--root", str(REPO), "pack", "linux-cpu", "--platform", "linux-64", "-o",
-                           str(pack)], env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+                           str(pack), "--bootstrap-python", "3.12"], env=env, capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
     assert made.returncode == 0, made.stderr
+    # Provision for a second Python rides along: its own compiled wheels, each listed with the hash it has.
+    with zipfile.ZipFile(pack) as packed:
+        manifest = json.loads(packed.read("bootstrap/manifest.json"))
+        assert sorted(manifest["pythons"]) == ["3.11", "3.12"]
+        core = next(w for w in manifest["pythons"]["3.12"] if w["name"] == "pydantic-core")
+        assert "-cp312-" in core["file"]
+        assert hashlib.sha256(packed.read("bootstrap/wheels/" + core["file"])).hexdigest() == core["sha256"]
     # A bare node: python3 and nothing else on PATH, no network, no provision: `python3 PACK apply`.
     bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "node-home"), "TMPDIR": str(tmp_path),
             "PROVISION_HOME": str(tmp_path / "node-provision")}  # fmt: skip

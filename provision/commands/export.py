@@ -37,7 +37,7 @@ def command(
             raise ProvisionError(f"{profile}: --format {fmt} is for Linux platforms; {chosen} is not one.")
         if output is None:
             raise click.UsageError(f"--format {fmt} writes files into a folder: give --output DIR")
-        runner = bootstrap_for(project.root, chosen).python
+        runner = bootstrap_for(project.root, chosen).primary
     files = {
         "explicit": lambda: {f"explicit-{chosen}.txt": export.explicit(packages, chosen, profile)},
         "requirements": lambda: {f"requirements-{chosen}.txt": export.requirements(packages, chosen, profile)},

@@ -14,12 +14,19 @@ from .common import mirrors_from, progress_line, project_from
 @click.option("--platform", "platform", required=True, help="The platform to pack, e.g. linux-64.")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The pack file.")
 @click.option("--mirror", "mirrors", multiple=True, help="CHANNEL=URL or CHANNEL=FOLDER: fetch through a mirror.")
+@click.option(
+    "--bootstrap-python",
+    "pythons",
+    multiple=True,
+    metavar="X.Y",
+    help="Also carry provision for this Python (repeatable; the bootstrap profile's is always carried).",
+)
 @click.option("--no-bootstrap", is_flag=True,
               help="Leave provision itself out (the node then needs provision to apply the pack).")  # fmt: skip
 @click.pass_context
 def command(
     ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, platform: str,
-    output: Path, mirrors: tuple[str, ...], no_bootstrap: bool,
+    output: Path, mirrors: tuple[str, ...], pythons: tuple[str, ...], no_bootstrap: bool,
 ) -> None:  # fmt: skip
     """Pack a locked platform (lock, every artifact checked against its hash, the profile's settings)
     and provision itself into one file that installs with no network at all: `python3 FILE apply`
@@ -33,12 +40,12 @@ def command(
     if platform not in target.lock.platforms:
         raise click.UsageError(f"the lock has no {platform}; it has {', '.join(target.lock.platforms)}")
     target = replace(target, platform=platform)
-    bootstrap = None if no_bootstrap else bootstrap_for(_bootstrap_root(ctx), platform)
+    bootstrap = None if no_bootstrap else bootstrap_for(_bootstrap_root(ctx), platform, _checked_pythons(pythons))
     summary = write_pack(target, mirrors_from(ctx, mirrors), cache_root(), output, progress_line(ctx),
                          bootstrap)  # fmt: skip
     click.echo(f"packed {summary.packages} packages for {platform} into {summary.path} ({summary.bytes / 1e6:.1f} MB)")
     if bootstrap is not None:
-        click.echo(f"on a node with python{bootstrap.python}: python{bootstrap.python} {summary.path} apply --yes")
+        click.echo(f"on a node with python {' or '.join(bootstrap.pythons)}: python3 {summary.path} apply --yes")
 
 
 def _bootstrap_root(ctx: click.Context) -> Path:
@@ -52,3 +59,13 @@ def _bootstrap_root(ctx: click.Context) -> Path:
             "no provision project here, so no bootstrap lock to pack provision itself from: run in the project, "
             "or pack with --no-bootstrap (the node then needs provision)"
         ) from None
+
+
+def _checked_pythons(pythons: tuple[str, ...]) -> tuple[str, ...]:
+    from .. import grammar
+
+    for python in pythons:
+        if not grammar.full(grammar.PYTHON, python) or python.count(".") != 1 or int(python.split(".")[1]) < 10:
+            raise click.BadParameter(f"{python!r}: give a Python version like 3.12 (3.10 or newer)",
+                                     param_hint="--bootstrap-python")  # fmt: skip
+    return pythons

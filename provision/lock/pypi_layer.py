@@ -74,6 +74,9 @@ def resolve_pypi(
             "--only-binary", ":all:",
             "--format", "pylock.toml", "--output-file", str(folder / "pylock.toml"),
             "--no-header", "--quiet", "--no-config",
+            # The target Python is only a marker for resolving: never look for or download that interpreter
+            # (uv does for an exact patch version, and where GitHub is unreachable it waits ~10 s).
+            "--no-python-downloads",
         ]  # fmt: skip
         if profile.pypi.index_url:
             argv += ["--index-url", profile.pypi.index_url]
