@@ -94,8 +94,23 @@ def cli(ctx: click.Context, root: Path | None, debug: bool, quiet: bool, verbose
     ctx.obj = Settings(root=root, quiet=quiet)
 
 
+OUTPUT_FLAGS = ("-q", "--quiet", "-v", "-vv", "-vvv", "--verbose")
+
+
+def hoisted(args: list[str]) -> list[str]:
+    """`provision lock -q` as `provision -q lock`: -q and -v are accepted anywhere before `--`, as uv
+    and pixi accept them. `run` is left alone: what follows its profile is the user's command."""
+    command = next((i for i, a in enumerate(args) if a in COMMANDS), None)
+    if command is None or args[command] == "run":
+        return args
+    end = args.index("--") if "--" in args else len(args)
+    flags = [a for a in args[command + 1 : end] if a in OUTPUT_FLAGS]
+    rest = [a for i, a in enumerate(args) if not (command < i < end and a in OUTPUT_FLAGS)]
+    return flags + rest
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
+    args = hoisted(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
         cli.main(args=args, prog_name="provision", standalone_mode=False)

@@ -135,19 +135,18 @@ def _check_resolved(profile: Profile, leaf: SourceDoc) -> None:
 
 def _one_layer_per_package(profile: Profile, platform: str, fail: Callable[[Location, str], typing.NoReturn]) -> None:
     """A package must never come from both layers on any platform, per-platform targets included."""
-    pypi = profile.pypi_for(platform)
-    by_pypi_name = {pypi_name(r): r for r in pypi}
+    by_pypi_name = {pypi_name(r): r for r in profile.pypi_for(platform)}
     for spec in profile.conda_for(platform):
         name = conda_name(spec)
-        alias = CONDA_TO_PYPI.get(name, name)
-        if alias in by_pypi_name:
-            common = spec in profile.conda
-            where: Location = ("conda", profile.conda.index(spec)) if common else ("targets", platform, "conda")
-            fail(
-                where,
-                f"{name!r} is declared in both layers on {platform} (also {by_pypi_name[alias]!r} in pypi); "
-                "keep it in one, a package must never come from both",
-            )
+        requirement = by_pypi_name.get(CONDA_TO_PYPI.get(name, name))
+        if requirement is None:
+            continue
+        common = spec in profile.conda
+        where: Location = ("conda", profile.conda.index(spec)) if common else ("targets", platform, "conda")
+        other = (f"pypi.packages[{profile.pypi.packages.index(requirement)}]" if requirement in profile.pypi.packages
+                 else f"targets.{platform}.pypi")  # fmt: skip
+        fail(where, f"{name!r} is declared in both layers on {platform} (also {other}); "
+             "keep it in one, a package must never come from both")  # fmt: skip
 
 
 def virtual_packages(profile: Profile, platform: str) -> dict[str, str]:

@@ -310,8 +310,12 @@ def test_cli_conventions_quiet_verbose_completion(tmp_path: Path) -> None:
     loud = e2e.run("lock", "e2e")
     quiet = e2e.run("-q", "lock", "e2e")
     assert "solving the conda layer" in loud.stderr and quiet.returncode == 0 and quiet.stderr == ""
+    after = e2e.run("lock", "e2e", "--quiet")  # after the command too, as uv takes it
+    assert after.returncode == 0 and after.stderr == ""
     verbose = e2e.run("-v", "lock", "e2e")
     assert "provision: running: " in verbose.stderr and " pip compile " in verbose.stderr  # each external command
+    shown = json.loads(e2e.run("shell", "e2e", "--json").stdout)
+    assert shown["env"] == {"PROVTEST": "yes"} and shown["path_prepend"] == str(e2e.prefix / "bin")
     for shell in ("bash", "zsh", "fish"):
         script = e2e.run("completion", shell)
         assert script.returncode == 0 and "_PROVISION_COMPLETE" in script.stdout

@@ -6,13 +6,19 @@ import click
 
 from ..apply.activation import shell_lines
 from .apply_options import select_target, target_options
+from .common import json_option, print_json
 
 
 @click.command("shell")
 @target_options
+@json_option
 @click.pass_context
-def command(ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None) -> None:
-    """Print shell lines that activate PROFILE: eval "$(provision shell torch-mps)"."""
+def command(ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, as_json: bool) -> None:
+    """Print shell lines that activate PROFILE: eval "$(provision shell torch-mps)". With --json, the
+    prefix and the variables activation sets (PATH's new first entry, the profile's env)."""
     target, _ = select_target(ctx, profile, lockfile, prefix)
+    if as_json:
+        print_json({"prefix": str(target.prefix), "path_prepend": str(target.prefix / "bin"), "env": target.env})
+        return
     for line in shell_lines(target.prefix, target.env):
         click.echo(line)
