@@ -323,3 +323,18 @@ def test_cli_conventions_quiet_verbose_completion(tmp_path: Path) -> None:
     asking = {**e2e.env, "_PROVISION_COMPLETE": "bash_complete", "COMP_WORDS": "provision remove-p", "COMP_CWORD": "1"}
     words = subprocess.run([PROVISION], env=asking, capture_output=True, text=True)
     assert words.stdout.strip() == "plain,remove-package"
+
+
+def test_lock_all_keeps_going_past_one_failure_and_reports_it(world: VenvWorld) -> None:
+    world.profile("  packages: [provtest-hello==1.0]\n")
+    (world.root / "profiles" / "broken.yaml").write_text(
+        (world.root / "profiles" / "w.yaml").read_text().replace("name: w", "name: broken")
+        .replace("provtest-hello==1.0", "provtest-hello==7.0")  # no such version anywhere
+    )  # fmt: skip
+    done = world.run("lock", "--all", "--jobs", "2")
+    assert done.returncode == 5
+    assert "profiles/broken.yaml: pypi.packages cannot be resolved" in done.stderr
+    assert "1 of 2 profiles could not be locked (broken); their old locks are unchanged" in done.stderr
+    assert "wrote envs/w/conda-lock.yml" in done.stdout and not (world.root / "envs" / "broken").exists()
+    serial = world.run("lock", "--all", "--jobs", "1", "--json")
+    assert json.loads(serial.stdout)["written"] == ["envs/w/conda-lock.yml"]  # the same outcome, in order
