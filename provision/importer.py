@@ -254,11 +254,11 @@ def _pixi(document: dict[str, Any], shown: str) -> Draft:
 
 def _pixi_tables(draft: Draft, tables: dict[str, Any], platforms: list[str] | None, shown: str) -> None:
     for name, spec in (tables.get("dependencies") or {}).items():
-        text = spec if isinstance(spec, str) else (spec.get("version", "*") if isinstance(spec, dict) else "*")
-        build = spec.get("build") if isinstance(spec, dict) else None
-        channel = spec.get("channel") if isinstance(spec, dict) else None
-        full = f"{channel + '::' if channel else ''}{name} {text}".strip() + (f" {build}" if build else "")
-        _conda_spec(draft, full.replace(" *", "") if text == "*" and not build else full, platforms)
+        # pixi writes `numpy = ">=2"` or `pytorch = { version = "2.5.*", build = "*cuda*", channel = "pytorch" }`.
+        table = spec if isinstance(spec, dict) else {"version": spec}
+        version, build, channel = str(table.get("version", "*")), table.get("build"), table.get("channel")
+        parts = [f"{channel}::{name}" if channel else name] + ([version] if version != "*" or build else [])
+        _conda_spec(draft, " ".join(parts + ([str(build)] if build else [])), platforms)
     for name, spec in (tables.get("pypi-dependencies") or {}).items():
         if isinstance(spec, dict) and ("path" in spec or "git" in spec or "url" in spec):
             if spec.get("editable") and "path" in spec:

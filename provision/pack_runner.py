@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,9 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 MANIFEST = "bootstrap/manifest.json"
+DIST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+WHEEL_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!-]*\.whl")
+SHA256 = re.compile(r"[0-9a-f]{64}")
 CODE = "bootstrap/code/"
 WHEELS = "bootstrap/wheels/"
 TAKES_PACK = ("apply", "verify", "status", "plan")  # the commands whose target a pack can be
@@ -95,7 +99,11 @@ def install(archive: zipfile.ZipFile, manifest: dict, chosen: list, folder: Path
     wheels.mkdir()
     lines, uv_wheel = [], None
     for wheel in chosen:
-        name = safe_member(wheel["file"]).name
+        # Each field reaches a file name or a requirements line: only the shapes provision writes pass.
+        if not (DIST_NAME.fullmatch(str(wheel["name"])) and WHEEL_FILE.fullmatch(str(wheel["file"]))
+                and SHA256.fullmatch(str(wheel["sha256"]))):  # fmt: skip
+            raise Refused(f"the pack's bootstrap lists a malformed wheel {str(wheel['file'])[:60]!r}; make it again", 5)
+        name = str(wheel["file"])
         data = archive.read(WHEELS + name)
         if sha256_of(data) != wheel["sha256"]:
             raise Refused(f"{name} in the pack does not match its sha256; the pack is damaged or was changed")
@@ -120,6 +128,8 @@ def install(archive: zipfile.ZipFile, manifest: dict, chosen: list, folder: Path
         raise Refused(f"installing the packed provision failed: {done.stdout.strip().splitlines()[-1:]}")
     for entry in manifest["code"]:
         relative = safe_member(entry["path"])
+        if relative.parts[0] != "provision":
+            raise Refused(f"the pack's code member {entry['path'][:60]!r} is outside provision/; make it again", 5)
         data = archive.read(CODE + str(relative))
         if sha256_of(data) != entry["sha256"]:
             raise Refused(f"{relative} in the pack does not match its sha256; the pack is damaged or was changed")

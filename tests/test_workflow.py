@@ -338,3 +338,9 @@ def test_lock_all_keeps_going_past_one_failure_and_reports_it(world: VenvWorld) 
     assert "wrote envs/w/conda-lock.yml" in done.stdout and not (world.root / "envs" / "broken").exists()
     serial = world.run("lock", "--all", "--jobs", "1", "--json")
     assert json.loads(serial.stdout)["written"] == ["envs/w/conda-lock.yml"]  # the same outcome, in order
+
+
+def test_init_notes_never_send_control_characters_to_the_terminal(tmp_path: Path, run_cli) -> None:
+    (tmp_path / "environment.yml").write_text('dependencies:\n  - numpy\n  - pip:\n    - "git+https://x\\e[2J"\n')
+    done = run_cli("--root", str(tmp_path / "p"), "init", "x", "--from", str(tmp_path / "environment.yml"))
+    assert done.code == 0 and "\x1b" not in done.err and "\\x1b[2J" in done.err
