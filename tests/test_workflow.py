@@ -344,3 +344,17 @@ def test_init_notes_never_send_control_characters_to_the_terminal(tmp_path: Path
     (tmp_path / "environment.yml").write_text('dependencies:\n  - numpy\n  - pip:\n    - "git+https://x\\e[2J"\n')
     done = run_cli("--root", str(tmp_path / "p"), "init", "x", "--from", str(tmp_path / "environment.yml"))
     assert done.code == 0 and "\x1b" not in done.err and "\\x1b[2J" in done.err
+
+
+def test_a_conda_target_replaces_the_common_spec_on_its_platform(tmp_path: Path) -> None:
+    from provision.lock.lockfile import read_lock
+
+    from .world import E2E
+
+    e2e = E2E(tmp_path)
+    profile = e2e.root / "profiles" / "e2e.yaml"
+    profile.write_text(profile.read_text() + 'targets:\n  linux-64:\n    conda: ["provtest-tool 2.*"]\n')
+    assert e2e.run("lock", "e2e").returncode == 0
+    lock = read_lock(e2e.root / "envs" / "e2e" / "conda-lock.yml")
+    assert {p.name: p.version for p in lock.for_platform("linux-64")}["provtest-tool"] == "2.0"
+    assert e2e.run("apply", "e2e").returncode == 0 and e2e.tool() == "tool 2\n"
