@@ -11,7 +11,7 @@ from .common import mirrors_from, progress_line, project_from
 
 @click.command("pack")
 @target_options
-@click.option("--platform", "platform", required=True, help="The platform to pack, e.g. linux-64.")
+@click.option("--platform", "platform", help="The platform to pack, e.g. linux-64 (default: this machine's).")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The pack file.")
 @click.option("--mirror", "mirrors", multiple=True, help="CHANNEL=URL or CHANNEL=FOLDER: fetch through a mirror.")
 @click.option(
@@ -25,7 +25,7 @@ from .common import mirrors_from, progress_line, project_from
               help="Leave provision itself out (the node then needs provision to apply the pack).")  # fmt: skip
 @click.pass_context
 def command(
-    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, platform: str,
+    ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, platform: str | None,
     output: Path, mirrors: tuple[str, ...], pythons: tuple[str, ...], no_bootstrap: bool,
 ) -> None:  # fmt: skip
     """Pack a locked platform (lock, every artifact checked against its hash, the profile's settings)
@@ -37,8 +37,10 @@ def command(
     from ..pack import write_pack
 
     target, _ = select_target(ctx, profile, lockfile, prefix)
+    platform = platform or target.platform  # select_target's platform is this machine's
     if platform not in target.lock.platforms:
-        raise click.UsageError(f"the lock has no {platform}; it has {', '.join(target.lock.platforms)}")
+        locked = ", ".join(target.lock.platforms)
+        raise click.UsageError(f"the lock has no {platform}; it has {locked} (give --platform)")
     target = replace(target, platform=platform)
     bootstrap = None if no_bootstrap else bootstrap_for(_bootstrap_root(ctx), platform, _checked_pythons(pythons))
     summary = write_pack(target, mirrors_from(ctx, mirrors), cache_root(), output, progress_line(ctx),
