@@ -1,5 +1,6 @@
 """Offline packs: one archive with a platform's lock, every locked artifact and the profile's
-settings, so `provision apply --pack FILE` installs where no channel or index can be reached.
+settings, so `provision apply --pack FILE` installs where no channel or index can be reached; and,
+from bootstrap.py, provision itself, so that `python3 FILE apply` works where provision is not installed.
 
 Every artifact is checked against the lock as it is packed, and again as it is installed (the
 pack is as untrusted as any cache). Opening a pack accepts only the members a pack can have, so
