@@ -80,3 +80,26 @@ def test_the_stated_cpu_peak_is_never_below_what_torch_benchmark_measures(python
     measured = json.loads(subprocess.run([str(python), "-c", TIMER], capture_output=True, text=True, check=True).stdout)
     # The Timer runs after the script, on the same GEMM size; allow the noise of a shared 2-core machine.
     assert peak.tflops["float32"] >= measured * 0.95, (peak.tflops, measured)
+
+
+def test_the_ops_check_fails_a_wrong_kernel_and_passes_float32() -> None:
+    import sys
+
+    import numpy as np
+
+    sys.path.insert(0, str(REPO / "provision" / "bench" / "scripts"))
+    from _benchcore import Report, ops_check
+
+    def exact(a):  # type: ignore[no-untyped-def]
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        return (e / e.sum(axis=1, keepdims=True) * np.tanh(a)).astype(np.float32)
+
+    def off_by_a_tenth_of_a_percent(a):  # type: ignore[no-untyped-def]
+        return exact(a) * 1.001
+
+    statuses = []
+    for kernel in (exact, off_by_a_tenth_of_a_percent):
+        report = Report("numpy", "cpu")
+        ops_check(report, kernel)
+        statuses.append(report.doc["checks"][0]["status"])
+    assert statuses == ["PASS", "FAIL"]

@@ -20,6 +20,7 @@ from typing import Any
 
 SCHEMA = 1
 # rel_fro tolerances against a float64 reference (from unit roundoff: fp32 6e-8, fp16 4.9e-4, bf16 3.9e-3)
+OPS_TOLERANCE = 1e-4  # fp32 softmax*tanh against numpy float64 (see ops_check)
 TOLERANCE = {"float64": 1e-12, "float32": 1e-5, "tf32": 5e-3, "float16": 5e-3, "bfloat16": 3e-2}
 # (M, K, N): M=1 and M<=8 (decode-like), M>8 (prefill-like), non-square, non-power-of-two
 SHAPES = [(1, 64, 96), (7, 129, 65), (33, 255, 130), (257, 384, 200)]
@@ -138,8 +139,10 @@ def ops_check(report: Report, softmax_tanh: Callable[[Any], Any]) -> None:
     ref = np.exp(a - a.max(axis=1, keepdims=True))
     ref = ref / ref.sum(axis=1, keepdims=True) * np.tanh(a)
     error = rel_fro(softmax_tanh(a), ref)
-    report.check("correctness-ops", "PASS" if error <= 1e-5 else "FAIL",
-                 f"softmax*tanh rel_fro {error:.2e} (limit 1e-05)", rel_fro=error)  # fmt: skip
+    # The limit catches a wrong kernel (errors of 1e-3 and more), not the spread of fp32 exp/tanh
+    # approximations: torch's CPU build usually lands at 9e-8 here, yet once gave 2.6e-5 in CI.
+    report.check("correctness-ops", "PASS" if error <= OPS_TOLERANCE else "FAIL",
+                 f"softmax*tanh rel_fro {error:.2e} (limit {OPS_TOLERANCE:.0e})", rel_fro=error)  # fmt: skip
 
 
 def load_framework(report: Report, *names: str) -> list[Any] | None:
