@@ -17,13 +17,10 @@ from pathlib import Path
 from .errors import LockfileError
 from .lock.lockfile import read_lock
 from .lock.records import LockedPackage
+from .pack_runner import MANIFEST_SCHEMA  # the runner reads the manifest this writes
 
 BOOTSTRAP_LOCK = "conda-lock.yml"  # at the project root, rendered from profiles/bootstrap.yaml
 RUNNER = "__main__.py"
-MANIFEST = "bootstrap/manifest.json"
-CODE = "bootstrap/code/"
-WHEELS = "bootstrap/wheels/"
-MANIFEST_SCHEMA = 2  # 1 carried one Python's wheels; 2 maps each Python to its own
 
 
 @dataclass(frozen=True)

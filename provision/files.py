@@ -63,6 +63,23 @@ def open_regular(path: Path | str) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
+def read_untrusted_text(path: Path, limit: int, shown: str, fix: str) -> str:
+    """The UTF-8 text of an untrusted file (a node list, another tool's environment file), or one
+    located line saying why it cannot be read, with `fix`."""
+    from .errors import LocatedError
+
+    try:
+        return read_capped(path, limit).decode("utf-8")
+    except NotRegularFile:
+        raise LocatedError(shown, "not a regular file", fix) from None
+    except TooLarge:
+        raise LocatedError(shown, f"larger than {limit >> 20} MiB", fix) from None
+    except UnicodeDecodeError:
+        raise LocatedError(shown, "not UTF-8 text", fix) from None
+    except OSError as exc:
+        raise LocatedError(shown, f"cannot be read ({exc.strerror or type(exc).__name__})", fix) from None
+
+
 def read_capped(path: Path, limit: int) -> bytes:
     """The bytes of a regular file of at most `limit` bytes, without ever blocking on a FIFO or
     reading a device without end (untrusted folders: facts, foreign locks)."""

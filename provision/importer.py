@@ -16,12 +16,12 @@ from typing import Any
 
 from .errors import LocatedError
 from .merge import conda_name
-from .model import PLATFORMS
+from .model import PLATFORM_SELECTORS, PLATFORMS
 
-# conda-build's platform selectors, as the platforms of a profile.
+# conda-build's platform selectors, as the platforms of a profile: each platform's own, and the groups.
 SELECTOR_PLATFORMS = {
-    "linux": ["linux-64", "linux-aarch64"], "linux64": ["linux-64"], "aarch64": ["linux-aarch64"],
-    "osx": ["osx-arm64"], "arm64": ["osx-arm64"], "unix": list(PLATFORMS),
+    **{selector: [platform] for platform, selector in PLATFORM_SELECTORS.items()},
+    "linux": ["linux-64", "linux-aarch64"], "osx": ["osx-arm64"], "unix": list(PLATFORMS),
 }  # fmt: skip
 UNSUPPORTED_SELECTORS = ("win", "win64", "win32", "osx64", "ppc64le")
 SELECTOR = re.compile(r"#\s*\[\s*([A-Za-z0-9_ ]+?)\s*\]\s*$")
@@ -84,12 +84,9 @@ class Draft:
 
 def import_file(path: Path, shown: str) -> Draft:
     """The draft profile of `path`, by its name: environment.yml, requirements.txt, pixi.toml, pyproject.toml."""
-    from .files import NotRegularFile, TooLarge, read_capped
+    from .files import read_untrusted_text
 
-    try:
-        text = read_capped(path, 4 << 20).decode("utf-8")
-    except (NotRegularFile, TooLarge, OSError, UnicodeDecodeError) as exc:
-        raise LocatedError(shown, f"cannot be read ({type(exc).__name__})", "give a regular UTF-8 file") from None
+    text = read_untrusted_text(path, 4 << 20, shown, "give a regular UTF-8 file")
     name = path.name.lower()
     if name.endswith((".yml", ".yaml")):
         return _environment_yml(text, shown)

@@ -16,6 +16,8 @@ from . import grammar
 from .merge import conda_name, merge_by_name, pypi_name
 
 PLATFORMS = ("osx-arm64", "linux-64", "linux-aarch64")
+# conda-build's selector for each platform, as conda-lock reads it in an environment.yml (`# [linux64]`).
+PLATFORM_SELECTORS = {"linux-64": "linux64", "linux-aarch64": "aarch64", "osx-arm64": "arm64"}
 Platform = Literal["osx-arm64", "linux-64", "linux-aarch64"]
 Kind = Literal["conda", "venv"]
 Framework = Literal["torch", "tensorflow", "jax", "mlx"]

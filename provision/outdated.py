@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
+from .lock.lockfile import LockData
 from .lock.mirrors import Mirrors
 from .lock.records import LockedPackage
 from .merge import conda_name, pypi_name
@@ -33,9 +34,14 @@ class Outdated:
 
 
 def outdated(
-    profile: Profile, platform: str, packages: list[LockedPackage], mirrors: Mirrors, cache: Path, project_root: Path
+    profile: Profile, lock: LockData, platform: str, mirrors: Mirrors, cache: Path, project_root: Path
 ) -> list[Outdated]:
-    return _conda(profile, platform, packages, mirrors, cache) + _pypi(profile, platform, packages, project_root)
+    packages = lock.for_platform(platform)
+    # The Python the lock's PyPI layer was resolved for (the conda layer's, or the profile's).
+    python = lock.python_version(platform) or profile.python or "3"
+    return _conda(profile, platform, packages, mirrors, cache) + _pypi(
+        profile, platform, packages, python, project_root
+    )
 
 
 def _conda(
@@ -66,13 +72,14 @@ def _conda(
     return out
 
 
-def _pypi(profile: Profile, platform: str, packages: list[LockedPackage], project_root: Path) -> list[Outdated]:
+def _pypi(
+    profile: Profile, platform: str, packages: list[LockedPackage], python: str, project_root: Path
+) -> list[Outdated]:
     from .lock.pypi_layer import conda_python_packages, resolve_pypi
 
     locked = {p.name: p for p in packages if p.manager == "pip"}
     if not locked:
         return []
-    python = next((p.version for p in packages if p.manager == "conda" and p.name == "python"), profile.python or "3")
     provided = conda_python_packages([p for p in packages if p.manager == "conda"])
     allowed = {p.name: p.version for p in resolve_pypi(profile, platform, python, provided, project_root)}
     names = [pypi_name(r) for r in profile.pypi_for(platform)]

@@ -21,9 +21,10 @@ from typing import Any
 from . import grammar
 from .apply.fetch import cache_key, fetch_url, fetch_verified, staging_area
 from .apply.target import Target
-from .bootstrap import CODE, MANIFEST, RUNNER, WHEELS, Bootstrap
+from .bootstrap import RUNNER, Bootstrap
 from .errors import LockfileError
 from .lock.mirrors import Mirrors
+from .pack_runner import CODE, MANIFEST, WHEELS
 
 PACK_SCHEMA = 1
 LOCK_MEMBER = "conda-lock.yml"

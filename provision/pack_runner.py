@@ -27,6 +27,7 @@ WHEEL_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!-]*\.whl")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 CODE = "bootstrap/code/"
 WHEELS = "bootstrap/wheels/"
+MANIFEST_SCHEMA = 2  # 1 carried one Python's wheels; 2 maps each Python to its own
 TAKES_PACK = ("apply", "verify", "status", "plan")  # the commands whose target a pack can be
 PLATFORMS = {("linux", "x86_64"): "linux-64", ("linux", "aarch64"): "linux-aarch64", ("darwin", "arm64"): "osx-arm64"}
 
@@ -61,8 +62,8 @@ def read_manifest(archive: zipfile.ZipFile) -> dict:
             "`provision apply --pack FILE`",
             1,
         ) from None
-    if not isinstance(manifest, dict) or manifest.get("schema") != 2:
-        raise Refused("the pack's bootstrap is not schema 2; make it again with this provision version", 1)
+    if not isinstance(manifest, dict) or manifest.get("schema") != MANIFEST_SCHEMA:
+        raise Refused(f"the pack's bootstrap is not schema {MANIFEST_SCHEMA}; make it again with this provision", 1)
     return manifest
 
 

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 import jinja2
 import yaml
 
-from .model import Profile
+from .model import PLATFORM_SELECTORS, Profile
 from .project import BOOTSTRAP
 
 NIX_SYSTEMS = {"osx-arm64": "aarch64-darwin", "linux-64": "x86_64-linux", "linux-aarch64": "aarch64-linux"}
@@ -70,10 +70,6 @@ def _render(template: str, **context: object) -> str:
     return _environment().get_template(template).render(**context)
 
 
-# conda-build's platform selectors as conda-lock reads them in an environment.yml (`# [linux64]`).
-SELECTORS = {"linux-64": "linux64", "linux-aarch64": "aarch64", "osx-arm64": "arm64"}
-
-
 def with_selectors(profile: Profile, specs_for: Callable[[str], list[str]]) -> list[str]:
     """Each spec once when every platform has it, else once per platform that has it, with that
     platform's selector: what `targets:` means, in the form conda and conda-lock read."""
@@ -84,7 +80,7 @@ def with_selectors(profile: Profile, specs_for: Callable[[str], list[str]]) -> l
         if len(having) == len(profile.platforms):
             lines.append(yaml_scalar(spec))
         else:
-            lines += [f"{yaml_scalar(spec)}  # [{SELECTORS[p]}]" for p in having]
+            lines += [f"{yaml_scalar(spec)}  # [{PLATFORM_SELECTORS[p]}]" for p in having]
     return lines
 
 

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,15 @@ def offline(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
     if unshare is None or os.geteuid() != 0:
         pytest.fail("the offline test needs root and util-linux's unshare (CI runs as root)")
     return subprocess.run([unshare, "-n", *argv], env=env, capture_output=True, text=True, timeout=600)
+
+
+def with_a_flipped_byte(pack: Path, out: Path, chosen: Callable[[str], bool]) -> Path:
+    """A copy of `pack` whose chosen members each have their last byte flipped."""
+    with zipfile.ZipFile(pack) as source, zipfile.ZipFile(out, "w") as copy:
+        for item in source.infolist():
+            data = source.read(item)
+            copy.writestr(item, data[:-1] + bytes([data[-1] ^ 1]) if chosen(item.filename) else data)
+    return out
 
 
 @pytest.fixture
@@ -50,13 +60,7 @@ def test_a_pack_installs_with_no_network_and_a_tampered_one_is_refused(world: E2
                      str(target)).returncode == 0  # fmt: skip
 
     # Flip a byte of one artifact inside the pack: refused at install, nothing created.
-    tampered = tmp_path / "tampered.pack"
-    with zipfile.ZipFile(pack) as source, zipfile.ZipFile(tampered, "w") as out:
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename.endswith("provtest-tool-1.0-0.tar.bz2"):
-                data = data[:-1] + bytes([data[-1] ^ 1])
-            out.writestr(item, data)
+    tampered = with_a_flipped_byte(pack, tmp_path / "tampered.pack", lambda name: name.endswith("tool-1.0-0.tar.bz2"))
     refused_at = tmp_path / "never"
     refused = offline([PROVISION, "apply", "--pack", str(tampered), "--prefix", str(refused_at)], env)
     assert refused.returncode == 5 and "hash mismatch" in refused.stderr, refused.stderr
@@ -129,13 +133,9 @@ def test_linux_cpu_packed_then_applied_offline_passes_its_acceptance_run(tmp_pat
     assert not list(tmp_path.glob("provision-bootstrap-*")), "the runner's private folder is removed"
 
     # One flipped byte in a packed wheel of provision itself: refused before anything runs.
-    tampered = tmp_path / "tampered.pack"
-    with zipfile.ZipFile(pack) as source, zipfile.ZipFile(tampered, "w") as out:
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename.startswith("bootstrap/wheels/click-"):
-                data = data[:-1] + bytes([data[-1] ^ 1])
-            out.writestr(item, data)
+    tampered = with_a_flipped_byte(
+        pack, tmp_path / "tampered.pack", lambda name: name.startswith("bootstrap/wheels/click-")
+    )
     never = tmp_path / "never"
     refused = offline([BARE_PYTHON, "-I", str(tampered), "apply", "--prefix", str(never), "--yes"], bare)
     assert refused.returncode == 5 and refused.stderr.count("\n") == 1, refused.stderr

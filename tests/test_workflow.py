@@ -196,6 +196,7 @@ def test_init_from_a_real_environment_file_keeps_every_package(tmp_path: Path, f
     assert {n.split("::")[-1] for n in conda} == wanted_conda
     assert pip == wanted_pip
     assert profile.python and profile.python.startswith("3.")
+    assert profile.pypi.editable == (["."] if "-e ." in source.read_text() else [])  # the project itself
 
 
 def test_init_says_what_a_profile_cannot_hold_and_keeps_the_rest(tmp_path: Path, run_cli) -> None:

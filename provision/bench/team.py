@@ -10,6 +10,11 @@ from ..errors import LocatedError, ProvisionError
 from .values import REPORT_SCHEMA, Status, Verdict
 
 NO_REPORT = "NO REPORT"  # the verdict of a node a job was given that wrote nothing
+# The row of such a node: every column `rows` fills, blank.
+NOTHING_REPORTED: dict[str, Any] = {
+    "machine": "?", "chip": "?", "profile": None, "framework": "-", "device": "-", "verdict": NO_REPORT,
+    "fp32_tflops": None, "fraction_of_peak": None, "created": None, "environment": "?", "fingerprint": None,
+}  # fmt: skip
 
 
 def load_reports(paths: list[Path]) -> list[dict[str, Any]]:
@@ -43,19 +48,12 @@ def expected_nodes(folder: Path) -> list[str]:
     The file is untrusted like any facts folder: regular, small, one valid host name per line."""
     from .. import grammar
     from ..export import EXPECTED_NODES
-    from ..files import NotRegularFile, TooLarge, read_capped
+    from ..files import read_untrusted_text
 
     path = folder / EXPECTED_NODES
     if not folder.is_dir() or not path.exists():
         return []
-    try:
-        text = read_capped(path, 1 << 20).decode("utf-8", "replace")
-    except NotRegularFile:
-        raise LocatedError(str(path), "not a regular file", "make it a file of node names") from None
-    except TooLarge:
-        raise LocatedError(str(path), "larger than 1 MB", "list one node name per line") from None
-    except OSError as exc:
-        raise LocatedError(str(path), f"unreadable ({exc.strerror})", "make it readable") from None
+    text = read_untrusted_text(path, 1 << 20, str(path), "make it a file of node names, one per line")
     nodes = []
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip() and not grammar.full(grammar.HOST_NAME, line.strip()):
@@ -72,9 +70,7 @@ def unreported(paths: list[Path], reports: list[dict[str, Any]]) -> list[dict[st
     for folder in paths:
         for node in expected_nodes(folder):
             if (folder / node).resolve() not in seen:
-                out.append({"machine": node, "chip": "?", "profile": None, "framework": "-", "device": "-",
-                            "verdict": NO_REPORT, "fp32_tflops": None, "fraction_of_peak": None, "created": None,
-                            "environment": "?", "fingerprint": None})  # fmt: skip
+                out.append({**NOTHING_REPORTED, "machine": node})
     return out
 
 

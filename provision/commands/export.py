@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import ProvisionError
 from ..export import FORMATS
-from .common import json_option, locked_platform, print_json, progress_line, project_from
+from .common import json_option, locked_platform, print_json, progress_line
+
+if TYPE_CHECKING:
+    from ..bootstrap import Bootstrap
 
 
 @click.command("export")
@@ -29,7 +33,7 @@ def command(
 
     project, resolved, lock, chosen = locked_platform(ctx, profile, platform)
     packages, python = lock.for_platform(chosen), lock.python_version(chosen)
-    runner = ""  # the Python the pack's own provision runs on (the bootstrap lock's)
+    bootstrap = None  # what the pack carries of provision; its primary Python runs the pack on a node
     if fmt in ("dockerfile", "slurm"):
         from ..bootstrap import bootstrap_for
 
@@ -37,7 +41,8 @@ def command(
             raise ProvisionError(f"{profile}: --format {fmt} is for Linux platforms; {chosen} is not one.")
         if output is None:
             raise click.UsageError(f"--format {fmt} writes files into a folder: give --output DIR")
-        runner = bootstrap_for(project.root, chosen).primary
+        bootstrap = bootstrap_for(project.root, chosen)
+    runner = bootstrap.primary if bootstrap else ""
     files = {
         "explicit": lambda: {f"explicit-{chosen}.txt": export.explicit(packages, chosen, profile)},
         "requirements": lambda: {f"requirements-{chosen}.txt": export.requirements(packages, chosen, profile)},
@@ -55,8 +60,8 @@ def command(
         written.append(output / name)
     if fmt == "slurm":
         (output / "provision.sbatch").chmod(0o755)
-    if fmt == "dockerfile":  # the build context: the pack the Dockerfile COPYs (nothing is fetched while building)
-        written.append(_pack_context(ctx, profile, chosen, output / _pack_name(profile, chosen), mirrors, as_json))
+    if fmt == "dockerfile" and bootstrap is not None:  # the build context: the pack the Dockerfile COPYs
+        written.append(_pack_context(ctx, profile, output / _pack_name(profile, chosen), bootstrap, mirrors, as_json))
     if as_json:
         print_json({"format": fmt, "platform": chosen, "files": [str(f) for f in written]})
     else:
@@ -69,18 +74,16 @@ def _pack_name(profile: str, platform: str) -> str:
 
 
 def _pack_context(
-    ctx: click.Context, profile: str, platform: str, output: Path, mirrors: tuple[str, ...], quiet: bool
+    ctx: click.Context, profile: str, output: Path, bootstrap: Bootstrap, mirrors: tuple[str, ...], quiet: bool
 ) -> Path:
     from dataclasses import replace
 
-    from ..bootstrap import bootstrap_for
     from ..config import cache_root
     from ..pack import write_pack
     from .apply_options import select_target
     from .common import mirrors_from
 
     target, _ = select_target(ctx, profile, None, None)
-    target = replace(target, platform=platform)
+    target = replace(target, platform=bootstrap.platform)
     say = progress_line(ctx, quiet)
-    bootstrap = bootstrap_for(project_from(ctx).root, platform)
     return write_pack(target, mirrors_from(ctx, mirrors), cache_root(), output, say, bootstrap).path

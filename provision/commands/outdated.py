@@ -20,8 +20,7 @@ def command(ctx: click.Context, profile: str, platform: str | None, mirrors: tup
     from ..outdated import outdated
 
     project, resolved, lock, chosen = locked_platform(ctx, profile, platform)
-    found = outdated(resolved, chosen, lock.for_platform(chosen), mirrors_from(ctx, mirrors), cache_root() / "rattler",
-                     project.root)  # fmt: skip
+    found = outdated(resolved, lock, chosen, mirrors_from(ctx, mirrors), cache_root() / "rattler", project.root)
     if as_json:
         print_json([{**o.__dict__, "held_back": o.held_back} for o in found])
         return

@@ -66,27 +66,28 @@ def resolve_pypi(
         if previous:
             (folder / "pylock.toml").write_text(_preferences(previous))
         (folder / "constraints.txt").write_text("".join(f"{n}=={v}\n" for n, v in sorted(provided.items())))
-        argv = [
+        # The resolution itself; the lock's pass and the dependency-edge pass add their output to it.
+        resolution = [
             uv_executable(), "pip", "compile", str(source),
             "--constraint", str(folder / "constraints.txt"),
             "--python-platform", uv_python_platform(profile, platform),
             "--python-version", python,
             "--only-binary", ":all:",
-            "--format", "pylock.toml", "--output-file", str(folder / "pylock.toml"),
             "--no-header", "--quiet", "--no-config",
             # The target Python is only a marker for resolving: never look for or download that interpreter
             # (uv does for an exact patch version, and where GitHub is unreachable it waits ~10 s).
             "--no-python-downloads",
         ]  # fmt: skip
         if profile.pypi.index_url:
-            argv += ["--index-url", profile.pypi.index_url]
+            resolution += ["--index-url", profile.pypi.index_url]
         for url in profile.pypi.extra_index_urls:
-            argv += ["--extra-index-url", url]
+            resolution += ["--extra-index-url", url]
         for link in profile.pypi.find_links:
-            argv += ["--find-links", link if "://" in link else str((project_root / link).resolve())]
+            resolution += ["--find-links", link if "://" in link else str((project_root / link).resolve())]
         env = dict(os.environ)
         if platform.startswith("osx"):
             env["MACOSX_DEPLOYMENT_TARGET"] = macos_target(profile)
+        argv = [*resolution, "--format", "pylock.toml", "--output-file", str(folder / "pylock.toml")]
         result = run(argv, env=env, check=False)
         if result.returncode != 0:
             reason = " / ".join(line.strip() for line in result.stderr.splitlines() if line.strip())[:600]
@@ -95,7 +96,7 @@ def resolve_pypi(
                 f"{reason}"
             )
         document = tomllib.loads((folder / "pylock.toml").read_text())
-        edges = _dependency_edges(argv, folder, env, document)
+        edges = _dependency_edges(resolution, folder, env, document)
     supported = platform_tags(profile, platform, python)
     locked = [
         _locked(p, platform, supported, profile)
@@ -106,17 +107,15 @@ def resolve_pypi(
 
 
 def _dependency_edges(
-    argv: list[str], folder: Path, env: dict[str, str], document: dict[str, Any]
+    resolution: list[str], folder: Path, env: dict[str, str], document: dict[str, Any]
 ) -> dict[str, set[str]]:
     """Who depends on whom, for `provision tree`: the same resolution again, offline from uv's cache
     and pinned to the solution, written as requirements annotated with `# via`. Best effort: a lock
     without edges is still a whole lock, so a failure here records none."""
     pins = folder / "solution.txt"
     pins.write_text("".join(f"{p['name']}=={p['version']}\n" for p in document.get("packages", [])))
-    again = [a for a in argv if a not in ("--quiet",)]
-    at = again.index("--format")
-    again[at : at + 4] = ["--format", "requirements.txt", "--output-file", str(folder / "annotated.txt")]
-    again += ["--offline", "--constraint", str(pins), "--annotation-style", "line", "--quiet"]
+    again = [*resolution, "--format", "requirements.txt", "--output-file", str(folder / "annotated.txt"),
+             "--offline", "--constraint", str(pins), "--annotation-style", "line"]  # fmt: skip
     if run(again, env=env, check=False).returncode != 0:
         return {}
     edges: dict[str, set[str]] = {}
