@@ -87,8 +87,11 @@ def slurm(profile: Profile, platform: str, python: str, project_root: str, repor
 #SBATCH --job-name=provision-{name}
 #SBATCH --ntasks-per-node=1
 set -euo pipefail
-export PROVISION_REPORTS="${{PROVISION_REPORTS:-{shlex.quote(reports)}}}"
-export PROVISION_PROJECT="${{PROVISION_PROJECT:-{shlex.quote(project_root)}}}"
+# The defaults as quoted words of their own: a folder name is never expanded as shell code.
+default_reports={shlex.quote(reports)}
+default_project={shlex.quote(project_root)}
+export PROVISION_REPORTS="${{PROVISION_REPORTS:-$default_reports}}"
+export PROVISION_PROJECT="${{PROVISION_PROJECT:-$default_project}}"
 mkdir -p "$PROVISION_REPORTS"
 scontrol show hostnames "$SLURM_JOB_NODELIST" > "$PROVISION_REPORTS/{EXPECTED_NODES}"
 

@@ -237,3 +237,13 @@ def test_a_hostile_node_list_is_one_line(tmp_path: Path, run_cli, content: str, 
     result = run_cli("report", str(tmp_path))
     assert result.code == 1 and result.err.count("\n") == 1, result.err
     assert f"{listing}{said}" in result.err
+
+
+def test_the_slurm_script_never_runs_a_folder_name_as_shell_code(tmp_path: Path, run_cli) -> None:
+    job = tmp_path / "job $(touch pwned) 'x'"
+    assert run_cli("--root", str(REPO), "export", "linux-cpu", "--format", "slurm", "--output", str(job)).code == 0
+    script = (job / "provision.sbatch").read_text()
+    defaults = "\n".join(line for line in script.splitlines() if line.startswith(("default_", "export PROVISION_")))
+    shown = subprocess.run(["bash", "-c", defaults + '\nprintf %s "$PROVISION_REPORTS"'], cwd=tmp_path,
+                           capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})  # fmt: skip
+    assert shown.stdout == str(job / "reports") and not (tmp_path / "pwned").exists()
