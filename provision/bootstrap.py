@@ -15,12 +15,13 @@ from importlib import metadata
 from pathlib import Path
 
 from .errors import LockfileError
+from .lock.inputs import lock_path
 from .lock.lockfile import read_lock
 from .lock.records import LockedPackage
-from .pack_runner import MANIFEST_SCHEMA  # the runner reads the manifest this writes
+from .pack_runner import MANIFEST_SCHEMA
+from .project import BOOTSTRAP  # the runner reads the manifest this writes
 
-BOOTSTRAP_LOCK = "conda-lock.yml"  # at the project root, rendered from profiles/bootstrap.yaml
-RUNNER = "__main__.py"
+BOOTSTRAP_LOCK = str(lock_path(BOOTSTRAP))  # the root conda-lock.yml, from profiles/bootstrap.yaml
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def _minor(version: str) -> str:
 def _resolved_for(project_root: Path, platform: str, python: str, locked: list[LockedPackage]) -> list[LockedPackage]:
     from .lock.pypi_layer import resolve_pypi
     from .profiles import load_profile
-    from .project import BOOTSTRAP, Project
+    from .project import Project
 
     profile = load_profile(Project(project_root), BOOTSTRAP)
     return resolve_pypi(profile, platform, python, {}, project_root, locked)

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import grammar
+from . import grammar, pack_runner
 from .apply.fetch import cache_key, fetch_url, fetch_verified, staging_area
 from .apply.target import Target
-from .bootstrap import RUNNER, Bootstrap
+from .bootstrap import Bootstrap
 from .errors import LockfileError
 from .lock.mirrors import Mirrors
-from .pack_runner import CODE, MANIFEST, WHEELS
+from .pack_runner import CODE, MANIFEST, RUNNER, WHEELS
 
 PACK_SCHEMA = 1
 LOCK_MEMBER = "conda-lock.yml"
@@ -56,6 +56,8 @@ def write_pack(
         with staging_area(cache / "artifacts") as staging, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr(SETTINGS_MEMBER, json.dumps(settings, indent=1, sort_keys=True))
             archive.write(target.lock_path, LOCK_MEMBER)
+            # Always: without a bootstrap, `python3 PACK` still says in one line how to apply it.
+            archive.write(pack_runner.__file__, RUNNER)
             for index, package in enumerate(packages, 1):
                 say(f"pack {index}/{len(packages)}: {package.file_name}")
                 source = fetch_url(package, target.lock.channels, mirrors)
@@ -74,10 +76,7 @@ def _write_bootstrap(
     archive: zipfile.ZipFile, bootstrap: Bootstrap, mirrors: Mirrors, cache: Path, staging: Path,
     say: Callable[[str], None],
 ) -> None:  # fmt: skip
-    from . import pack_runner
-
     say(f"pack provision itself: {len(bootstrap.files)} wheels for Python {', '.join(bootstrap.pythons)} and its code")
-    archive.write(pack_runner.__file__, RUNNER)
     archive.writestr(MANIFEST, json.dumps(bootstrap.manifest(), indent=1, sort_keys=True))
     for wheel in bootstrap.files:
         local = fetch_verified(wheel, fetch_url(wheel, [], mirrors), cache / "artifacts", staging)

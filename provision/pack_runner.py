@@ -21,6 +21,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
+RUNNER = "__main__.py"  # this file's name inside a pack
 MANIFEST = "bootstrap/manifest.json"
 DIST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 WHEEL_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!-]*\.whl")

@@ -83,8 +83,9 @@ def test_a_pack_without_provision_says_how_to_apply_it(world: E2E, tmp_path: Pat
     pack = tmp_path / "bare.pack"
     assert world.run("pack", "e2e", "--platform", "linux-64", "-o", str(pack), "--no-bootstrap").returncode == 0
     done = subprocess.run([BARE_PYTHON, "-I", str(pack), "apply"], capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0  # a zip with no __main__.py: python itself says so
-    assert "__main__" in done.stderr
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "carries no provision (made with --no-bootstrap)" in done.stderr
+    assert "provision apply --pack FILE" in done.stderr
 
 
 def test_the_runner_refuses_another_python_or_platform() -> None:

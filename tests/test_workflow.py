@@ -359,3 +359,18 @@ def test_a_conda_target_replaces_the_common_spec_on_its_platform(tmp_path: Path)
     lock = read_lock(e2e.root / "envs" / "e2e" / "conda-lock.yml")
     assert {p.name: p.version for p in lock.for_platform("linux-64")}["provtest-tool"] == "2.0"
     assert e2e.run("apply", "e2e").returncode == 0 and e2e.tool() == "tool 2\n"
+
+
+@pytest.mark.parametrize("entry", ["../outside", "/tmp", "link-to-outside"])
+def test_an_editable_folder_outside_the_project_is_refused(world: VenvWorld, entry: str) -> None:
+    outside = world.tmp / "outside"
+    outside.mkdir()
+    (outside / "pyproject.toml").write_text('[project]\nname = "theirs"\nversion = "1"\n')
+    (world.root / "link-to-outside").symlink_to(outside)
+    world.profile(f"  packages: [provtest-hello==1.0]\n  editable: [{json.dumps(entry)}]\n")
+    assert world.run("lock", "w").returncode == 0
+    prefix = world.tmp / "env"
+    done = world.run("apply", "w", "--prefix", str(prefix), "--no-verify")
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert f"pypi.editable[0]: '{entry}' is outside the project" in done.stderr
+    assert not prefix.exists() and sorted(p.name for p in outside.iterdir()) == ["pyproject.toml"]

@@ -6,6 +6,7 @@ its build backend is in the lock. Its dependencies are expected in the profile's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +30,15 @@ def read_editables(entries: list[str], project_root: Path, profile_file: str) ->
     from ..lock.pypi_layer import tomllib
 
     out = []
+    root = project_root.resolve()
     for index, entry in enumerate(entries):
-        folder = (project_root / entry).resolve()
+        folder = (root / entry).resolve()
         where = f"pypi.editable[{index}]"
+        # uv runs the project's build backend, which writes into its folder: a teammate's profile may
+        # only name folders of this project, never one of the user's elsewhere.
+        if folder != root and root not in folder.parents:
+            raise LocatedError(profile_file, f"{entry!r} is outside the project ({root})",
+                               "list a folder inside the project (clone other code into it)", loc=where)  # fmt: skip
         try:
             document = tomllib.loads(read_capped(folder / "pyproject.toml", 1 << 20).decode("utf-8"))
         except (NotRegularFile, TooLarge, OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -45,7 +52,7 @@ def read_editables(entries: list[str], project_root: Path, profile_file: str) ->
     return out
 
 
-def install_editables(python: Path, editables: list[Editable]) -> None:
+def install_editables(python: Path, editables: Sequence[Editable]) -> None:
     """`uv pip install --no-deps -e FOLDER` for each (uv builds them with their own backend)."""
     if editables:
         folders = [arg for e in editables for arg in ("--editable", str(e.folder))]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from .. import grammar
@@ -13,7 +12,7 @@ from ..lock.records import LockedPackage
 from ..lock.validate import Rules
 from ..model import Profile
 from ..project import Project
-from .editable import Editable
+from .editable import Editable, read_editables
 from .prefixes import checked_name, default_prefix, resolved
 
 
@@ -29,19 +28,13 @@ class Target:
     env: dict[str, str] = field(default_factory=dict)
     project_root: Path | None = None  # a prefix may never be this folder or contain it
     offline: Path | None = None  # a pack's artifacts folder: install from there, never from the network
+    # The profile's `pypi.editable` projects, read (and refused) when the target is made. A lock or a
+    # pack has none: a working tree does not travel.
+    editables: tuple[Editable, ...] = ()
 
     @property
     def packages(self) -> list[LockedPackage]:
         return self.lock.for_platform(self.platform)
-
-    @cached_property
-    def editables(self) -> list[Editable]:
-        """The profile's `pypi.editable` projects (none for a lock or a pack: a working tree does not travel)."""
-        if self.profile is None or not self.profile.pypi.editable or self.project_root is None or self.offline:
-            return []
-        from .editable import read_editables
-
-        return read_editables(list(self.profile.pypi.editable), self.project_root, f"profiles/{self.name}.yaml")
 
     @property
     def editable_names(self) -> frozenset[str]:
@@ -101,6 +94,7 @@ def target_for_profile(
         brewfile=project.env_dir(name) / "Brewfile",
         env=dict(profile.env),
         project_root=project.root,
+        editables=tuple(read_editables(list(profile.pypi.editable), project.root, f"profiles/{name}.yaml")),
     )
 
 
