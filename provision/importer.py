@@ -82,6 +82,37 @@ class Draft:
         return out
 
 
+@dataclass(frozen=True)
+class Shapes:
+    """The shapes a foreign file's values must have before they are read: one located line each."""
+
+    shown: str
+
+    def fail(self, where: str, wanted: str, value: Any) -> LocatedError:
+        return LocatedError(self.shown, f"must be {wanted}, not {type(value).__name__}", "fix the file", loc=where)
+
+    def table(self, value: Any, where: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(where, "a table", value)
+        return value
+
+    def strings(self, value: Any, where: str) -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.fail(where, "a list of strings", value)
+        return value
+
+    def text(self, value: Any, where: str, default: str = "") -> str:
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise self.fail(where, "a string", value)
+        return value
+
+
 def import_file(path: Path, shown: str) -> Draft:
     """The draft profile of `path`, by its name: environment.yml, requirements.txt, pixi.toml, pyproject.toml."""
     from .files import read_untrusted_text
@@ -109,10 +140,10 @@ def _environment_yml(text: str, shown: str) -> Draft:
     document = strict_yaml_in(text, shown, "fix the file's YAML")
     if not isinstance(document, dict) or not isinstance(document.get("dependencies", []), list):
         raise LocatedError(shown, "not a conda environment file", "it needs a `dependencies:` list")
+    shapes = Shapes(shown)
     selectors = _selectors_by_line(text)
     draft = Draft()
-    for channel in document.get("channels") or []:
-        channel = str(channel)
+    for channel in shapes.strings(document.get("channels"), "channels"):
         if channel == "nodefaults":
             continue  # provision never adds channels of its own
         if channel == "defaults":
@@ -120,21 +151,16 @@ def _environment_yml(text: str, shown: str) -> Draft:
             channel = DEFAULTS_CHANNEL
         if channel not in draft.channels:
             draft.channels.append(channel)
-    for platform in document.get("platforms") or []:
-        if str(platform) in PLATFORMS:
-            draft.platforms.append(str(platform))
-        else:
-            draft.notes.append(f"platform {platform} left out: provision has {', '.join(PLATFORMS)}")
+    _platforms(draft, shapes.strings(document.get("platforms"), "platforms"))
     seen: set[str] = set()  # an item written twice with two selectors carries both on its first use
-    for entry in document.get("dependencies") or []:
+    for index, entry in enumerate(document.get("dependencies") or []):
         if isinstance(entry, dict) and "pip" in entry:
-            for requirement in entry["pip"] or []:
-                line = str(requirement)
+            for line in shapes.strings(entry["pip"], f"dependencies[{index}].pip"):
                 if line.strip() not in seen:
                     seen.add(line.strip())
                     _pip_line(draft, line, _platforms_of(selectors.get(line.strip()), draft, line), shown)
             continue
-        spec = str(entry).strip()
+        spec = shapes.text(entry, f"dependencies[{index}]").strip()
         if spec in seen:
             continue
         seen.add(spec)
@@ -230,53 +256,64 @@ def _toml(text: str, shown: str) -> dict[str, Any]:
 
 
 def _pixi(document: dict[str, Any], shown: str) -> Draft:
+    shapes = Shapes(shown)
     draft = Draft()
-    workspace = document.get("workspace") or document.get("project") or {}
-    draft.channels = [str(c) for c in workspace.get("channels", [])]
-    for platform in workspace.get("platforms", []):
-        if platform in PLATFORMS:
-            draft.platforms.append(platform)
-        else:
-            draft.notes.append(f"platform {platform} left out: provision has {', '.join(PLATFORMS)}")
-    _pixi_tables(draft, document, None, shown)
-    for platform, tables in (document.get("target") or {}).items():
+    key = "workspace" if "workspace" in document else "project"
+    workspace = shapes.table(document.get(key), key)
+    draft.channels = shapes.strings(workspace.get("channels"), f"{key}.channels")
+    _platforms(draft, shapes.strings(workspace.get("platforms"), f"{key}.platforms"))
+    _pixi_tables(draft, document, None, shapes, "")
+    for platform, tables in shapes.table(document.get("target"), "target").items():
         if platform not in PLATFORMS:
             draft.notes.append(f"[target.{platform}] left out: provision has {', '.join(PLATFORMS)}")
             continue
-        _pixi_tables(draft, tables, [platform], shown)
+        _pixi_tables(draft, shapes.table(tables, f"target.{platform}"), [platform], shapes, f"target.{platform}.")
     if not draft.conda and not draft.targets:
         draft.kind = "venv"
     return draft
 
 
-def _pixi_tables(draft: Draft, tables: dict[str, Any], platforms: list[str] | None, shown: str) -> None:
-    for name, spec in (tables.get("dependencies") or {}).items():
+def _pixi_tables(draft: Draft, tables: dict[str, Any], platforms: list[str] | None, shapes: Shapes, at: str) -> None:
+    for name, spec in shapes.table(tables.get("dependencies"), f"{at}dependencies").items():
         # pixi writes `numpy = ">=2"` or `pytorch = { version = "2.5.*", build = "*cuda*", channel = "pytorch" }`.
-        table = spec if isinstance(spec, dict) else {"version": spec}
-        version, build, channel = str(table.get("version", "*")), table.get("build"), table.get("channel")
+        where = f"{at}dependencies.{name}"
+        table = shapes.table(spec, where) if isinstance(spec, dict) else {"version": shapes.text(spec, where)}
+        version = shapes.text(table.get("version"), f"{where}.version", "*")
+        build = shapes.text(table.get("build"), f"{where}.build")
+        channel = shapes.text(table.get("channel"), f"{where}.channel")
         parts = [f"{channel}::{name}" if channel else name] + ([version] if version != "*" or build else [])
-        _conda_spec(draft, " ".join(parts + ([str(build)] if build else [])), platforms)
-    for name, spec in (tables.get("pypi-dependencies") or {}).items():
-        if isinstance(spec, dict) and ("path" in spec or "git" in spec or "url" in spec):
-            if spec.get("editable") and "path" in spec:
-                draft.editable.append(str(spec["path"]))
+        _conda_spec(draft, " ".join(parts + ([build] if build else [])), platforms)
+    for name, spec in shapes.table(tables.get("pypi-dependencies"), f"{at}pypi-dependencies").items():
+        where = f"{at}pypi-dependencies.{name}"
+        table = shapes.table(spec, where) if isinstance(spec, dict) else {"version": shapes.text(spec, where)}
+        if "path" in table or "git" in table or "url" in table:
+            if table.get("editable") and "path" in table:
+                draft.editable.append(shapes.text(table["path"], f"{where}.path"))
             else:
-                draft.notes.append(f"{shown}: pypi-dependency {name} left out: only index packages and editable "
-                                   "paths are locked")  # fmt: skip
+                draft.notes.append(f"{shapes.shown}: {where} left out: only index packages and editable paths "
+                                   "are locked")  # fmt: skip
             continue
-        version = spec if isinstance(spec, str) else (spec.get("version", "*") if isinstance(spec, dict) else "*")
+        version = shapes.text(table.get("version"), f"{where}.version", "*")
         draft.add("pypi", name if version in ("*", "") else f"{name}{version}", platforms)
 
 
+def _platforms(draft: Draft, platforms: list[str]) -> None:
+    for platform in platforms:
+        if platform in PLATFORMS:
+            draft.platforms.append(platform)
+        else:
+            draft.notes.append(f"platform {platform} left out: provision has {', '.join(PLATFORMS)}")
+
+
 def _pyproject(document: dict[str, Any], shown: str) -> Draft:
-    project = document.get("project") or {}
+    shapes = Shapes(shown)
+    project = shapes.table(document.get("project"), "project")
     draft = Draft(kind="venv")
-    requires = str(project.get("requires-python") or "")
-    version = re.search(r"(\d+\.\d+)", requires)
+    version = re.search(r"(\d+\.\d+)", shapes.text(project.get("requires-python"), "project.requires-python"))
     if version:
         draft.python = version.group(1)
-    for number, requirement in enumerate(project.get("dependencies") or []):
-        _pip_line(draft, str(requirement), None, f"{shown}: project.dependencies[{number}]")
-    if project.get("name"):
+    for number, requirement in enumerate(shapes.strings(project.get("dependencies"), "project.dependencies")):
+        _pip_line(draft, requirement, None, f"{shown}: project.dependencies[{number}]")
+    if shapes.text(project.get("name"), "project.name"):
         draft.editable.append(".")  # the project itself, as `uv sync` installs it
     return draft

@@ -252,12 +252,26 @@ def test_init_reads_requirements_pixi_and_pyproject(tmp_path: Path, run_cli, nam
         assert profile.conda == ["numpy"] and profile.pypi.packages == ["rich"]
 
 
-@pytest.mark.parametrize("text", ["x: &a [1]\ny: *a\n", "dependencies: {not: a list}\n", "\x00\x01"])
-def test_init_from_a_hostile_file_is_one_line(tmp_path: Path, run_cli, text: str) -> None:
-    (tmp_path / "environment.yml").write_text(text)
-    done = run_cli("--root", str(tmp_path / "p"), "init", "x", "--from", str(tmp_path / "environment.yml"))
-    assert done.code == 1 and done.err.count("\n") == 1 and "environment.yml" in done.err, done.err
-    assert not (tmp_path / "p" / "profiles" / "x.yaml").exists()
+@pytest.mark.parametrize(("name", "text"), [
+    ("environment.yml", "x: &a [1]\ny: *a\n"),
+    ("environment.yml", "dependencies: {not: a list}\n"),
+    ("environment.yml", "\x00\x01"),
+    ("environment.yml", "channels: {a: 1}\ndependencies: [numpy]\n"),
+    ("environment.yml", "dependencies: [numpy, {pip: rich}]\n"),
+    ("environment.yml", "dependencies: [[numpy]]\n"),
+    ("pixi.toml", '[target]\nlinux-64 = "x"\n'),
+    ("pixi.toml", "[dependencies]\nnumpy = 5\n"),
+    ("pixi.toml", '[workspace]\nchannels = "conda-forge"\n'),
+    ("pixi.toml", "[dependencies]\nnumpy = {version = {a = 1}}\n"),
+    ("pyproject.toml", '[project]\ndependencies = "numpy"\n'),
+    ("pyproject.toml", "[project]\nrequires-python = 3\n"),
+    ("pyproject.toml", "[project\n"),
+])  # fmt: skip
+def test_init_from_a_hostile_file_is_one_line(tmp_path: Path, run_cli, name: str, text: str) -> None:
+    (tmp_path / name).write_text(text)
+    done = run_cli("--root", str(tmp_path / "p"), "init", "x", "--from", str(tmp_path / name))
+    assert done.code == 1 and done.err.count("\n") == 1 and f"{tmp_path / name}:" in done.err, done.err
+    assert not (tmp_path / "p").exists()  # nothing made for a file that cannot be read
 
 
 def test_add_and_remove_keep_comments_and_relock(world: VenvWorld) -> None:

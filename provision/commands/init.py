@@ -26,8 +26,8 @@ def command(ctx: click.Context, name: str, source: Path, force: bool) -> None:
 
     if not grammar.full(grammar.PROFILE_NAME, name):
         raise click.UsageError(f"{name!r} is not a profile name; use lower-case letters, digits and '-'")
+    draft = import_file(source, str(source))  # before any folder is made: a bad file leaves nothing behind
     project = _project_or_new(ctx)
-    draft = import_file(source, str(source))
     path = write_new_profile(project, name, draft.profile(name, source.name), force)
     for note in draft.notes:  # text from the file: control characters are shown, never sent to the terminal
         click.echo("note: " + "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in note), err=True)
