@@ -52,5 +52,10 @@ def control_character(value: str) -> str | None:
     return repr(found.group()) if found else None
 
 
+def printable(value: str) -> str:
+    """`value` with every control character written out (`\\x1b`), for untrusted text bound for a terminal."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in value)
+
+
 def full(pattern: re.Pattern[str], value: object) -> bool:
     return isinstance(value, str) and pattern.fullmatch(value) is not None

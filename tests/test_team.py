@@ -247,3 +247,12 @@ def test_the_slurm_script_never_runs_a_folder_name_as_shell_code(tmp_path: Path,
     shown = subprocess.run(["bash", "-c", defaults + '\nprintf %s "$PROVISION_REPORTS"'], cwd=tmp_path,
                            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})  # fmt: skip
     assert shown.stdout == str(job / "reports") and not (tmp_path / "pwned").exists()
+
+
+def test_a_nodes_report_is_shown_as_text_never_as_markup_or_terminal_codes(tmp_path: Path, run_cli) -> None:
+    hostile = "[link=http://evil.example]box[/link]\x1b[2J"
+    _saved_report(tmp_path / "n1", "linux-cpu", "jax-cpu.json", hostile, slow=True)
+    shown = run_cli("report", str(tmp_path))
+    assert shown.code == 1 and "\x1b" not in shown.out + shown.err
+    assert "[link=http://evil.example]box[/link]\\x1b[2J" in shown.out  # the text itself, escaped
+    assert "FAIL on [link=http://evil.example]box[/link]\\x1b[2J (jax)" in shown.err

@@ -76,8 +76,12 @@ def unreported(paths: list[Path], reports: list[dict[str, Any]]) -> list[dict[st
 
 def problems(table: list[dict[str, Any]]) -> list[str]:
     """One line per machine that failed or never reported, for the summary and the exit code."""
-    failed = sorted({f"{r['machine']} ({r['framework']})" for r in table if r["verdict"] == Status.FAIL.value})
-    missing = sorted({r["machine"] for r in table if r["verdict"] == NO_REPORT})
+    from ..grammar import printable
+
+    failed = sorted(
+        {printable(f"{r['machine']} ({r['framework']})") for r in table if r["verdict"] == Status.FAIL.value}
+    )
+    missing = sorted({printable(r["machine"]) for r in table if r["verdict"] == NO_REPORT})
     return ([f"FAIL on {', '.join(failed)}"] if failed else []) + (
         [f"never reported: {', '.join(missing)}"] if missing else []
     )
@@ -133,7 +137,10 @@ def rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def show(table: list[dict[str, Any]]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+
+    from ..grammar import printable
 
     view = Table(title="Team acceptance results (fp32 GEMM at the largest size measured)", title_justify="left")
     for column in ("machine", "chip", "profile", "framework", "device", "verdict", "environment", "installed",
@@ -141,8 +148,10 @@ def show(table: list[dict[str, Any]]) -> None:
         view.add_column(column, justify="right" if column in ("fp32 TFLOPS", "of peak") else "left")
     for row in table:
         style = "green" if row["verdict"] == Status.PASS.value else "bold red"
-        view.add_row(row["machine"], row["chip"], row["profile"] or "-", row["framework"], row["device"],
-                     f"[{style}]{row['verdict']}[/]", _marked(row["environment"]), row["fingerprint"] or "-",
+        # Each report is a node's word: its text is shown as text, never as rich markup or terminal codes.
+        text = {k: escape(printable(str(v))) if v is not None else "-" for k, v in row.items()}
+        view.add_row(text["machine"], text["chip"], text["profile"], text["framework"], text["device"],
+                     f"[{style}]{text['verdict']}[/]", _marked(text["environment"]), text["fingerprint"],
                      f"{row['fp32_tflops']:.3f}" if row["fp32_tflops"] else "-",
                      f"{row['fraction_of_peak']:.0%}" if row["fraction_of_peak"] else "-")  # fmt: skip
     console = Console()

@@ -30,7 +30,7 @@ def command(ctx: click.Context, name: str, source: Path, force: bool) -> None:
     project = _project_or_new(ctx)
     path = write_new_profile(project, name, draft.profile(name, source.name), force)
     for note in draft.notes:  # text from the file: control characters are shown, never sent to the terminal
-        click.echo("note: " + "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in note), err=True)
+        click.echo(f"note: {grammar.printable(note)}", err=True)
     packages = len(draft.conda) + len(draft.pypi) + sum(len(v) for t in draft.targets.values() for v in t.values())
     click.echo(f"wrote {project.relative(path)} ({packages} packages); next: provision lock {name}")
 
