@@ -103,7 +103,7 @@ def resolve_pypi(
         for p in document.get("packages", [])
         if canonicalize_name(p["name"]) not in provided
     ]
-    return [replace(p, dependencies={d: "*" for d in sorted(edges.get(p.name, ()))}) for p in locked]
+    return [replace(p, dependencies={d: "" for d in sorted(edges.get(p.name, ()))}) for p in locked]
 
 
 def _dependency_edges(
