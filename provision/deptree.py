@@ -50,3 +50,9 @@ def requested_names(conda: list[str], pypi: list[str]) -> list[str]:
 
 def _layer(package: LockedPackage) -> str:
     return "conda" if package.manager == "conda" else "pypi"
+
+
+def roots(packages: list[LockedPackage]) -> list[str]:
+    """The packages no other locked package depends on: what a lock with no profile was asked for."""
+    depended = {_key(d) for p in packages for d in p.dependencies}
+    return sorted(_key(p.name) for p in packages if _key(p.name) not in depended)

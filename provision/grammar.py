@@ -36,11 +36,15 @@ SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 MD5 = re.compile(r"[0-9a-fA-F]{32}")
 # An artifact's file name as it lands in the cache: one path component, no leading dot.
 ARTIFACT_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!%\-]*\.(conda|tar\.bz2|whl|tar\.gz|zip)")
+CATEGORY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")  # a conda-lock category (main, dev, test, an extra)
 INDEX_NAME = re.compile(r"[a-z0-9][a-z0-9_.\-]{0,63}")
 HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,252}")  # a Slurm node name (RFC 1123, and '_')
 CODE_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")  # a folder or file name of provision's own packed code
 CONDA_ARCHIVE = re.compile(r".+\.(conda|tar\.bz2)")
 PYPI_ARCHIVE = re.compile(r".+\.(whl|tar\.gz|zip)")  # conda-lock also locks sdists; apply installs wheels only
+# A PyPI entry locked from git, as conda-lock writes it: the repository URL and a full commit.
+# Only https (and file, for local mirrors and tests); a branch, tag or short hash is not a pin.
+GIT_PIN = re.compile(r"git\+(?P<repo>(https|file)://[^\s\"'\\@#]+)@(?P<commit>[0-9a-f]{40})")
 DEPENDENCY_SPEC = re.compile(r"[^\x00-\x1f\x7f]*")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -44,15 +44,13 @@ def _no_control(value: str, what: str) -> None:
 
 def _conda_spec(value: str) -> str:
     _no_control(value, "conda MatchSpec")
-    # py-rattler parses MatchSpecs exactly as the solver will; imported here so that
-    # commands which never validate profiles (--help, list) do not pay for it.
-    from rattler import MatchSpec
+    # Parsed exactly as the solver will be given it (conda_spec.py: one grammar for both).
+    from .conda_spec import SpecError, parse_spec
 
     try:
-        MatchSpec(value)
-    except Exception as exc:
-        reason = str(exc).splitlines()[0]
-        raise ValueError(f"{value!r} is not a valid conda MatchSpec ({reason}); write it like 'numpy >=2,<3'") from None
+        parse_spec(value)
+    except SpecError as exc:
+        raise ValueError(f"{value!r} is not a valid conda MatchSpec ({exc}); write it like 'numpy >=2,<3'") from None
     if conda_name(value) == "python":
         raise ValueError("declare the Python version with the top-level `python:` key, not in `conda:`")
     return value

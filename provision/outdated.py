@@ -49,13 +49,21 @@ def _conda(
 ) -> list[Outdated]:
     from rattler import Channel, Gateway, MatchSpec
 
+    from .errors import ToolFailed
+    from .lock.mirrors import network_problem
+
     locked = {p.name: p for p in packages if p.manager == "conda"}
     if not locked:
         return []
     sources = [Channel(mirrors.source_for(c)) for c in profile.channels]
-    found = asyncio.run(Gateway(cache_dir=cache).query(
-        sources, [platform, "noarch"], list(locked), recursive=False  # type: ignore[list-item]
-    ))  # fmt: skip
+    try:
+        found = asyncio.run(Gateway(cache_dir=cache).query(
+            sources, [platform, "noarch"], list(locked), recursive=False  # type: ignore[list-item]
+        ))  # fmt: skip
+    except Exception as exc:  # rattler's gateway errors are not public types
+        network = network_problem(str(exc), list(profile.channels))
+        raise ToolFailed(f"profiles/{profile.name}.yaml [{platform}]: "
+                         f"{network or 'the channels could not be read: ' + str(exc).splitlines()[0]}.") from None
     specs = {conda_name(s): MatchSpec(s) for s in [f"python {profile.python}.*", *profile.conda_for(platform)]}
     out = []
     for name, package in sorted(locked.items()):

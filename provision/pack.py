@@ -45,6 +45,13 @@ def write_pack(
     """Pack `target`'s platform: the lock, each artifact (verified) and the settings apply needs;
     with a `bootstrap`, also provision itself, so that `python3 PACK apply` runs on a bare node."""
     packages = target.packages
+    from_git = [p for p in packages if p.git_commit is not None]
+    if from_git:
+        # A node installs only hashed artifacts offline; a commit is no artifact (building it here
+        # into a hashed wheel is not done yet).
+        raise LockfileError(str(target.lock_path), f"{from_git[0].name} is locked from git ({from_git[0].url}); a "
+                            "pack carries only artifacts with a hash", "apply it where the repository is reachable, "
+                            "or lock a released wheel of it")  # fmt: skip
     if any(p.manager == "conda" for p in packages):
         mirrors.require(target.lock.channels)
     profile = target.profile.model_dump(mode="json") if target.profile is not None else None
@@ -155,12 +162,13 @@ def target_for_pack(opened: OpenedPack, pack: Path, prefix: Path | None, platfor
     from pydantic import ValidationError
 
     from .apply.prefixes import default_prefix, resolved
-    from .apply.target import target_for_lockfile
+    from .apply.target import given_as, target_for_lockfile
     from .model import Profile
 
     base = target_for_lockfile(
         opened.lock, prefix or default_prefix(str(opened.settings.get("name") or "pack")), platform
     )
+    base = replace(base, origin=given_as("--pack", pack, prefix))
     raw = opened.settings.get("profile")
     if raw is None:
         return replace(base, offline=opened.artifacts)

@@ -192,6 +192,55 @@ def test_cuda_builds_only_when_the_profile_requires_a_driver(lock_project: Path,
     assert "cuda-version" in gpu
 
 
+def test_channel_qualified_specs_in_conda_forms_lock_through_their_mirrors(lock_project: Path, run_cli) -> None:
+    """`pytorch::pytorch` solves through the pytorch channel's mirror, and conda's own spec forms (`=`
+    builds, a build string with dots as the pytorch channel writes them) lock as `show` accepted them."""
+    snapshot = ML_SNAPSHOT.parent
+    os.environ["PROVISION_MIRRORS"] = ",".join(f"{c}={snapshot / c}" for c in ("pytorch", "nvidia", "conda-forge"))
+    write_profile(lock_project, "pt", (
+        'platforms: [linux-64]\npython: "3.11"\nchannels: [pytorch, nvidia, conda-forge]\n'
+        "conda: ['pytorch::pytorch=2.3.1=py3.11_cuda12.1*', 'pytorch-cuda==12.*']\n"
+        'requires:\n  glibc: "2.28"\n  cuda_driver: "12.4"\n'
+    ))  # fmt: skip
+    assert run_cli("--root", str(lock_project), "show", "pt").code == 0
+    result = run_cli("--root", str(lock_project), "lock", "pt")
+    assert result.code == 0, result.err
+    locked = {p.name: p for p in read_lock(lock_project / "envs/pt/conda-lock.yml").packages}
+    assert locked["pytorch"].build == "py3.11_cuda12.1_cudnn8.9.2_0"
+    assert locked["pytorch"].url.startswith("https://conda.anaconda.org/pytorch/linux-64/")
+    assert locked["pytorch-cuda"].version == "12.1"
+
+
+def test_a_mirror_folder_with_only_zstd_repodata_is_read(lock_project: Path, tmp_path: Path, run_cli) -> None:
+    """Channels publish `repodata.json.zst`; a mirror copied from one may hold nothing else."""
+    import zstandard
+
+    mirror = tmp_path / "zst-mirror"
+    for subdir in ("linux-64", "noarch"):
+        (mirror / subdir).mkdir(parents=True)
+        raw = (PY39_SNAPSHOT / subdir / "repodata.json").read_bytes()
+        (mirror / subdir / "repodata.json.zst").write_bytes(zstandard.ZstdCompressor().compress(raw))
+    os.environ["PROVISION_MIRRORS"] = f"conda-forge={mirror}"
+    write_profile(lock_project, "p", 'platforms: [linux-64]\npython: "3.9"\nchannels: [conda-forge]\n')
+    result = run_cli("--root", str(lock_project), "lock", "p")
+    assert result.code == 0, result.err
+    python = next(p for p in read_lock(lock_project / "envs/p/conda-lock.yml").packages if p.name == "python")
+    assert python.url.startswith("https://conda.anaconda.org/conda-forge/linux-64/python-3.9")
+
+
+def test_an_unreachable_channel_is_named_as_a_network_failure(lock_project: Path, run_cli) -> None:
+    """A DNS failure is the network's, not the pins': lock and outdated say so, with the mirror setting."""
+    write_profile(lock_project, "p", 'platforms: [linux-64]\npython: "3.9"\nchannels: [conda-forge]\n')
+    assert run_cli("--root", str(lock_project), "lock", "p").code == 0  # through the snapshot mirror
+    os.environ["PROVISION_MIRRORS"] = "conda-forge=https://no-such-host.invalid/conda-forge"
+    for command in ("lock", "outdated"):
+        result = run_cli("--root", str(lock_project), command, "p", *(["--update-all"] if command == "lock" else []))
+        assert result.code == 5, result.err
+        line = result.err.strip().splitlines()[-1]
+        assert "cannot reach no-such-host.invalid (network: DNS failure)" in line
+        assert "--mirror conda-forge=" in line and "Relax" not in line and "internal error" not in line
+
+
 def test_unsolvable_request_is_explained_in_profile_terms(lock_project: Path, run_cli) -> None:
     write_profile(
         lock_project, "bad", "platforms: [linux-64]\npython: \"3.9\"\nchannels: [conda-forge]\nconda: ['openssl >=9']\n"

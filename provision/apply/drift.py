@@ -98,6 +98,10 @@ def _pypi_drift(packages: list[LockedPackage], state: InstalledState, editable: 
             out.append(Drift(Layer.PYPI, DriftKind.MISSING, package.name, locked=package.version))
         elif dist.version != package.version:
             out.append(Drift(Layer.PYPI, DriftKind.CHANGED, package.name, package.version, dist.version))
+        elif package.git_commit and dist.commit != package.git_commit:
+            commit = f"from commit {dist.commit[:12]}" if dist.commit else "(no commit)"
+            installed = f"{dist.version} {commit}"
+            out.append(Drift(Layer.PYPI, DriftKind.CHANGED, package.name, package.pin, installed))
         elif dist.installer != OURS:
             out.append(Drift(Layer.PYPI, DriftKind.FOREIGN, package.name, package.version, dist.version,
                              (dist.installer,)))  # fmt: skip

@@ -97,6 +97,7 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
         mirrors.require(target.lock.channels)
     with staging_area(cache / "artifacts") as staging:
         wanted = [p for p in target.packages if (p.manager == "conda" and environment) or (p.manager == "pip" and pypi)]
+        wanted = [p for p in wanted if p.git_commit is None]  # built from its commit at install: nothing to fetch
         local = _fetch_all(target, wanted, mirrors, cache / "artifacts", staging, say, tick)
         _test_kill_point("fetched")
         # Nothing has changed yet; from here on the prefix may, so no stamp may claim success.
@@ -106,10 +107,12 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
             _environment(target, plan, options, local, staging, say)
             _test_kill_point("environment")
         if pypi:
-            wheels = [(p, local[p.url]) for p in target.packages if p.manager == "pip"]
-            say(f"pypi: installing {len(wheels)} locked wheels (hashes required)")
+            wheels = [(p, local[p.url]) for p in target.packages if p.manager == "pip" and p.git_commit is None]
+            git = tuple(p for p in target.packages if p.git_commit is not None)
+            say(f"pypi: installing {len(wheels)} locked wheels (hashes required)"
+                + (f" and {len(git)} from git, each at its locked commit" if git else ""))  # fmt: skip
             extras = set() if options.keep_extras else work_for(plan, Layer.PYPI, (DriftKind.EXTRA,))
-            install_wheels(target.prefix, wheels, reinstall=work_for(plan, Layer.PYPI, REDO), remove=extras)
+            install_wheels(target.prefix, wheels, reinstall=work_for(plan, Layer.PYPI, REDO), remove=extras, git=git)
             if target.editables:
                 say(f"pypi: {len(target.editables)} editable project(s): {', '.join(e.name for e in target.editables)}")
                 install_editables(env_python(target.prefix), target.editables)

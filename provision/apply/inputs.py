@@ -153,7 +153,8 @@ def preflight_warnings(target: Target, host: HostFacts) -> list[str]:
 
 def check_preflight(target: Target, host: HostFacts) -> None:
     """Raise with every problem found; nothing has been touched yet."""
-    sdists = [p.file_name for p in target.packages if p.manager == "pip" and not p.file_name.endswith(".whl")]
+    sdists = [p.file_name for p in target.packages
+              if p.manager == "pip" and p.git_commit is None and not p.file_name.endswith(".whl")]  # fmt: skip
     if sdists:
         raise ProvisionError(
             f"{target.lock_path}: {sdists[0]} is a source distribution; provision installs locked wheels only "

@@ -20,11 +20,13 @@ def create_venv(prefix: Path, python: str) -> None:
 
 
 def install_wheels(
-    prefix: Path, wheels: list[tuple[LockedPackage, Path]], reinstall: set[str], remove: set[str]
+    prefix: Path, wheels: list[tuple[LockedPackage, Path]], reinstall: set[str], remove: set[str],
+    git: tuple[LockedPackage, ...] = (),
 ) -> None:
     """Exactly the locked wheels from their verified local copies. `reinstall` names packages to put
     back even at the same version (another installer's copy, modified files); `remove` the
-    distributions outside the lock that the plan found (as `uv sync` does)."""
+    distributions outside the lock that the plan found (as `uv sync` does). `git` entries of a foreign
+    lock are built from exactly their locked commit (there is no artifact hash; the commit pins them)."""
     python = str(env_python(prefix))
     if wheels:
         lines = [f"{p.name} @ {local.as_uri()} --hash=sha256:{p.sha256}" for p, local in wheels]
@@ -35,6 +37,12 @@ def install_wheels(
         run([
             uv_executable(), "pip", "install", "--no-config", "--quiet", "--python", python,
             "--no-deps", "--require-hashes", "--no-index", *again, "-r", str(requirements),
+        ])  # fmt: skip
+    if git:
+        again = [arg for p in git if p.name in reinstall for arg in ("--reinstall-package", p.name)]
+        run([
+            uv_executable(), "pip", "install", "--no-config", "--quiet", "--python", python, "--no-deps", *again,
+            *(f"{p.name} @ {p.url}" for p in git),
         ])  # fmt: skip
     if remove:
         run([uv_executable(), "pip", "uninstall", "--no-config", "--quiet", "--python", python, *sorted(remove)])

@@ -34,6 +34,7 @@ class Distribution:
     version: str
     installer: str
     dist_info: Path
+    commit: str | None = None  # PEP 610 direct_url.json's vcs_info.commit_id, for a git install
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,22 @@ def _distribution(dist_info: Path) -> Distribution | None:
         installer = (dist_info / "INSTALLER").read_text(encoding="utf-8", errors="replace").strip()
     except OSError:
         installer = ""
-    return Distribution(canonicalize_name(name), version, installer or "unknown", dist_info)
+    return Distribution(canonicalize_name(name), version, installer or "unknown", dist_info, _vcs_commit(dist_info))
+
+
+def _vcs_commit(dist_info: Path) -> str | None:
+    """The commit a VCS install came from (PEP 610), read capped; anything malformed is no commit."""
+    path = dist_info / "direct_url.json"
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as handle:
+            data = json.loads(handle.read(64 * 1024))
+    except (OSError, ValueError):
+        return None
+    vcs = data.get("vcs_info") if isinstance(data, dict) else None
+    commit = vcs.get("commit_id") if isinstance(vcs, dict) else None
+    return commit if isinstance(commit, str) else None
 
 
 def _venv_python(prefix: Path) -> str | None:

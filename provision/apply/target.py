@@ -8,7 +8,7 @@ from pathlib import Path
 from .. import grammar
 from ..errors import ProvisionError
 from ..lock.lockfile import LockData
-from ..lock.records import LockedPackage
+from ..lock.records import MAIN, LockedPackage
 from ..lock.validate import Rules
 from ..model import Profile
 from ..project import Project
@@ -31,6 +31,13 @@ class Target:
     # The profile's `pypi.editable` projects, read (and refused) when the target is made. A lock or a
     # pack has none: a working tree does not travel.
     editables: tuple[Editable, ...] = ()
+    # How the user named what this target comes from, so advice names a command that works for it.
+    origin: str = ""
+
+    @property
+    def apply_command(self) -> str:
+        """The apply that makes this environment, as the user would type it."""
+        return f"provision apply {self.origin or self.name}"
 
     @property
     def packages(self) -> list[LockedPackage]:
@@ -98,17 +105,33 @@ def target_for_profile(
     )
 
 
-def target_for_lockfile(path: Path, prefix: Path | None, platform: str, rules: Rules | None = None) -> Target:
-    """A conda-lock.yml written by anyone (conda-lock, us): no profile, no activation variables."""
+def given_as(flag: str, path: Path, prefix: Path | None) -> str:
+    """`--lockfile PATH --prefix DIR` as a shell would need it typed (for advice lines)."""
+    import shlex
+
+    return f"{flag} {shlex.quote(str(path))}" + (f" --prefix {shlex.quote(str(prefix))}" if prefix else "")
+
+
+def target_for_lockfile(
+    path: Path, prefix: Path | None, platform: str, rules: Rules | None = None,
+    categories: frozenset[str] = frozenset({MAIN}),
+) -> Target:  # fmt: skip
+    """A conda-lock.yml (any era) or an @EXPLICIT list written by anyone: no profile, no activation
+    variables; only the `categories` asked for (conda-lock install's default: main)."""
+    import shlex
+
     from ..lock.lockfile import read_lock
 
+    given = given_as("--lockfile", path, prefix)
+    given += "".join(f" --category {shlex.quote(c)}" for c in sorted(categories - {MAIN}))
     real = resolved(path)
-    name = real.name.removesuffix(".yml").removesuffix(".conda-lock").removesuffix("conda-lock").strip(".-")
+    name = real.name.removesuffix(".yml").removesuffix(".txt").removesuffix(".lock")
+    name = name.removesuffix(".conda-lock").removesuffix("conda-lock").strip(".-")
     name = name or real.parent.name
-    lock = read_lock(path, rules=rules)
+    lock = read_lock(path, rules=rules).in_categories(categories, str(path))
     origin = f"{path} (the environment is named after the lockfile or its folder)"
     if prefix is not None and not grammar.full(grammar.ENV_DIR_NAME, name):
         name = checked_name(resolved(prefix).name, f"--prefix {prefix}")
     prefix = prefix if prefix is not None else default_prefix(name, origin)
     return Target(name=checked_name(name, origin), prefix=resolved(prefix), platform=platform, lock=lock,
-                  lock_path=path, project_root=real.parent)  # fmt: skip
+                  lock_path=path, project_root=real.parent, origin=given)  # fmt: skip

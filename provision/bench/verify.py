@@ -48,7 +48,7 @@ def verify_target(target: Target, device: str | None, quick: bool, report_dir: P
         raise ProvisionError(f"{target.name}: no acceptance benchmarks declared (acceptance.benchmarks).")
     python = env_python(target.prefix)
     if not python.exists():
-        raise ProvisionError(f"{target.prefix}: no environment here; run `provision apply {target.name}` first.")
+        raise ProvisionError(f"{target.prefix}: no environment here; run `{target.apply_command}` first.")
     wanted = device or profile.acceptance.device
     env = activated_environment(target.prefix, target.env)
     results = [

@@ -10,6 +10,7 @@ import click
 
 from ..apply.target import Target, target_for_lockfile, target_for_profile
 from ..host import HostFacts, this_host
+from ..lock.records import MAIN
 from .common import project_from
 
 F = Callable[..., Any]
@@ -20,11 +21,29 @@ def target_options(func: F) -> F:
         "--prefix", type=click.Path(file_okay=False, path_type=Path), help="Environment folder "
         "(default: ~/.provision/envs/PROFILE, or $PROVISION_HOME/envs/PROFILE)."
     )(func)  # fmt: skip
-    func = click.option(
-        "--lockfile", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-        help="Apply a conda-lock.yml written by conda-lock (or anyone) instead of a profile.",
-    )(func)  # fmt: skip
+    func = category_option(func)
+    func = lockfile_option(func)
     return click.argument("profile", required=False)(func)
+
+
+def _keep_categories(ctx: click.Context, _: click.Parameter, values: tuple[str, ...]) -> None:
+    ctx.meta["provision.categories"] = values
+
+
+# Shared by every command that reads a foreign lock: the same words everywhere.
+lockfile_option = click.option(
+    "--lockfile", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A lock instead of a profile: conda-lock.yml of any version-1 era, or an @EXPLICIT list.",
+)  # fmt: skip
+category_option = click.option(
+    "--category", "categories", multiple=True, expose_value=False, callback=_keep_categories, metavar="NAME",
+    help="With --lockfile: also the packages of this conda-lock category (repeatable; main is always taken).",
+)  # fmt: skip
+
+
+def lock_categories(ctx: click.Context) -> frozenset[str]:
+    """main, and each --category NAME given (what `conda-lock install` takes with its extras)."""
+    return frozenset({MAIN, *ctx.meta.get("provision.categories", ())})
 
 
 pack_option = click.option(
@@ -79,7 +98,9 @@ def select_target(
         opened = open_pack(pack, Path(ctx.with_resource(tempfile.TemporaryDirectory(prefix="provision-pack-"))))
         return target_for_pack(opened, pack, prefix, platform), host
     if lockfile:
-        return target_for_lockfile(lockfile, prefix, platform, rules), host
+        return target_for_lockfile(lockfile, prefix, platform, rules, lock_categories(ctx)), host
+    if ctx.meta.get("provision.categories"):
+        raise click.UsageError("--category selects from a --lockfile; a profile's lock has only main")
     assert profile is not None
     return target_for_profile(project_from(ctx), profile, prefix, platform, rules), host
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from ..project import Project, find_project
 
 if TYPE_CHECKING:
     from ..lock.lockfile import LockData
+    from ..lock.records import LockedPackage
     from ..model import Profile
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
@@ -46,18 +48,63 @@ def progress_line(ctx: click.Context, quiet: bool = False) -> Callable[[str], No
     return lambda message: click.echo(message, err=True)
 
 
-def locked_platform(ctx: click.Context, profile: str, platform: str | None) -> tuple[Project, Profile, LockData, str]:
-    """A profile, its lock and the platform asked for (default: the profile's first), which the lock must have."""
+@dataclass(frozen=True)
+class LockedView:
+    """What a read-only lock command works on: a profile's lock, or a --lockfile of anyone's."""
+
+    lock: LockData
+    platform: str
+    label: str  # the profile's name, or the lockfile's path, as the user gave it
+    profile: Profile | None = None
+    project: Project | None = None
+
+    @property
+    def packages(self) -> list[LockedPackage]:
+        return self.lock.for_platform(self.platform)
+
+    def requested(self) -> list[str]:
+        """The packages asked for: the profile's, or (for a lock with no profile) those nothing depends on."""
+        from ..deptree import requested_names, roots
+
+        if self.profile is None:
+            return roots(self.packages)
+        return requested_names(self.profile.conda_for(self.platform), self.profile.pypi_for(self.platform))
+
+
+def locked_platform(ctx: click.Context, profile: str | None, platform: str | None,
+                    lockfile: Path | None = None) -> LockedView:  # fmt: skip
+    """A profile's lock (or a --lockfile) and the platform asked for, which the lock must have. The
+    default platform: the profile's first; for a lockfile, this machine's if locked, else its first."""
     from ..errors import ProvisionError
     from ..lock.inputs import lock_path
     from ..lock.lockfile import read_lock
     from ..profiles import load_profile
+    from .apply_options import lock_categories
 
-    project = project_from(ctx)
-    resolved = load_profile(project, profile)
-    path = project.root / lock_path(profile)
-    lock = read_lock(path, str(project.relative(path)))
-    chosen = platform or resolved.platforms[0]
-    if chosen not in lock.platforms:
-        raise ProvisionError(f"{project.relative(path)}: no {chosen} in this lock; it has {', '.join(lock.platforms)}.")
-    return project, resolved, lock, chosen
+    if (profile is None) == (lockfile is None):
+        raise click.UsageError("give a PROFILE or --lockfile PATH (one of them)")
+    if lockfile is not None:
+        lock = read_lock(lockfile).in_categories(lock_categories(ctx), str(lockfile))
+        here = _this_platform()
+        chosen = platform or (here if here in lock.platforms else lock.platforms[0])
+        view = LockedView(lock, chosen, str(lockfile))
+        shown = str(lockfile)
+    else:
+        assert profile is not None
+        project = project_from(ctx)
+        resolved = load_profile(project, profile)
+        path = project.root / lock_path(profile)
+        shown = str(project.relative(path))
+        lock = read_lock(path, shown)
+        view = LockedView(lock, platform or resolved.platforms[0], profile, resolved, project)
+    if view.platform not in view.lock.platforms:
+        raise ProvisionError(f"{shown}: no {view.platform} in this lock; it has {', '.join(view.lock.platforms)}.")
+    return view
+
+
+def _this_platform() -> str | None:
+    import platform
+
+    from ..host import conda_subdir
+
+    return conda_subdir(platform.system(), platform.machine())

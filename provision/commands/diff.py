@@ -6,23 +6,40 @@ from pathlib import Path
 import click
 
 from ..errors import ProvisionError
+from .apply_options import lockfile_option
 from .common import json_option, print_json, project_from
 
 
 @click.command("diff")
-@click.argument("profile")
+@click.argument("profile", required=False)
+@lockfile_option
 @click.option("--against", default="HEAD", show_default=True,
-              help="A git revision, or the path of another conda-lock.yml.")  # fmt: skip
+              help="A git revision, or the path of another lock (conda-lock.yml or @EXPLICIT); with --lockfile, "
+                   "a path.")  # fmt: skip
 @json_option
 @click.pass_context
-def command(ctx: click.Context, profile: str, against: str, as_json: bool) -> None:
-    """What changed in PROFILE's lock, per platform and layer (Markdown for a pull request)."""
+def command(ctx: click.Context, profile: str | None, lockfile: Path | None, against: str, as_json: bool) -> None:
+    """What changed in PROFILE's lock (or between --lockfile and --against, two locks of anyone's),
+    per platform and layer (Markdown for a pull request)."""
     from ..lock.inputs import lock_path
     from ..lock.lockfile import read_lock
     from ..lockdiff import as_json as diff_json
     from ..lockdiff import as_markdown, diff_locks
     from ..runner import run
 
+    if (profile is None) == (lockfile is None):
+        raise click.UsageError("give a PROFILE or --lockfile PATH (one of them)")
+    if lockfile is not None:
+        if not Path(against).is_file():
+            raise click.UsageError(f"--against {against}: with --lockfile, give the path of the other lock")
+        diffs = diff_locks(read_lock(Path(against)), read_lock(lockfile))
+        title = f"Lock changes from {against} to {lockfile}"
+        if as_json:
+            print_json({"lockfile": str(lockfile), "against": against, "platforms": diff_json(diffs)})
+        else:
+            click.echo(as_markdown(title, diffs))
+        return
+    assert profile is not None
     project = project_from(ctx)
     relative = lock_path(profile)
     current = read_lock(project.root / relative, str(relative))

@@ -7,6 +7,7 @@ import click
 
 from ..errors import ProvisionError
 from ..export import FORMATS
+from .apply_options import category_option, lockfile_option
 from .common import json_option, locked_platform, print_json, progress_line
 
 if TYPE_CHECKING:
@@ -14,29 +15,37 @@ if TYPE_CHECKING:
 
 
 @click.command("export")
-@click.argument("profile")
+@click.argument("profile", required=False)
+@lockfile_option
+@category_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
-@click.option("--platform", help="Which locked platform (default: the profile's first).")
+@click.option("--platform", help="Which locked platform (default: the profile's first; a lockfile's: this machine's).")
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path),
               help="Write files into this folder (required for dockerfile and slurm).")  # fmt: skip
 @click.option("--mirror", "mirrors", multiple=True, help="CHANNEL=URL or CHANNEL=FOLDER: pack through a mirror.")
 @json_option
 @click.pass_context
 def command(
-    ctx: click.Context, profile: str, fmt: str, platform: str | None, output: Path | None, mirrors: tuple[str, ...],
-    as_json: bool,
+    ctx: click.Context, profile: str | None, lockfile: Path | None, fmt: str, platform: str | None,
+    output: Path | None, mirrors: tuple[str, ...], as_json: bool,
 ) -> None:  # fmt: skip
-    """Export PROFILE's lock: an explicit conda list, hashed requirements, pylock.toml, a Dockerfile
-    with the pack it installs from (its build context), or a Slurm batch script."""
+    """Export PROFILE's lock (or a --lockfile's): an explicit conda list, hashed requirements,
+    pylock.toml, a Dockerfile with the pack it installs from (its build context), or a Slurm batch script."""
     from .. import export
     from ..files import write_atomic
 
-    project, resolved, lock, chosen = locked_platform(ctx, profile, platform)
-    packages, python = lock.for_platform(chosen), lock.python_version(chosen)
+    view = locked_platform(ctx, profile, platform, lockfile)
+    chosen, lock = view.platform, view.lock
+    packages, python = view.packages, lock.python_version(chosen)
+    label = view.label  # the profile's name, or the lockfile's path
     bootstrap = None  # what the pack carries of provision; its primary Python runs the pack on a node
     if fmt in ("dockerfile", "slurm"):
         from ..bootstrap import bootstrap_for
 
+        if view.profile is None or view.project is None:
+            raise click.UsageError(f"--format {fmt} needs a profile (its settings go into the job); for a "
+                                   "--lockfile, make a pack with `provision pack --lockfile` instead")  # fmt: skip
+        project, resolved = view.project, view.profile
         if not chosen.startswith("linux"):
             raise ProvisionError(f"{profile}: --format {fmt} is for Linux platforms; {chosen} is not one.")
         if output is None:
@@ -44,10 +53,10 @@ def command(
         bootstrap = bootstrap_for(project.root, chosen)
     runner = bootstrap.primary if bootstrap else ""
     files = {
-        "explicit": lambda: {f"explicit-{chosen}.txt": export.explicit(packages, chosen, profile)},
-        "requirements": lambda: {f"requirements-{chosen}.txt": export.requirements(packages, chosen, profile)},
-        "pylock": lambda: {"pylock.toml": export.pylock(packages, chosen, profile, python)},
-        "dockerfile": lambda: {"Dockerfile": export.dockerfile(resolved, chosen, _pack_name(profile, chosen), runner)},
+        "explicit": lambda: {f"explicit-{chosen}.txt": export.explicit(packages, chosen, label)},
+        "requirements": lambda: {f"requirements-{chosen}.txt": export.requirements(packages, chosen, label)},
+        "pylock": lambda: {"pylock.toml": export.pylock(packages, chosen, label, python)},
+        "dockerfile": lambda: {"Dockerfile": export.dockerfile(resolved, chosen, _pack_name(label, chosen), runner)},
         "slurm": lambda: {"provision.sbatch": export.slurm(resolved, chosen, runner, str(project.root),
                                                           str((output or Path()).resolve() / "reports"))},
     }[fmt]()  # fmt: skip
@@ -61,7 +70,7 @@ def command(
     if fmt == "slurm":
         (output / "provision.sbatch").chmod(0o755)
     if fmt == "dockerfile" and bootstrap is not None:  # the build context: the pack the Dockerfile COPYs
-        written.append(_pack_context(ctx, profile, output / _pack_name(profile, chosen), bootstrap, mirrors, as_json))
+        written.append(_pack_context(ctx, label, output / _pack_name(label, chosen), bootstrap, mirrors, as_json))
     if as_json:
         print_json({"format": fmt, "platform": chosen, "files": [str(f) for f in written]})
     else:

@@ -19,8 +19,11 @@ def command(ctx: click.Context, profile: str, platform: str | None, mirrors: tup
     from ..config import cache_root
     from ..outdated import outdated
 
-    project, resolved, lock, chosen = locked_platform(ctx, profile, platform)
-    found = outdated(resolved, lock, chosen, mirrors_from(ctx, mirrors), cache_root() / "rattler", project.root)
+    view = locked_platform(ctx, profile, platform)
+    assert view.profile is not None and view.project is not None
+    chosen = view.platform
+    found = outdated(view.profile, view.lock, chosen, mirrors_from(ctx, mirrors), cache_root() / "rattler",
+                     view.project.root)  # fmt: skip
     if as_json:
         print_json([{**o.__dict__, "held_back": o.held_back} for o in found])
         return

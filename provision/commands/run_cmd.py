@@ -15,7 +15,7 @@ from .apply_options import select_target, target_options
 
 @click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @target_options
-@click.argument("cmd", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.argument("cmd", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
 def command(
     ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, cmd: tuple[str, ...]
@@ -23,10 +23,15 @@ def command(
     """Run CMD inside PROFILE's environment: `provision run torch-mps -- python train.py`.
 
     PATH and the profile's activation variables are set; no shell is involved."""
-    target, _ = select_target(ctx, profile, lockfile, prefix)
+    if lockfile is not None and profile is not None:
+        # `run --lockfile L -- python -V`: with no profile, the first word is the command's own.
+        cmd, profile = (profile, *cmd), None
     cmd = cmd[1:] if cmd[:1] == ("--",) else cmd
+    if not cmd:
+        raise click.UsageError("give the command to run after `--`, e.g. provision run linux-cpu -- python -V")
+    target, _ = select_target(ctx, profile, lockfile, prefix)
     if read_stamp(target.prefix) is None:
-        raise ProvisionError(f"{target.prefix}: no completed apply here; run `provision apply {target.name}` first.")
+        raise ProvisionError(f"{target.prefix}: no completed apply here; run `{target.apply_command}` first.")
     env = activated_environment(target.prefix, target.env)
     program = shutil.which(cmd[0], path=env["PATH"])
     if program is None:

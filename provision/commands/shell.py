@@ -16,7 +16,12 @@ from .common import json_option, print_json
 def command(ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, as_json: bool) -> None:
     """Print shell lines that activate PROFILE: eval "$(provision shell torch-mps)". With --json, the
     prefix and the variables activation sets (PATH's new first entry, the profile's env)."""
+    from ..apply.stamp import read_stamp
+    from ..errors import ProvisionError
+
     target, _ = select_target(ctx, profile, lockfile, prefix)
+    if read_stamp(target.prefix) is None:  # activating a folder that is not an environment helps no one
+        raise ProvisionError(f"{target.prefix}: no completed apply here; run `{target.apply_command}` first.")
     if as_json:
         print_json({"prefix": str(target.prefix), "path_prepend": str(target.prefix / "bin"), "env": target.env})
         return

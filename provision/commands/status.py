@@ -28,7 +28,7 @@ def command(
 
     target, _ = select_target(ctx, profile, lockfile, prefix, pack=pack)
     if not target.prefix.is_dir():
-        raise ProvisionError(f"{target.prefix}: no environment here; run `provision apply {target.name}`.")
+        raise ProvisionError(f"{target.prefix}: no environment here; run `{target.apply_command}`.")
     stamp = read_stamp(target.prefix)
     _, drift = current_drift(target, stamp, check_files)
     finished = stamp is not None and stamp.same_lock(wanted_stamp(target))

@@ -1,29 +1,35 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from .apply_options import category_option, lockfile_option
 from .common import json_option, locked_platform, print_json
 
 
 @click.command("tree")
-@click.argument("profile")
-@click.option("--platform", help="Which locked platform (default: the profile's first).")
+@click.argument("profile", required=False)
+@lockfile_option
+@category_option
+@click.option("--platform", help="Which locked platform (default: the profile's first; a lockfile's: this machine's).")
 @click.option("--invert", "invert", metavar="NAME", help="Show what pulls NAME in, up to the profile's own packages.")
 @json_option
 @click.pass_context
-def command(ctx: click.Context, profile: str, platform: str | None, invert: str | None, as_json: bool) -> None:
-    """PROFILE's locked packages as a dependency tree from what the profile asks for (or, with
-    --invert NAME, why NAME is there), read from the lock's dependency edges."""
-    from ..deptree import requested_names, tree_lines
+def command(
+    ctx: click.Context, profile: str | None, lockfile: Path | None, platform: str | None, invert: str | None,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """PROFILE's (or a --lockfile's) locked packages as a dependency tree from what was asked for
+    (for a lockfile: the packages nothing else needs), or, with --invert NAME, why NAME is there."""
+    from ..deptree import tree_lines
     from ..errors import ProvisionError
 
-    _, resolved, lock, chosen = locked_platform(ctx, profile, platform)
-    packages = lock.for_platform(chosen)
-    requested = requested_names(resolved.conda_for(chosen), resolved.pypi_for(chosen))
-    lines = tree_lines(packages, requested, invert)
+    view = locked_platform(ctx, profile, platform, lockfile)
+    lines = tree_lines(view.packages, view.requested(), invert)
     if invert and not lines:
-        raise ProvisionError(f"{profile}: no package {invert!r} locked for {chosen}.")
+        raise ProvisionError(f"{view.label}: no package {invert!r} locked for {view.platform}.")
     if as_json:
-        print_json({"profile": profile, "platform": chosen, "invert": invert, "lines": lines})
+        print_json({"profile": view.label, "platform": view.platform, "invert": invert, "lines": lines})
     else:
         click.echo("\n".join(lines))

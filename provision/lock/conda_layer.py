@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,11 +12,11 @@ from typing import TYPE_CHECKING
 from ..errors import ToolFailed
 from ..model import Profile
 from ..profiles import virtual_packages
-from .mirrors import Mirrors
+from .mirrors import Mirrors, network_problem
 from .records import LockedPackage
 
 if TYPE_CHECKING:
-    from rattler import Gateway, GenericVirtualPackage, RepoDataRecord
+    from rattler import Gateway, GenericVirtualPackage, MatchSpec, RepoDataRecord
 
 
 def _virtual(profile: Profile, platform: str) -> list[GenericVirtualPackage]:
@@ -39,19 +41,62 @@ def solve_conda(
     (as solver preferences) except for names in `update`."""
     from rattler import Gateway
 
-    sources = [mirrors.source_for(c) for c in profile.channels]
-    specs = [f"python {profile.python}.*", *profile.conda_for(platform)]
+    from ..conda_spec import parse_spec
+
+    sources = [readable_source(mirrors.source_for(c), cache_dir) for c in profile.channels]
+    # Parsed as the profile was validated (lenient, as conda reads them), never re-parsed strictly by
+    # the solver; a `channel::` spec is pointed at that channel's mirror, as the sources are.
+    asked = [f"python {profile.python}.*", *profile.conda_for(platform)]
+    specs = [parse_spec(through_mirror(spec, mirrors)) for spec in asked]
     gateway = Gateway(cache_dir=cache_dir)
     try:
         records = asyncio.run(_solve(sources, specs, gateway, platform, _virtual(profile, platform), previous, update))
     except Exception as exc:  # the solver's own exception types are not public API
+        network = network_problem(str(exc), list(profile.channels))
+        if network:
+            raise ToolFailed(f"profiles/{profile.name}.yaml [{platform}]: {network}.") from None
         raise ToolFailed(_explain(profile, platform, str(exc))) from exc
     return [_to_locked(r, platform, profile, mirrors) for r in _topological(records)]
 
 
+def readable_source(source: str, cache_dir: Path) -> str:
+    """A mirror folder that holds only `repodata.json.zst` (as channels publish it): the solver reads
+    plain `repodata.json` from a folder, so the decompressed copy goes to a folder of the cache whose
+    package URLs are then those of the mirror (fetching still reads the mirror itself)."""
+    from urllib.parse import unquote, urlparse
+
+    import zstandard
+
+    if not source.startswith("file://"):
+        return source
+    folder = Path(unquote(urlparse(source).path))
+    packed = sorted(folder.glob("*/repodata.json.zst"))
+    if not packed or all((p.parent / "repodata.json").is_file() for p in packed):
+        return source
+    shadow = cache_dir / "zst-mirrors" / hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+    for path in packed:
+        target = shadow / path.parent.name / "repodata.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as stream:
+            document = json.loads(stream.read())
+        # Package URLs are the channel's base URL + subdir + file: point them back at the mirror.
+        document.setdefault("info", {})["base_url"] = f"{source.rstrip('/')}/{path.parent.name}/"
+        target.write_text(json.dumps(document))
+    return shadow.resolve().as_uri()
+
+
+def through_mirror(spec: str, mirrors: Mirrors) -> str:
+    """`pytorch::pytorch ==2.3.1` -> `<pytorch's mirror>::pytorch ==2.3.1` when that channel has a mirror,
+    so the candidate comes from the channel the spec names (the lock keeps the canonical URL)."""
+    channel, sep, rest = spec.partition("::")
+    if not sep or channel.strip() not in mirrors.by_channel:
+        return spec
+    return f"{mirrors.source_for(channel.strip())}::{rest}"
+
+
 async def _solve(
     sources: list[str],
-    specs: list[str],
+    specs: list[MatchSpec],
     gateway: Gateway,
     platform: str,
     virtual: list[GenericVirtualPackage],
@@ -101,7 +146,9 @@ def _topological(records: list[RepoDataRecord]) -> list[RepoDataRecord]:
 
 
 def _to_locked(record: RepoDataRecord, platform: str, profile: Profile, mirrors: Mirrors) -> LockedPackage:
-    channel = next((c for c in profile.channels if record.url.startswith(mirrors.source_for(c).rstrip("/") + "/")), "")
+    named = [s.split("::", 1)[0].strip() for s in profile.conda_for(platform) if "::" in s]
+    channels = [*profile.channels, *named]
+    channel = next((c for c in channels if record.url.startswith(mirrors.source_for(c).rstrip("/") + "/")), "")
     url = mirrors.canonical_url(record.url, channel) if channel else record.url
     dependencies = {}
     for dep in record.depends:

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,8 @@ from .. import __version__
 from ..errors import LockfileError
 from ..files import NotRegularFile, TooLarge, read_capped
 from ..yamlsrc import strict_yaml_in
-from .records import LockedPackage
+from .explicit import explicit_document, is_explicit
+from .records import MAIN, LockedPackage
 from .validate import RELOCK, Rules, validate_document
 
 KEY_PREFIX = "provision."
@@ -65,6 +66,20 @@ class LockData:
 
     def for_platform(self, platform: str) -> list[LockedPackage]:
         return [p for p in self.packages if p.platform == platform]
+
+    @property
+    def categories(self) -> list[str]:
+        found = {c for p in self.packages for c in p.categories}
+        return sorted(found, key=lambda c: (c != MAIN, c))
+
+    def in_categories(self, wanted: frozenset[str], where: str) -> LockData:
+        """Only the packages of the `wanted` categories, as `conda-lock install` installs `main` unless
+        asked for more; a category the lock does not have is an error naming those it has."""
+        unknown = sorted(wanted - set(self.categories))
+        if unknown:
+            raise LockfileError(where, f"no category {', '.join(unknown)} in this lock",
+                                f"it has {', '.join(self.categories)}")  # fmt: skip
+        return replace(self, packages=[p for p in self.packages if p.categories & wanted])
 
 
 def write_lock(path: Path, data: LockData, header: str) -> None:
@@ -116,11 +131,18 @@ MAX_LOCK_MB = 20
 
 
 def read_lock(path: Path, shown: str | None = None, rules: Rules | None = None) -> LockData:
-    """Parse and validate a conda-lock.yml v1 file (ours or conda-lock's); errors name the file,
-    the package and the field, and nothing has been fetched or changed when they are raised."""
+    """Parse and validate a lock: conda-lock.yml v1 of any era (ours or conda-lock's) or an
+    `@EXPLICIT` list, told apart by content, not by name. Errors name the file, the package (or
+    line) and the field, and nothing has been fetched or changed when they are raised; a file of
+    another kind (a pixi.lock, an environment file) is named as what it is, with the command for it."""
     where = shown or str(path)
-    document = _load(path, where)
-    meta, packages = validate_document(document, where, rules or Rules())
+    text = _read_text(path, where)
+    if is_explicit(text):
+        meta, packages = explicit_document(text, where, rules or Rules())
+    else:
+        document = strict_yaml_in(text, where, RELOCK, LockfileError)
+        _not_another_kind(document, where)
+        meta, packages = validate_document(document, where, rules or Rules())
     return LockData(
         platforms=list(meta["platforms"]),
         channels=[c if isinstance(c, str) else c["url"] for c in meta.get("channels") or []],
@@ -131,7 +153,25 @@ def read_lock(path: Path, shown: str | None = None, rules: Rules | None = None) 
     )
 
 
-def _load(path: Path, where: str) -> Any:
+PIXI_EXPORT = "pixi workspace export conda-explicit-spec DIR"
+
+
+def _not_another_kind(document: Any, where: str) -> None:
+    """One line for the files people hand to --lockfile that are not locks provision installs."""
+    if not isinstance(document, dict) or document.get("version") == 1:
+        return
+    if "environments" in document and "packages" in document:
+        fix = f"export it with `{PIXI_EXPORT}`, then give --lockfile one of the files it writes"
+        raise LockfileError(where, f"a pixi.lock (version {document.get('version')}), not a conda-lock file", fix)
+    if "subdirs" in document and "version" not in document:
+        fix = "set the profile's `requires:` (cuda_driver, glibc, macos) or `virtual_packages:` instead"
+        raise LockfileError(where, "a conda-lock virtual-package spec (--virtual-package-spec), not a lock", fix)
+    if "dependencies" in document and "version" not in document:
+        fix = "make a profile of it with `provision init NAME --from FILE`, then `provision lock NAME`"
+        raise LockfileError(where, "a conda environment file, not a lock", fix)
+
+
+def _read_text(path: Path, where: str) -> str:
     limit_mb = _limit_mb(where)
     try:
         raw = read_capped(path, limit_mb * 1_000_000)
@@ -146,10 +186,9 @@ def _load(path: Path, where: str) -> Any:
         reason = exc.strerror or type(exc).__name__
         raise LockfileError(where, f"cannot read it ({reason})", "check the path and its permissions") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise LockfileError(where, "not UTF-8 text", RELOCK) from None
-    return strict_yaml_in(text, where, RELOCK, LockfileError)
 
 
 def _limit_mb(where: str) -> int:

@@ -72,3 +72,26 @@ def parse_mirrors(values: list[str] | tuple[str, ...], base: Path, origin: str =
             target = (base / target).resolve().as_uri()
         out[channel.strip()] = target.rstrip("/")
     return Mirrors(out, written)
+
+
+# What rattler's and urllib's messages say when the network, not the request, failed.
+NETWORK_WORDS = (
+    "error sending request", "dns error", "failed to lookup address", "connection refused", "timed out",
+    "network is unreachable", "name or service not known", "client error (connect)",
+)  # fmt: skip
+
+
+def network_problem(message: str, channels: list[str]) -> str | None:
+    """One line for a failure to reach a channel (never "relax the pins"), naming the host and the
+    mirror setting that avoids the network; None when `message` is not about the network."""
+    import re
+
+    lowered = message.lower()
+    if not any(word in lowered for word in NETWORK_WORDS):
+        return None
+    host = re.search(r"https?://([^/\s)]+)", message)
+    where = host.group(1) if host else "the channel's host"
+    example = channels[0] if channels else "conda-forge"
+    return (f"cannot reach {where} (network: {'DNS' if 'dns' in lowered else 'connection'} failure); check the "
+            f"network, or solve through a mirror: --mirror {example}=FOLDER_OR_URL, PROVISION_MIRRORS, or "
+            "`provision config`")  # fmt: skip

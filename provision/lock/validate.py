@@ -8,12 +8,12 @@ LockfileError naming the file, the package and the field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import grammar
 from ..errors import LockfileError
-from .records import LockedPackage
+from .records import MAIN, LockedPackage
 
 RELOCK = "re-create the lock with `provision lock` (or `conda-lock`)"
 
@@ -71,6 +71,8 @@ def _document(document: Any, rules: Rules) -> tuple[dict[str, Any], list[LockedP
             # conda-lock writes one identical entry per category; two different ones are a conflict.
             where = f"package[{index}] ({package.name}, {package.platform})"
             raise _Refuse(where, "locked twice with different versions or files", "keep one entry per package")
+        else:
+            packages[ident] = replace(first, categories=first.categories | package.categories)
     return meta, list(packages.values())
 
 
@@ -104,20 +106,23 @@ def _package(entry: Any, index: int, platforms: set[str], rules: Rules) -> Locke
         build = str(build) if isinstance(build, int) else build
         _check(grammar.CONDA_BUILD, build, f"{loc}.build", "a build string like py311h1234567_0")
     url = entry.get("url")
-    _check(grammar.URL, url, f"{loc}.url", "an https:// or file:// URL")
-    _scheme(url, f"{loc}.url", rules)
-    file_name = url.rsplit("/", 1)[-1]
-    archive = grammar.PYPI_ARCHIVE if manager == "pip" else grammar.CONDA_ARCHIVE
-    if not grammar.full(grammar.ARTIFACT_FILE, file_name) or not archive.fullmatch(file_name):
-        kinds = "a Python package file (.whl or sdist)" if manager == "pip" else "a conda archive (.conda or .tar.bz2)"
-        raise _Refuse(f"{loc}.url", f"{_shown(file_name)} is not {kinds}")
     hashes = _mapping(entry.get("hash"), f"{loc}.hash")
     sha256, md5 = hashes.get("sha256"), hashes.get("md5")
-    # Early conda-lock v1 files carry only md5 for conda packages; a wheel always has its sha256.
-    if sha256 is not None or md5 is None or manager == "pip":
-        _check(grammar.SHA256, sha256, f"{loc}.hash.sha256", "64 hexadecimal digits")
-    if md5 is not None:
-        _check(grammar.MD5, md5, f"{loc}.hash.md5", "32 hexadecimal digits")
+    if manager == "pip" and isinstance(url, str) and url.startswith("git+"):
+        sha256 = _git_pin(url, sha256, f"{loc}.url")  # the commit pins it; there is no artifact to hash
+    else:
+        _check(grammar.URL, url, f"{loc}.url", "an https:// or file:// URL")
+        _scheme(url, f"{loc}.url", rules)
+        file_name = url.rsplit("/", 1)[-1]
+        archive = grammar.PYPI_ARCHIVE if manager == "pip" else grammar.CONDA_ARCHIVE
+        if not grammar.full(grammar.ARTIFACT_FILE, file_name) or not archive.fullmatch(file_name):
+            kinds = "a Python package file (.whl, sdist)" if manager == "pip" else "a conda archive (.conda, .tar.bz2)"
+            raise _Refuse(f"{loc}.url", f"{_shown(file_name)} is not {kinds}")
+        # Early conda-lock v1 files carry only md5 for conda packages; a wheel always has its sha256.
+        if sha256 is not None or md5 is None or manager == "pip":
+            _check(grammar.SHA256, sha256, f"{loc}.hash.sha256", "64 hexadecimal digits")
+        if md5 is not None:
+            _check(grammar.MD5, md5, f"{loc}.hash.md5", "32 hexadecimal digits")
     dependencies = entry.get("dependencies") or {}
     if not isinstance(dependencies, dict):
         raise _Refuse(f"{loc}.dependencies", "must map package names to version specs")
@@ -130,7 +135,35 @@ def _package(entry: Any, index: int, platforms: set[str], rules: Rules) -> Locke
     return LockedPackage(
         name=name, version=version, manager=manager, platform=platform, url=url,
         sha256=str(sha256).lower() if sha256 else "", md5=md5.lower() if md5 else None, build=build, dependencies=deps,
+        categories=_categories(entry, loc),
     )  # fmt: skip
+
+
+def _git_pin(url: str, recorded: Any, loc: str) -> str:
+    """A git entry must name a full commit (conda-lock records the same commit as its `sha256`);
+    anything else could move under the lock. The URL is shown whole: it is what the user must fix."""
+    bad = grammar.control_character(url)
+    if bad:
+        raise _Refuse(loc, f"a git URL containing the control character {bad}")
+    pin = grammar.GIT_PIN.fullmatch(url)
+    if pin is None:
+        raise _Refuse(loc, f"{url} is not pinned to a full commit (git+https://HOST/REPO@<40 hex digits>)",
+                      "lock it again so the entry names the commit, or pin a release from an index")  # fmt: skip
+    if recorded is not None and str(recorded).lower() != pin.group("commit"):
+        problem = f"the commit in the URL and the recorded hash differ ({_shown(recorded)})"
+        raise _Refuse(f"{loc} / hash.sha256", problem)
+    return ""
+
+
+def _categories(entry: dict[str, Any], loc: str) -> frozenset[str]:
+    """conda-lock's `category: dev` (v1 files, one entry per category) or `categories: [...]`."""
+    raw = entry.get("categories", entry.get("category", MAIN))
+    values = [raw] if isinstance(raw, str) else raw
+    if not isinstance(values, list) or not values:
+        raise _Refuse(f"{loc}.category", "must be a category name or a list of them")
+    for value in values:
+        _check(grammar.CATEGORY, value, f"{loc}.category", "a category name like main or dev")
+    return frozenset(values)
 
 
 def _pep440(version: str, loc: str) -> None:
