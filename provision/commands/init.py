@@ -14,25 +14,35 @@ if TYPE_CHECKING:
 @click.command("init")
 @click.argument("name")
 @click.option("--from", "source", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="environment.yml, requirements.txt, pixi.toml or pyproject.toml to start from.")  # fmt: skip
+              help="The file to start from, recognised by its content (any name): an environment.yml, a pixi "
+                   "manifest, a pyproject.toml (project, dependency-groups, poetry, pdm, uv, conda-lock, pixi), "
+                   "a requirements file (with -r includes) or a Brewfile.")  # fmt: skip
+@click.option("--with", "wanted", multiple=True, metavar="NAME",
+              help="Also import this extra, dependency group, pixi feature or pixi environment (repeatable).")
+@click.option("--strict", is_flag=True, help="Exit 1, writing nothing, if anything could not be carried over.")
 @click.option("--force", is_flag=True, help="Replace profiles/NAME.yaml if it exists.")
 @click.pass_context
-def command(ctx: click.Context, name: str, source: Path, force: bool) -> None:
+def command(ctx: click.Context, name: str, source: Path, wanted: tuple[str, ...], strict: bool, force: bool) -> None:
     """Write profiles/NAME.yaml from another tool's environment file, keeping every package.
-    What a profile cannot express is one `note:` line each; the profile is validated before it is kept."""
+    What a profile cannot express is one `note:` line each; the last line counts both. The profile
+    is validated before it is kept."""
     from .. import grammar
+    from ..adopt import import_file
     from ..editing import write_new_profile
-    from ..importer import import_file
+    from ..errors import ProvisionError
 
     if not grammar.full(grammar.PROFILE_NAME, name):
         raise click.UsageError(f"{name!r} is not a profile name; use lower-case letters, digits and '-'")
-    draft = import_file(source, str(source))  # before any folder is made: a bad file leaves nothing behind
-    project = _project_or_new(ctx)
-    path = write_new_profile(project, name, draft.profile(name, source.name), force)
+    draft = import_file(source, str(source), frozenset(wanted))  # before any folder is made
+    profile = draft.profile(name, source.name)  # the last notes (defaults chosen) are written here
     for note in draft.notes:  # text from the file: control characters are shown, never sent to the terminal
         click.echo(f"note: {grammar.printable(note)}", err=True)
-    packages = len(draft.conda) + len(draft.pypi) + sum(len(v) for t in draft.targets.values() for v in t.values())
-    click.echo(f"wrote {project.relative(path)} ({packages} packages); next: provision lock {name}")
+    counted = f"{draft.packages} entries kept, {len(draft.notes)} note(s)"
+    if strict and draft.notes:
+        raise ProvisionError(f"{source}: {counted}; --strict: nothing was written.")
+    project = _project_or_new(ctx)
+    path = write_new_profile(project, name, profile, force)
+    click.echo(f"wrote {project.relative(path)}: {counted}; next: provision lock {name}")
 
 
 def _project_or_new(ctx: click.Context) -> Project:

@@ -19,7 +19,7 @@ from .validate import Rules, validate_document
 MARKER = "@EXPLICIT"
 PLATFORM_LINE = re.compile(r"#\s*platform:\s*(\S+)\s*")
 # conda-lock's PyPI entries: `# pip NAME @ URL#sha256=HEX`; one locked from git has its commit instead.
-PIP_LINE = re.compile(r"#\s*pip\s+(?P<name>\S+)\s+@\s+(?P<url>\S+?)(#sha256=(?P<sha256>[0-9a-fA-F]{64}))?\s*")
+PIP_LINE = re.compile(r"#\s*pip\s+(?P<name>\S+)\s+@\s+(?P<url>[^\s#]+)(#(?P<hash>\S*))?\s*")
 FIX = "export it again with `conda list --explicit --md5` (or `conda-lock render -k explicit`)"
 
 
@@ -50,6 +50,9 @@ def explicit_document(text: str, where: str, rules: Rules) -> tuple[dict[str, An
             pip = PIP_LINE.fullmatch(line)
             if pip is None:
                 raise LockfileError(where, "a `# pip` line that is not `# pip NAME @ URL#sha256=HEX`", FIX, loc)
+            if not pip.group("hash") and not pip.group("url").startswith("git+"):
+                raise LockfileError(where, f"{pip.group('name')} has no hash: provision installs only what it "
+                                    "can check", FIX, loc)  # fmt: skip
             entries.append(_pip_entry(pip, where, loc))
             continue
         if not line or line.startswith("#"):
@@ -102,7 +105,12 @@ def _pip_entry(found: re.Match[str], where: str, loc: str) -> dict[str, Any]:
     from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
 
     url = found.group("url")
-    if url.startswith("git+") or not found.group("sha256"):
+    fragment = found.group("hash") or ""
+    if not url.startswith("git+") and not grammar.full(grammar.SHA256, fragment.removeprefix("sha256=")):
+        # conda-lock writes `#md5=None` where the index gave no hash: nothing to check the wheel against.
+        problem = f"{found.group('name')} ({url.rsplit('/', 1)[-1]}) has no sha256 hash: nothing to check it against"
+        raise LockfileError(where, problem, "lock it again where the index gives hashes", loc)
+    if url.startswith("git+"):
         # A git entry has no file to name its version: the lock's own check (validate) pins the commit.
         return {"name": found.group("name"), "version": "0", "manager": "pip", "url": url, "hash": {},
                 "dependencies": {}}  # fmt: skip
@@ -114,7 +122,7 @@ def _pip_entry(found: re.Match[str], where: str, loc: str) -> dict[str, Any]:
     except (InvalidWheelFilename, InvalidSdistFilename):
         raise LockfileError(where, f"{file_name!r} is not a wheel or sdist file name", FIX, loc) from None
     return {"name": found.group("name"), "version": str(version), "manager": "pip", "url": url,
-            "hash": {"sha256": found.group("sha256")}, "dependencies": {}}  # fmt: skip
+            "hash": {"sha256": fragment.removeprefix("sha256=")}, "dependencies": {}}  # fmt: skip
 
 
 def _only_platform(subdirs: set[str], where: str) -> str:

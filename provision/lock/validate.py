@@ -106,7 +106,7 @@ def _package(entry: Any, index: int, platforms: set[str], rules: Rules) -> Locke
         build = str(build) if isinstance(build, int) else build
         _check(grammar.CONDA_BUILD, build, f"{loc}.build", "a build string like py311h1234567_0")
     url = entry.get("url")
-    hashes = _mapping(entry.get("hash"), f"{loc}.hash")
+    hashes = _hashes(entry.get("hash"), f"{loc}.hash")
     sha256, md5 = hashes.get("sha256"), hashes.get("md5")
     if manager == "pip" and isinstance(url, str) and url.startswith("git+"):
         sha256 = _git_pin(url, sha256, f"{loc}.url")  # the commit pins it; there is no artifact to hash
@@ -153,6 +153,15 @@ def _git_pin(url: str, recorded: Any, loc: str) -> str:
         problem = f"the commit in the URL and the recorded hash differ ({_shown(recorded)})"
         raise _Refuse(f"{loc} / hash.sha256", problem)
     return ""
+
+
+def _hashes(value: Any, loc: str) -> dict[str, Any]:
+    """`{md5: HEX, sha256: HEX}`, or the 2022 layout's single string `md5:HEX` / `sha256:HEX`."""
+    if isinstance(value, str):
+        kind, sep, digest = value.partition(":")
+        if sep and kind in ("md5", "sha256"):
+            return {kind: digest}
+    return _mapping(value, loc)
 
 
 def _categories(entry: dict[str, Any], loc: str) -> frozenset[str]:

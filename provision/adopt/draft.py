@@ -1,0 +1,157 @@
+"""A profile being assembled from a foreign file, what could not be carried over (notes), and the
+shape checks every foreign value passes before it is read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import LocatedError
+from ..merge import conda_name, pypi_name
+
+DEFAULT_PLATFORMS = ["osx-arm64", "linux-64"]
+DEFAULT_PYTHON = "3.11"
+# The Python minors a profile may pin, newest first: a constraint becomes the default when it
+# allows it, else the newest it allows.
+PYTHON_MINORS = ("3.13", "3.12", "3.11", "3.10", "3.9", "3.8")
+
+
+@dataclass
+class Draft:
+    """A profile being assembled from a foreign file, and what could not be carried over."""
+
+    kind: str = "conda"
+    python: str | None = None
+    platforms: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    conda: list[str] = field(default_factory=list)
+    pypi: list[str] = field(default_factory=list)
+    targets: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    index_url: str | None = None
+    extra_index_urls: list[str] = field(default_factory=list)
+    find_links: list[str] = field(default_factory=list)
+    indexes: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    editable: list[str] = field(default_factory=list)
+    requires: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    brew: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, layer: str, spec: str, platforms: list[str] | None = None) -> None:
+        """A conda spec or PyPI requirement, on every platform (None) or on those named."""
+        key = conda_name if layer == "conda" else pypi_name
+        if platforms is None:
+            entries = getattr(self, layer)
+            if not any(key(e) == key(spec) for e in entries):
+                entries.append(spec)
+            return
+        for platform in platforms:
+            entries = self.targets.setdefault(platform, {}).setdefault(layer, [])
+            if spec not in entries:
+                entries.append(spec)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def _one_layer_each(self) -> None:
+        """A package named in both layers comes from conda, as pixi and conda-lock take it (a profile
+        never installs one package twice); the PyPI line goes, said in a note."""
+        if self.kind != "conda":
+            return
+        conda = {conda_name(c) for c in self.conda}
+        for requirement in [p for p in self.pypi if pypi_name(p) in conda]:
+            self.pypi.remove(requirement)
+            self.note(f"'{requirement}' is also a conda dependency: it comes from conda (as pixi and conda-lock "
+                      "take it), the PyPI line was left out")  # fmt: skip
+
+    @property
+    def packages(self) -> int:
+        """Everything that landed in the profile: packages of both layers, editables and brew entries."""
+        targeted = sum(len(v) for layers in self.targets.values() for v in layers.values())
+        return len(self.conda) + len(self.pypi) + targeted + len(self.editable) + sum(map(len, self.brew.values()))
+
+    def choose_python(self, allows: Any, constraint: str) -> None:
+        """The Python a constraint allows: the default if it may, else the newest it allows, said in a note."""
+        allowed = [minor for minor in PYTHON_MINORS if allows(minor)]
+        if not allowed:
+            self.note(f"python '{constraint}' allows none of {', '.join(PYTHON_MINORS)}; "
+                      f"python: \"{DEFAULT_PYTHON}\" was written, change it")  # fmt: skip
+            self.python = DEFAULT_PYTHON
+            return
+        self.python = DEFAULT_PYTHON if DEFAULT_PYTHON in allowed else allowed[0]
+        if len(allowed) > 1:
+            self.note(f"python '{constraint}' became python: \"{self.python}\" (a profile pins one version; "
+                      f"{', '.join(reversed(allowed))} satisfy it)")  # fmt: skip
+
+    def profile(self, name: str, source: str) -> dict[str, Any]:
+        """The profile as a plain mapping, in the order a person would write it."""
+        platforms = self.platforms or DEFAULT_PLATFORMS
+        if not self.platforms:
+            self.note(f"the file names no platforms: {', '.join(DEFAULT_PLATFORMS)} were chosen")
+        if self.python is None:
+            self.note(f"the file names no Python: python: \"{DEFAULT_PYTHON}\" was chosen (provision's default)")
+        self._one_layer_each()
+        out: dict[str, Any] = {"name": name, "description": f"Imported from {source} by `provision init`"}
+        out["kind"] = self.kind
+        out["platforms"] = platforms
+        out["python"] = self.python or DEFAULT_PYTHON
+        if self.kind == "conda":
+            out["channels"] = self.channels or ["conda-forge"]
+            out["conda"] = self.conda
+        pypi: dict[str, Any] = {"packages": self.pypi}
+        for key, value in (("index_url", self.index_url), ("extra_index_urls", self.extra_index_urls),
+                           ("find_links", self.find_links), ("indexes", self.indexes), ("sources", self.sources),
+                           ("editable", self.editable)):  # fmt: skip
+            if value:
+                pypi[key] = value
+        out["pypi"] = pypi
+        targets = {p: layers for p, layers in self.targets.items() if p in platforms}
+        if targets:
+            out["targets"] = targets
+        if self.brew:
+            out["brew"] = self.brew
+        if self.env:
+            out["env"] = self.env
+        if self.requires:
+            out["requires"] = self.requires
+        return out
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """The shapes a foreign file's values must have before they are read: one located line each."""
+
+    shown: str
+
+    def fail(self, where: str, wanted: str, value: Any) -> LocatedError:
+        return LocatedError(self.shown, f"must be {wanted}, not {type(value).__name__}", "fix the file", loc=where)
+
+    def table(self, value: Any, where: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(where, "a table", value)
+        return value
+
+    def strings(self, value: Any, where: str) -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.fail(where, "a list of strings", value)
+        return value
+
+    def items(self, value: Any, where: str) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(where, "a list", value)
+        return value
+
+    def text(self, value: Any, where: str, default: str = "") -> str:
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise self.fail(where, "a string", value)
+        return value

@@ -1,0 +1,43 @@
+"""A foreign file's Python constraint, turned into the one version a profile pins."""
+
+from __future__ import annotations
+
+import re
+
+from .draft import Draft
+
+EXACT = re.compile(r"=?=?\s*(3\.\d{1,2}\.\d{1,2})(=.*)?")
+
+
+def from_conda(draft: Draft, spec: str) -> None:
+    """`python=3.10`, `python >=3.9,<3.12`, `python=3.9.7=h12debd9_1` (conda env export)."""
+    from rattler import Version, VersionSpec
+
+    from ..conda_spec import parse_spec
+
+    version = parse_spec(spec).version
+    if version is None:
+        draft.python = None  # stated but unpinned: the default, said when the profile is written
+        return
+    exact = EXACT.fullmatch(str(version).replace(" ", ""))
+    if exact:
+        draft.python = exact.group(1)
+        return
+    wanted = VersionSpec(str(version))
+    draft.choose_python(lambda minor: wanted.matches(Version(minor)) or wanted.matches(Version(minor + ".0")), spec)
+
+
+def from_pep440(draft: Draft, constraint: str) -> None:
+    """`requires-python = ">=3.9,<3.12"`, poetry's `python = "^3.10"` (after translation)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    exact = EXACT.fullmatch(constraint.strip())
+    if exact:
+        draft.python = exact.group(1)
+        return
+    try:
+        allowed = SpecifierSet(constraint)
+    except InvalidSpecifier:
+        draft.note(f"python '{constraint}' is not a version constraint provision reads; the default was chosen")
+        return
+    draft.choose_python(lambda minor: allowed.contains(minor + ".0", prereleases=True), constraint)

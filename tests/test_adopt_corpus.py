@@ -1,0 +1,275 @@
+"""The real-world corpus (tests/data/fixtures/adopt/, each file with its provenance): every file is
+imported as a user would, and what provision made of it is compared with the source read here
+independently (plain YAML / TOML / line reading, not provision's readers). Every declared package
+must be in the profile or named by a note: no silent drops. Locks: the planned package set per
+platform and category equals what the file declares. No test here needs the network."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli
+import yaml
+
+from provision.lock.lockfile import read_lock
+
+from .conftest import DATA
+
+ADOPT = DATA / "fixtures" / "adopt"
+NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._\-]*")
+
+
+def _files(*folders: str) -> list[Path]:
+    found = [p for folder in folders for p in sorted((ADOPT / folder).rglob("*"))
+             if p.is_file() and p.name != "PROVENANCE.md"]  # fmt: skip
+    return found
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name.lower())
+
+
+def _profile_names(profile: dict[str, Any]) -> set[str]:
+    specs = list(profile.get("conda") or []) + list((profile.get("pypi") or {}).get("packages") or [])
+    for layers in (profile.get("targets") or {}).values():
+        specs += list(layers.get("conda") or []) + list(layers.get("pypi") or [])
+    names = {_key(NAME.match(s.split("::")[-1].strip()).group()) for s in specs}  # type: ignore[union-attr]
+    names |= {_key(Path(e).resolve().name) for e in (profile.get("pypi") or {}).get("editable") or []}
+    for entries in (profile.get("brew") or {}).values():
+        names |= {_key(e) for e in entries}
+    return names | {"python"}
+
+
+def _declared_environment(path: Path) -> set[str]:
+    document = yaml.safe_load(path.read_text())
+    names = set()
+    for entry in document.get("dependencies") or []:
+        if isinstance(entry, str):
+            names.add(NAME.match(entry.split("::")[-1].strip()).group())  # type: ignore[union-attr]
+        elif isinstance(entry, dict) and isinstance(entry.get("pip"), list):
+            names |= {n for line in entry["pip"] for n in _requirement_names(line)}
+        elif isinstance(entry, dict):
+            names |= {str(v).split()[0] for v in entry.values()}
+    return names
+
+
+def _requirement_names(line: str) -> list[str]:
+    line = line.split(" #")[0].strip()
+    if not line or line.startswith("#") or line.startswith("-"):
+        return []
+    found = NAME.match(line)
+    return [found.group()] if found else []
+
+
+def _declared_requirements(path: Path) -> set[str]:
+    text = re.sub(r"\\\n", " ", path.read_text())
+    names = {n for line in text.splitlines() for n in _requirement_names(line)}
+    for include in re.findall(r"^\s*-r\s+(\S+)", text, re.M):
+        if (path.parent / include).is_file():
+            names |= _declared_requirements(path.parent / include)
+    return names
+
+
+def _declared_toml(path: Path) -> set[str]:
+    document = tomli.loads(path.read_text())
+    names: set[str] = set()
+
+    def pixi_tables(tables: dict[str, Any]) -> None:
+        for key in ("dependencies", "pypi-dependencies"):
+            names.update((tables.get(key) or {}).keys())
+        for inner in (tables.get("target") or {}).values():
+            pixi_tables(inner)
+        for inner in (tables.get("feature") or {}).values():
+            pixi_tables(inner)
+
+    pixi = (document.get("tool") or {}).get("pixi")
+    pixi_tables(pixi if isinstance(pixi, dict) else document if "workspace" in document or ("project" in document
+                and "channels" in (document.get("workspace") or document.get("project") or {})) else {})  # fmt: skip
+    project = document.get("project") if isinstance(document.get("project"), dict) else {}
+    requirements = list(project.get("dependencies") or [])
+    for group in (project.get("optional-dependencies") or {}).values():
+        requirements += group
+    for group in (document.get("dependency-groups") or {}).values():
+        requirements += [r for r in group if isinstance(r, str)]
+    tool = document.get("tool") or {}
+    for group in ((tool.get("pdm") or {}).get("dev-dependencies") or {}).values():
+        requirements += group
+    requirements += (tool.get("uv") or {}).get("dev-dependencies") or []
+    names |= {n for r in requirements for n in _requirement_names(r)}
+    poetry = tool.get("poetry") or {}
+    names |= set(poetry.get("dependencies") or {})
+    for group in (poetry.get("group") or {}).values():
+        names |= set((group or {}).get("dependencies") or {})
+    names |= set((tool.get("conda-lock") or {}).get("dependencies") or {})
+    return names
+
+
+def _declared_brewfile(path: Path) -> set[str]:
+    return set(re.findall(r"""^\s*(?:tap|brew|cask|mas|vscode|whalebrew)\s+["']([^"']+)["']""", path.read_text(), re.M))
+
+
+def _declared(path: Path) -> set[str]:
+    folder = path.relative_to(ADOPT).parts[0]
+    reader = {"environment": _declared_environment, "requirements": _declared_requirements, "pixi": _declared_toml,
+              "pyproject": _declared_toml, "brewfile": _declared_brewfile}[folder]  # fmt: skip
+    return reader(path)
+
+
+IMPORTS = _files("environment", "requirements", "pixi", "pyproject", "brewfile")
+
+
+def test_the_corpus_is_real_and_large_enough() -> None:
+    """At least 80 files from 25 public projects, each listed in its folder's PROVENANCE.md."""
+    files = IMPORTS + _files("conda-lock", "explicit", "pixi-lock", "virtual-packages")
+    repositories = set()
+    for path in files:
+        provenance = (ADOPT / path.relative_to(ADOPT).parts[0] / "PROVENANCE.md").read_text()
+        row = next((line for line in provenance.splitlines() if f"`{path.name}`" in line or f" {path.name} " in line
+                    or f"{path.relative_to(ADOPT / path.relative_to(ADOPT).parts[0])}" in line), None)  # fmt: skip
+        assert row is not None, f"{path} is not in its PROVENANCE.md"
+        repositories |= set(re.findall(r"[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+", row.split("|")[2]))
+    assert len(files) >= 80
+    assert len(repositories) >= 25
+
+
+@pytest.mark.parametrize("path", IMPORTS, ids=lambda p: str(p.relative_to(ADOPT)))
+def test_every_declared_package_is_kept_or_noted(path: Path, tmp_path: Path, run_cli) -> None:
+    result = run_cli("--root", str(tmp_path), "init", "t", "--from", str(path))
+    assert result.code == 0, result.err
+    profile = yaml.safe_load((tmp_path / "profiles" / "t.yaml").read_text())
+    notes = [line for line in result.err.splitlines() if line.startswith("note: ")]
+    kept = _profile_names(profile)
+    if "." in (profile.get("pypi") or {}).get("editable", []):  # the project itself, installed editable
+        kept |= {_key(str(((tomli.loads(path.read_text()) if path.suffix == ".toml" else {}).get("project") or {})
+                          .get("name", "")))}  # fmt: skip
+    missing = [name for name in sorted(_declared(path))
+               if _key(name) not in kept and not any(name.lower() in n.lower() for n in notes)]  # fmt: skip
+    assert not missing, f"dropped without a note: {missing}"
+    last = result.out.strip().splitlines()[-1]
+    counted = rf"wrote profiles/t\.yaml: \d+ entries kept, {len(notes)} note\(s\); next: provision lock t"
+    assert re.fullmatch(counted, last)
+
+
+def test_strict_refuses_a_file_with_notes_and_writes_nothing(tmp_path: Path, run_cli) -> None:
+    path = ADOPT / "pixi" / "rerun-io-rerun-pixi.toml"
+    result = run_cli("--root", str(tmp_path), "init", "t", "--from", str(path), "--strict")
+    assert result.code == 1 and "--strict: nothing was written" in result.err
+    assert not (tmp_path / "profiles" / "t.yaml").exists()
+
+
+def test_with_imports_a_feature_that_was_a_note(tmp_path: Path, run_cli) -> None:
+    path = ADOPT / "pixi" / "2black0-pytorch-onnx-cuda-on-pixi-pixi.toml"
+    document = tomli.loads(path.read_text())
+    feature, tables = next((k, v) for k, v in document["feature"].items() if v.get("dependencies"))
+    first = run_cli("--root", str(tmp_path), "init", "a", "--from", str(path))
+    assert f"--with {feature}" in first.err
+    second = run_cli("--root", str(tmp_path), "init", "b", "--from", str(path), "--with", feature)
+    assert second.code == 0, second.err
+    profile = yaml.safe_load((tmp_path / "profiles" / "b.yaml").read_text())
+    declared = {_key(n) for n in (tables.get("dependencies") or {})} - {"python"}
+    assert declared <= _profile_names(profile)
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [(p, "a conda-lock file") for p in _files("conda-lock")]
+    + [(p, "an @EXPLICIT list") for p in _files("explicit")]
+    + [(p, "a pixi.lock") for p in _files("pixi-lock")]
+    + [(p, "a conda-lock virtual-package spec") for p in _files("virtual-packages")],
+    ids=lambda v: v.name if isinstance(v, Path) else "",
+)
+def test_files_that_are_not_environments_are_named_for_what_they_are(path: Path, said: str, tmp_path: Path,
+                                                                     run_cli) -> None:  # fmt: skip
+    result = run_cli("--root", str(tmp_path), "init", "t", "--from", str(path))
+    assert result.code == 1
+    assert said in result.err and len(result.err.strip().splitlines()) == 1
+    assert not (tmp_path / "profiles").exists()
+
+
+# --- locks -------------------------------------------------------------------------------------
+
+
+def _declared_lock(path: Path, categories: set[str]) -> dict[str, set[tuple[str, str, str]]]:
+    """platform -> {(manager, name, version)} of the entries in `categories`, read with PyYAML."""
+    document = yaml.safe_load(path.read_text())
+    out: dict[str, set[tuple[str, str, str]]] = {}
+    for entry in document["package"]:
+        entry_categories = set(entry.get("categories") or [entry.get("category", "main")])
+        if entry_categories & categories:
+            name = entry["name"].lower()
+            name = _key(name) if entry.get("manager") == "pip" else name
+            out.setdefault(entry["platform"], set()).add((entry.get("manager", "conda"), name, str(entry["version"])))
+    return out
+
+
+LOCKS = _files("conda-lock")
+
+
+@pytest.mark.parametrize("path", LOCKS, ids=lambda p: p.name)
+def test_every_real_conda_lock_is_read_whole(path: Path) -> None:
+    lock = read_lock(path)
+    for categories in ({"main"}, set(lock.categories)):
+        declared = _declared_lock(path, categories)
+        selected = lock.in_categories(frozenset(categories), str(path))
+        for platform in lock.platforms:
+            ours = {(p.manager, _key(p.name) if p.manager == "pip" else p.name.lower(), p.version)
+                    for p in selected.for_platform(platform)}  # fmt: skip
+            assert ours == declared.get(platform, set()), (platform, categories)
+
+
+@pytest.mark.parametrize("path", _files("explicit"), ids=lambda p: p.name)
+def test_every_real_explicit_list_is_read_or_refused_in_one_line(path: Path, run_cli) -> None:
+    """conda's own exports without `--md5` carry no hash: those are refused (nothing to check against)."""
+    lines = [line.strip() for line in path.read_text().splitlines()]
+    urls = [line for line in lines if line and not line.startswith(("#", "@"))]
+    pips = [line for line in lines if re.match(r"#\s*pip\s", line)]
+    hashed = all("#" in u for u in urls) and all("#sha256=" in p or "git+" in p for p in pips)
+    if hashed:
+        lock = read_lock(path)
+        assert len(lock.platforms) == 1
+        assert {p.url for p in lock.packages if p.manager == "conda"} == {u.split("#")[0] for u in urls}
+        assert len([p for p in lock.packages if p.manager == "pip"]) == len(pips)
+    else:
+        result = run_cli("status", "--lockfile", str(path))
+        assert result.code == 1 and "has no" in result.err and len(result.err.strip().splitlines()) == 1
+
+
+def test_categories_select_like_conda_lock_install(run_cli) -> None:
+    path = DATA / "fixtures" / "conda-lock" / "conda-lock-tests" / "multiple-categories" / "conda-lock.yml"
+    lock = read_lock(path)
+    assert len(lock.packages) == 101
+    assert len(lock.in_categories(frozenset({"main"}), "x").packages) == 20  # what `conda-lock install` installs
+    result = run_cli("plan", "--lockfile", str(path), "--category", "nope")
+    assert result.code == 1 and "no category nope in this lock; it has main, dev, test" in result.err
+
+
+def test_our_explicit_export_reads_back(tmp_path: Path, run_cli) -> None:
+    from .conftest import REPO
+
+    out = tmp_path / "explicit"
+    assert run_cli("--root", str(REPO), "export", "torch-cuda", "--format", "explicit", "--output", str(out)).code == 0
+    exported = next(out.iterdir())
+    original = read_lock(REPO / "envs" / "torch-cuda" / "conda-lock.yml").for_platform("linux-64")
+    again = read_lock(exported)
+    assert {(p.name, p.version, p.url, p.md5) for p in again.packages} == {
+        (p.name, p.version, p.url, p.md5) for p in original
+    }
+
+
+def test_a_git_pinned_pypi_entry_is_accepted_and_an_unpinned_one_named_whole(tmp_path: Path) -> None:
+    path = ADOPT / "conda-lock" / "conda-conda-lock-v2.5.8-git-pip-conda-lock.yml"
+    lock = read_lock(path)
+    git = [p for p in lock.packages if p.git_commit]
+    assert git and all(len(p.git_commit or "") == 40 and p.pin.startswith("git commit ") for p in git)
+    text = path.read_text()
+    commit = git[0].git_commit or ""
+    hostile = tmp_path / "unpinned-conda-lock.yml"  # hand-made from the real file: the commit replaced by a branch
+    hostile.write_text(text.replace(f"@{commit}", "@main").replace(f"sha256: {commit}", "sha256: null"))
+    from provision.errors import LockfileError
+
+    with pytest.raises(LockfileError) as refused:
+        read_lock(hostile)
+    assert f"{git[0].url.rsplit('@', 1)[0]}@main is not pinned to a full commit" in str(refused.value)
