@@ -13,9 +13,10 @@ from .common import json_option, print_json, project_from
 @click.argument("profile", required=False)
 @click.option("--all", "render_all", is_flag=True, help="Render every profile and the root files (the default).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff if a committed file differs.")
+@click.option("--force", is_flag=True, help="Also replace files that provision did not write (no generated header).")
 @json_option
 @click.pass_context
-def command(ctx: click.Context, profile: str | None, render_all: bool, check: bool, as_json: bool) -> None:
+def command(ctx: click.Context, profile: str | None, render_all: bool, check: bool, force: bool, as_json: bool) -> None:
     """Write envs/<profile>/environment.yml and Brewfile, and the root Brewfile and flake.nix."""
     if profile and render_all:
         raise click.UsageError("give a PROFILE or --all, not both")
@@ -29,7 +30,7 @@ def command(ctx: click.Context, profile: str | None, render_all: bool, check: bo
         profiles = concrete_profiles(project)
         files, known = render_project(profiles), sorted(profiles)
     if not check:
-        written = write_files(project, files)
+        written = write_files(project, files, force)
         if as_json:
             print_json({"written": [str(project.relative(p)) for p in written], "files": len(files)})
             return
