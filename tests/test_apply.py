@@ -146,6 +146,27 @@ def test_apply_a_lockfile_without_a_profile(e2e: E2E, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert (target / "share/provtest/tool.txt").read_text() == "tool 1\n"
     assert (target / "conda-meta").is_dir()
+    lock = str(e2e.root / "envs/e2e/conda-lock.yml")
+    # With no profile, the first word after `--` is the command's own (it was taken as a profile name).
+    tool = str(target / "share/provtest/tool.txt")
+    ran = e2e.run("run", "--lockfile", lock, "--prefix", str(target), "--", "cat", tool)
+    assert ran.returncode == 0 and ran.stdout == "tool 1\n", ran.stderr
+    missing = e2e.run("shell", "--lockfile", lock, "--prefix", str(tmp_path / "nothing-here"))
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert f"run `provision apply --lockfile {lock} --prefix {tmp_path / 'nothing-here'}` first" in missing.stderr
+
+
+def test_an_explicit_list_we_export_applies_like_its_lock(e2e: E2E, tmp_path: Path) -> None:
+    """The @EXPLICIT list `export` writes is a lock of its own: applied, it gives the same environment."""
+    out = tmp_path / "explicit"
+    assert e2e.run("export", "e2e", "--format", "explicit", "--output", str(out)).returncode == 0
+    explicit = next(out.iterdir())
+    target = tmp_path / "from-explicit"
+    done = e2e.run("apply", "--lockfile", str(explicit), "--prefix", str(target), "--no-verify")
+    assert done.returncode == 0, done.stderr
+    assert (target / "share/provtest/tool.txt").read_text() == "tool 1\n"
+    status = e2e.run("status", "--lockfile", str(explicit), "--prefix", str(target))
+    assert status.returncode == 0, status.stdout + status.stderr
 
 
 def test_preflight_refuses_a_platform_the_lock_lacks_and_touches_nothing(e2e: E2E) -> None:

@@ -32,7 +32,9 @@ def _record(package: LockedPackage, local: Path, channels: list[str]) -> RepoDat
     depends = [f"{name} {spec}".strip() for name, spec in package.dependencies.items()]
     noarch = None
     if subdir == "noarch":
-        noarch = "python" if "python" in package.dependencies else "generic"
+        # A lock with no dependency edges (an @EXPLICIT list) says nothing: ask the package itself.
+        python = "python" in package.dependencies if package.dependencies else _index_noarch(local) == "python"
+        noarch = "python" if python else "generic"
     build = package.build or package.file_name.rsplit("-", 1)[-1].split(".")[0]
     record = PackageRecord(
         name=package.name,
@@ -42,7 +44,8 @@ def _record(package: LockedPackage, local: Path, channels: list[str]) -> RepoDat
         subdir=subdir,
         noarch=noarch,  # type: ignore[arg-type]
         depends=depends,
-        sha256=bytes.fromhex(package.sha256),
+        # md5-only locks (explicit lists, early conda-lock): the copy was verified by its md5 already.
+        sha256=bytes.fromhex(package.sha256 or _sha256(local)),
         md5=bytes.fromhex(package.md5) if package.md5 else None,
     )
     channel = next((c for c in channels if package.url.startswith(canonical_channel_url(c) + "/")), "")
@@ -65,3 +68,39 @@ def install_conda(
         ))  # fmt: skip
     except Exception as exc:  # rattler's exception types are not public API
         raise ToolFailed(f"{prefix}: linking the conda layer failed: {str(exc).splitlines()[0]}") from exc
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _index_noarch(archive: Path) -> str | None:
+    """`noarch` from the package's own info/index.json (a verified, member-checked archive)."""
+    import bz2
+    import io
+    import json
+    import tarfile
+    import zipfile
+
+    import zstandard
+
+    try:
+        if archive.name.endswith(".conda"):
+            with zipfile.ZipFile(archive) as outer:
+                name = next(n for n in outer.namelist() if n.startswith("info-") and n.endswith(".tar.zst"))
+                raw = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(outer.read(name))).read()
+        else:
+            raw = bz2.decompress(archive.read_bytes())
+        with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+            member = tar.extractfile("info/index.json")
+            data = json.loads(member.read(1 << 20)) if member else {}
+    except (OSError, KeyError, StopIteration, ValueError, tarfile.TarError, zipfile.BadZipFile):
+        return None
+    value = data.get("noarch") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
