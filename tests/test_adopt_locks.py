@@ -1,0 +1,60 @@
+"""Foreign locks applied for real: a PyPI entry pinned to a git commit is installed from exactly that
+commit (a local repository: git+file, so no network), and `status` names the pin and a drift."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from .conftest import DATA
+
+
+def _repository(tmp_path: Path) -> tuple[Path, list[str]]:
+    """tests/data/gitdemo as a git repository with two commits (VALUE changes between them)."""
+    repo = tmp_path / "gitdemo"
+    shutil.copytree(DATA / "gitdemo", repo)
+    git = ["git", "-C", str(repo), "-c", "user.email=t@example.org", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    commits = []
+    for value in ("first", "second"):
+        (repo / "src/gitdemo/__init__.py").write_text(f'VALUE = "{value}"\n')
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-qm", value], check=True)
+        commits.append(subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True)
+                       .stdout.strip())  # fmt: skip
+    return repo, commits
+
+
+def _lock(path: Path, repo: Path, commit: str) -> Path:
+    """A conda-lock v1 file as conda-lock writes a git entry (hand-made: the URL and commit are the test's)."""
+    path.write_text(
+        "version: 1\nmetadata:\n  content_hash: {}\n  channels: []\n  platforms: [linux-64]\n"
+        "  sources: [pyproject.toml]\n"
+        f"package:\n- name: gitdemo\n  version: 0.3.0\n  manager: pip\n  platform: linux-64\n  dependencies: {{}}\n"
+        f"  url: git+{repo.as_uri()}@{commit}\n  hash:\n    sha256: {commit}\n  category: main\n  optional: false\n"
+    )
+    return path
+
+
+def test_a_git_pinned_entry_installs_that_commit_and_status_names_it(tmp_path: Path, run_cli) -> None:
+    repo, (first, second) = _repository(tmp_path)
+    lock = _lock(tmp_path / "conda-lock.yml", repo, first)
+    prefix = tmp_path / "env"
+    applied = run_cli("apply", "--lockfile", str(lock), "--prefix", str(prefix), "--no-verify", "--yes")
+    assert applied.code == 0, applied.err
+    assert "1 from git, each at its locked commit" in applied.err
+    value = subprocess.run([str(prefix / "bin/python"), "-c", "import gitdemo; print(gitdemo.VALUE)"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert value.stdout.strip() == "first"  # the locked commit, not the repository's newest
+    assert run_cli("status", "--lockfile", str(lock), "--prefix", str(prefix)).code == 0
+    _lock(lock, repo, second)
+    status = run_cli("status", "--lockfile", str(lock), "--prefix", str(prefix))
+    assert status.code == 1
+    assert f"gitdemo 0.3.0 from commit {first[:12]} installed, the lock has git commit {second[:12]}" in status.out
+    repaired = run_cli("apply", "--lockfile", str(lock), "--prefix", str(prefix), "--no-verify", "--yes")
+    assert repaired.code == 0, repaired.err
+    value = subprocess.run([str(prefix / "bin/python"), "-c", "import gitdemo; print(gitdemo.VALUE)"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert value.stdout.strip() == "second"
+    assert run_cli("status", "--lockfile", str(lock), "--prefix", str(prefix)).code == 0
