@@ -247,6 +247,57 @@ RAW_CASES: list[Any] = [
 ]
 
 
+MD5 = "d7c89558ba9fa0495403155b64376d81"
+EXPLICIT = "# platform: linux-64\n@EXPLICIT\n"
+# Hand-made hostile variants of the lock kinds adopted from the real world (explicit lists, git pins,
+# categories, files of another kind); each is one line and changes nothing.
+ADOPTED_CASES: list[Any] = [
+    pytest.param(lambda w: EXPLICIT + "https://conda.anaconda.org/conda-forge/linux-64/zlib-1.3-h1.conda\n",
+                 "has no hash", id="explicit-no-hash"),
+    pytest.param(lambda w: EXPLICIT + "https://x.org/linux-64/zlib-1.3-h1.conda#sha256:zz\n", "where a hash belongs",
+                 id="explicit-bad-hash"),
+    pytest.param(lambda w: "# platform: ../../etc\n@EXPLICIT\nhttps://x.org/a/zlib-1.3-h1.conda#" + MD5 + "\n",
+                 "not a conda platform", id="explicit-platform-path"),
+    pytest.param(lambda w: EXPLICIT + "https://x.org/linux-64/evil.sh#" + MD5 + "\n", "not a conda archive",
+                 id="explicit-not-an-archive"),
+    pytest.param(lambda w: EXPLICIT + "https://x.org/linux-64/zlib-1.3-h1.conda#" + MD5 + "\n# pip --index-url @ "
+                 "https://x.org/a-1.0-py3-none-any.whl#sha256=" + "a" * 64 + "\n", "not a PEP 503 project name",
+                 id="explicit-pip-option-name"),
+    pytest.param(lambda w: EXPLICIT + "# pip evil @ https://x.org/evil-1.0-py3-none-any.whl#md5=None\n",
+                 "no sha256 hash", id="explicit-pip-no-hash"),
+    pytest.param(lambda w: "@EXPLICIT\nhttps://x.org/linux-64/a-1-h1.conda#" + MD5 + "\nhttps://x.org/osx-arm64/b-1-h1"
+                 ".conda#" + MD5 + "\n", "no `# platform:` line", id="explicit-two-platforms"),
+    pytest.param(lambda w: _lock_text(w).replace("  category: main", "  category: ../../x", 1), "a category name",
+                 id="category-path"),
+    pytest.param(lambda w: _git_lock("git+https://github.com/a/b.git@main"), "is not pinned to a full commit",
+                 id="git-unpinned"),
+    pytest.param(lambda w: _git_lock("git+ssh://git@github.com/a/b.git@" + "a" * 40), "is not pinned to a full commit",
+                 id="git-ssh"),
+    pytest.param(lambda w: _git_lock("git+https://github.com/a/b.git@" + "a" * 40, "b" * 40), "recorded hash differ",
+                 id="git-commit-mismatch"),
+    pytest.param(lambda w: "version: 6\nenvironments: {}\npackages: []\n", "a pixi.lock", id="pixi-lock"),
+    pytest.param(lambda w: "name: x\ndependencies: [numpy]\n", "a conda environment file", id="environment-file"),
+    pytest.param(lambda w: "subdirs:\n  linux-64:\n    packages:\n      __cuda: 12\n", "virtual-package spec",
+                 id="virtual-packages"),
+]
+
+
+def _git_lock(url: str, recorded: str | None = None) -> str:
+    commit = recorded or url.rsplit("@", 1)[-1]
+    return ("version: 1\nmetadata: {content_hash: {}, channels: [], platforms: [linux-64], sources: [x]}\npackage:\n"
+            f"- {{name: b, version: '1.0', manager: pip, platform: linux-64, dependencies: {{}}, url: '{url}', "
+            f"hash: {{sha256: '{commit}'}}}}\n")  # fmt: skip
+
+
+@pytest.mark.parametrize(("make", "fragment"), ADOPTED_CASES)
+def test_hostile_adopted_lock_is_refused(
+    world: World, make: Callable[[World], str], fragment: str, request: pytest.FixtureRequest
+) -> None:
+    path = _write_lock(world, request.node.callspec.id, text=make(world))
+    refused(world, _apply_lock(world, path, "--dry-run"), 1, fragment)
+    refused(world, ["status", "--lockfile", str(path), "--prefix", str(world.tmp / "new-env")], 1, fragment)
+
+
 @pytest.mark.parametrize(("make", "fragment"), RAW_CASES)
 def test_hostile_lock_text_is_refused(
     world: World, make: Callable[[World], str | bytes], fragment: str, request: pytest.FixtureRequest
@@ -524,6 +575,50 @@ def test_the_prefix_lock_is_the_same_through_a_symlink(world: World, monkeypatch
 
 
 # ----------------------------------------------------------------------------- hostile profiles
+
+# Hand-made hostile manifests for `init --from`: refused in one line, no profile written.
+MANIFEST_CASES: list[Any] = [
+    pytest.param("requirements.txt", "--index-url https://user:s3cret@pypi.example.org/simple\nnumpy\n",
+                 "carries credentials", id="credentials-in-index"),
+    pytest.param("pixi.toml", "[workspace]\nchannels = []\nplatforms = []\n[dependencies]\nx = " + "[" * 5000
+                 + "]" * 5000 + "\n", "nested too deeply", id="toml-deep-nesting"),
+    pytest.param("environment.yml", "channels: conda-forge\ndependencies: [numpy]\n", "must be a list of strings",
+                 id="env-channels-string"),
+    pytest.param("pixi.toml", "[workspace]\nchannels = []\nplatforms = []\n[dependencies]\nx = 5\n",
+                 "must be a string", id="pixi-number-spec"),
+    pytest.param("thing.bin", "\x00\x01binary", "not a file init reads", id="binary"),
+    pytest.param("pixi.toml", "[workspace\n", "not valid TOML", id="toml-syntax"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "fragment"), MANIFEST_CASES)
+def test_hostile_manifest_is_refused_by_init(world: World, name: str, text: str, fragment: str) -> None:
+    source = world.tmp / "manifests" / name
+    source.parent.mkdir(exist_ok=True)
+    source.write_text(text)
+    refused(world, ["init", "imported", "--from", str(source)], 1, fragment)
+    source.unlink()
+
+
+def test_init_notes_what_it_must_not_copy_into_a_profile(world: World) -> None:
+    """Folders outside the project are never made editable, plain http is said; an over-long name is refused."""
+    source = world.tmp / "manifests" / "environment.yml"
+    source.parent.mkdir(exist_ok=True)
+    source.write_text("channels: [http://mirror.example.org/conda-forge]\ndependencies:\n  - numpy\n  - pip:\n"
+                      "    - -e ../../../../etc\n    - -e /etc\n    - requests\n")  # fmt: skip
+    done = world.e2e.run("init", "imported", "--from", str(source))
+    assert done.returncode == 0, done.stderr
+    written = world.e2e.root / "profiles" / "imported.yaml"
+    profile = yaml.safe_load(written.read_text())
+    written.unlink()
+    assert "editable" not in profile["pypi"]
+    assert "editable '../../../../etc' left out" in done.stderr and "editable '/etc' left out" in done.stderr
+    assert "http://mirror.example.org/conda-forge is plain http" in done.stderr
+    long_name = world.e2e.run("init", "x" * 300, "--from", str(source))
+    assert long_name.returncode == 2 and "is not a profile name" in long_name.stderr
+    assert "internal error" not in long_name.stderr
+    source.unlink()
+
 
 PROFILE_CASES = [
     ("env-name-newline", 'env:\n  "FOO\\n": "1"\n', "control character"),

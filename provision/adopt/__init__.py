@@ -55,6 +55,8 @@ def _toml_or_none(text: str, shown: str, path: Path) -> dict[str, Any] | None:
 
     try:
         return tomli.loads(text)
+    except RecursionError:
+        raise LocatedError(shown, "nested too deeply to be a manifest", "fix the file") from None
     except tomli.TOMLDecodeError as exc:
         if path.suffix == ".toml":
             raise LocatedError(shown, f"not valid TOML ({exc})", "fix the file") from None

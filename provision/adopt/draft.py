@@ -51,6 +51,19 @@ class Draft:
             if spec not in entries:
                 entries.append(spec)
 
+    def add_editable(self, path: str, where: str) -> None:
+        """A project folder to install editable: only one inside the project (relative, no `..`), since
+        its build backend writes there; anything else is a note, never copied into a committed profile."""
+        from pathlib import PurePosixPath
+
+        parts = PurePosixPath(path.replace("\\", "/")).parts
+        if path.startswith(("/", "~")) or ".." in parts or ":" in path or not path.strip():
+            self.note(f"{where}: editable '{path[:80]}' left out: only a folder inside the project is installed "
+                      "editable (its build backend writes there)")  # fmt: skip
+            return
+        if path not in self.editable:
+            self.editable.append(path)
+
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
@@ -93,6 +106,10 @@ class Draft:
         if self.python is None:
             self.note(f"the file names no Python: python: \"{DEFAULT_PYTHON}\" was chosen (provision's default)")
         self._one_layer_each()
+        for url in [*self.channels, self.index_url or "", *self.extra_index_urls, *self.indexes.values()]:
+            if url.startswith("http://"):
+                self.note(f"{url} is plain http: anyone on the network can change what it serves, and the lock "
+                          "would record it; use https if the host has it")  # fmt: skip
         out: dict[str, Any] = {"name": name, "description": f"Imported from {source} by `provision init`"}
         out["kind"] = self.kind
         out["platforms"] = platforms

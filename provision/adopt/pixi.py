@@ -125,7 +125,7 @@ def _conda(name: str, spec: Any, shapes: Shapes, where: str) -> str:
 def _pypi(draft: Draft, name: str, spec: Any, shapes: Shapes, where: str, platforms: list[str] | None) -> None:
     table = shapes.table(spec, where) if isinstance(spec, dict) else {"version": shapes.text(spec, where)}
     if "path" in table and table.get("editable"):
-        draft.editable.append(shapes.text(table["path"], f"{where}.path"))
+        draft.add_editable(shapes.text(table["path"], f"{where}.path"), where)
         return
     if "path" in table or "git" in table or "url" in table:
         kind = "git" if "git" in table else "path" if "path" in table else "URL"

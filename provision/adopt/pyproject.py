@@ -40,7 +40,7 @@ def read_pyproject(document: dict[str, Any], shown: str, wanted: frozenset[str])
     if "conda-lock" in tool:
         _conda_lock(draft, shapes.table(tool["conda-lock"], "tool.conda-lock"), shapes)
     if project.get("name") or shapes.table(tool.get("poetry"), "tool.poetry").get("name"):
-        draft.editable.append(".")  # the project itself, as `uv sync` and `poetry install` install it
+        draft.add_editable(".", "project")  # the project itself, as `uv sync` and `poetry install` install it
     return draft
 
 
@@ -153,7 +153,7 @@ def _poetry_deps(draft: Draft, deps: dict[str, Any], shapes: Shapes, at: str, ch
             continue
         if any(k in table for k in ("git", "path", "url")):
             if table.get("develop") and "path" in table:
-                draft.editable.append(shapes.text(table["path"], f"{where}.path"))
+                draft.add_editable(shapes.text(table["path"], f"{where}.path"), where)
             else:
                 draft.note(f"{where} left out: a git, path or URL source is not locked from a profile; pin a "
                            "release, or list a local clone in pypi.editable")  # fmt: skip
@@ -218,7 +218,7 @@ def _uv(draft: Draft, uv: dict[str, Any], shapes: Shapes, wanted: frozenset[str]
         elif tables and all(t.get("workspace") for t in tables):
             continue  # a workspace member: installed with the project itself
         elif len(tables) == 1 and "path" in tables[0] and tables[0].get("editable"):
-            draft.editable.append(shapes.text(tables[0]["path"], f"{where}.path"))
+            draft.add_editable(shapes.text(tables[0]["path"], f"{where}.path"), where)
         else:
             draft.note(f"{where}: {len(tables)} source(s) by marker, group, git or path left out; the package "
                        "resolves from the profile's indexes (pypi.sources names one index per package)")  # fmt: skip

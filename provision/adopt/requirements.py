@@ -105,7 +105,7 @@ def _option(draft: Draft, line: str, platforms: list[str] | None, where: str, fo
             draft.note(f"{where}: '{line}' left out: a VCS requirement is not locked by provision; "
                        "clone it and list its folder in pypi.editable")  # fmt: skip
         else:
-            draft.editable.append(value)
+            draft.add_editable(value, where)
     elif option in ("-r", "--requirement", "-c", "--constraint"):
         _include(draft, option, value, platforms, where, folder, depth, seen)
     elif option in NOT_CARRIED:
