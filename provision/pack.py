@@ -23,7 +23,9 @@ from .apply.fetch import cache_key, fetch_url, fetch_verified, staging_area
 from .apply.target import Target
 from .bootstrap import Bootstrap
 from .errors import LockfileError
+from .git_wheels import build_git_wheel
 from .lock.mirrors import Mirrors
+from .lock.records import LockedPackage
 from .pack_runner import CODE, MANIFEST, RUNNER, WHEELS
 
 PACK_SCHEMA = 1
@@ -45,13 +47,6 @@ def write_pack(
     """Pack `target`'s platform: the lock, each artifact (verified) and the settings apply needs;
     with a `bootstrap`, also provision itself, so that `python3 PACK apply` runs on a bare node."""
     packages = target.packages
-    from_git = [p for p in packages if p.git_commit is not None]
-    if from_git:
-        # A node installs only hashed artifacts offline; a commit is no artifact (building it here
-        # into a hashed wheel is not done yet).
-        raise LockfileError(str(target.lock_path), f"{from_git[0].name} is locked from git ({from_git[0].url}); a "
-                            "pack carries only artifacts with a hash", "apply it where the repository is reachable, "
-                            "or lock a released wheel of it")  # fmt: skip
     if any(p.manager == "conda" for p in packages):
         mirrors.require(target.lock.channels)
     profile = target.profile.model_dump(mode="json") if target.profile is not None else None
@@ -62,14 +57,21 @@ def write_pack(
     try:
         with staging_area(cache / "artifacts") as staging, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr(SETTINGS_MEMBER, json.dumps(settings, indent=1, sort_keys=True))
-            archive.write(target.lock_path, LOCK_MEMBER)
             # Always: without a bootstrap, `python3 PACK` still says in one line how to apply it.
             archive.write(pack_runner.__file__, RUNNER)
+            built: dict[str, LockedPackage] = {}  # git URL -> the entry of the wheel built from it
             for index, package in enumerate(packages, 1):
+                if package.git_commit is not None:
+                    say(f"pack {index}/{len(packages)}: {package.name} built from git at {package.git_commit[:12]}")
+                    entry, local = build_git_wheel(package, staging / "built")
+                    built[package.url] = entry
+                    archive.write(local, f"artifacts/{cache_key(entry)}/{entry.file_name}")
+                    continue
                 say(f"pack {index}/{len(packages)}: {package.file_name}")
                 source = fetch_url(package, target.lock.channels, mirrors)
                 local = fetch_verified(package, source, cache / "artifacts", staging)
                 archive.write(local, f"artifacts/{cache_key(package)}/{package.file_name}")
+            _write_lock_member(archive, target, built, staging)
             if bootstrap is not None:
                 _write_bootstrap(archive, bootstrap, mirrors, cache, staging, say)
         os.chmod(tmp, 0o644)
@@ -77,6 +79,24 @@ def write_pack(
     finally:
         Path(tmp).unlink(missing_ok=True)
     return PackSummary(output, len(packages), output.stat().st_size)
+
+
+def _write_lock_member(
+    archive: zipfile.ZipFile, target: Target, built: dict[str, LockedPackage], staging: Path
+) -> None:
+    """The lock as given; with git entries, the lock whose entries are the wheels built from them."""
+    if not built:
+        archive.write(target.lock_path, LOCK_MEMBER)
+        return
+    from dataclasses import replace
+
+    from .lock.lockfile import write_lock
+
+    packages = [built.get(p.url, p) for p in target.lock.packages if p.platform == target.platform]
+    lock = replace(target.lock, platforms=[target.platform], packages=packages)
+    path = staging / "packed-lock" / LOCK_MEMBER
+    write_lock(path, lock, f"# Packed by provision from {target.lock_path.name}: git entries built into wheels.")
+    archive.write(path, LOCK_MEMBER)
 
 
 def _write_bootstrap(

@@ -58,3 +58,25 @@ def test_a_git_pinned_entry_installs_that_commit_and_status_names_it(tmp_path: P
                            capture_output=True, text=True, check=True)  # fmt: skip
     assert value.stdout.strip() == "second"
     assert run_cli("status", "--lockfile", str(lock), "--prefix", str(prefix)).code == 0
+
+
+def test_a_pack_builds_a_git_entry_into_a_hashed_wheel_that_installs_offline(tmp_path: Path, run_cli) -> None:
+    """A node never reaches the repository: the pack carries the wheel built at the locked commit, by sha256."""
+    repo, (first, _) = _repository(tmp_path)
+    lock = _lock(tmp_path / "conda-lock.yml", repo, first)
+    pack = tmp_path / "git.pack"
+    made = run_cli("pack", "--lockfile", str(lock), "--platform", "linux-64", "--no-bootstrap", "-o", str(pack))
+    assert made.code == 0, made.err
+    assert f"gitdemo built from git at {first[:12]}" in made.err
+    shutil.rmtree(repo)  # from here on, the commit exists only as the packed wheel
+    import zipfile
+
+    with zipfile.ZipFile(pack) as archive:
+        packed = archive.read("conda-lock.yml").decode()
+    assert f"url: file:///provision-pack/built-from-git/{first}/gitdemo-0.3.0-py3-none-any.whl" in packed
+    prefix = tmp_path / "node-env"
+    applied = run_cli("apply", "--pack", str(pack), "--prefix", str(prefix), "--no-verify", "--yes")
+    assert applied.code == 0, applied.err
+    value = subprocess.run([str(prefix / "bin/python"), "-c", "import gitdemo; print(gitdemo.VALUE)"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert value.stdout.strip() == "first"
