@@ -32,13 +32,18 @@ def command(
     stamp = read_stamp(target.prefix)
     _, drift = current_drift(target, stamp, check_files)
     finished = stamp is not None and stamp.same_lock(wanted_stamp(target))
+    # A git entry has no artifact hash: say what pins it, so "exact" is never read as "hashed".
+    by_commit = [p for p in target.packages if p.git_commit is not None]
     if as_json:
         print_json({"target": target.name, "prefix": str(target.prefix), "platform": target.platform,
                     "matches_lock": not drift, "last_apply_finished": finished,
-                    "drift": [d.as_dict() for d in drift]})  # fmt: skip
+                    "drift": [d.as_dict() for d in drift],
+                    "pinned_by_commit": {p.name: p.git_commit for p in by_commit}})  # fmt: skip
     else:
         for difference in drift:
             click.echo(difference.line())
+        for package in by_commit:
+            click.echo(f"{package.name} {package.version}: pinned by {package.pin} (from git, no artifact hash)")
         if not finished:
             click.echo("note: the last apply of this lock did not finish; `provision apply` completes it", err=True)
         if not drift:
