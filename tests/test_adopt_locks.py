@@ -48,7 +48,8 @@ def test_a_git_pinned_entry_installs_that_commit_and_status_names_it(tmp_path: P
                            capture_output=True, text=True, check=True)  # fmt: skip
     assert value.stdout.strip() == "first"  # the locked commit, not the repository's newest
     exact = run_cli("status", "--lockfile", str(lock), "--prefix", str(prefix))
-    assert exact.code == 0 and f"gitdemo 0.3.0: pinned by git commit {first[:12]} (from git, no artifact hash)" in exact.out
+    assert exact.code == 0
+    assert f"gitdemo 0.3.0: pinned by git commit {first[:12]} (from git, no artifact hash)" in exact.out
     _lock(lock, repo, second)
     status = run_cli("status", "--lockfile", str(lock), "--prefix", str(prefix))
     assert status.code == 1
