@@ -149,6 +149,9 @@ def _one_layer_per_package(profile: Profile, platform: str, fail: Callable[[Loca
              "keep it in one, a package must never come from both")  # fmt: skip
 
 
+DEFAULT_GLIBC = "2.28"
+
+
 def virtual_packages(profile: Profile, platform: str) -> dict[str, str]:
     """Virtual packages the solver assumes for `platform`: from `requires`, unless given explicitly.
 
@@ -163,8 +166,11 @@ def virtual_packages(profile: Profile, platform: str) -> dict[str, str]:
         if platform == "osx-arm64":
             derived["__archspec"] = "1=arm64"
     else:
+        # conda-lock's defaults (default-virtual-packages.yaml, v3+: __linux 5.10, __glibc 2.28) and pixi's
+        # (system-requirements: libc glibc 2.28): conda-forge's CUDA builds need __glibc >= 2.28, so an
+        # older default silently locks CPU builds for a GPU profile.
         derived["__linux"] = "5.10"
-        derived["__glibc"] = profile.requires.glibc or "2.17"
+        derived["__glibc"] = profile.requires.glibc or DEFAULT_GLIBC
         if profile.requires.cuda_driver:
             derived["__cuda"] = profile.requires.cuda_driver
     return derived

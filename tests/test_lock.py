@@ -241,6 +241,52 @@ def test_an_unreachable_channel_is_named_as_a_network_failure(lock_project: Path
         assert "--mirror conda-forge=" in line and "Relax" not in line and "internal error" not in line
 
 
+def test_a_gpu_profile_that_would_lock_a_cpu_build_fails_with_the_reason(lock_project: Path, run_cli) -> None:
+    """conda-forge's CUDA builds of PyTorch need __glibc >= 2.28: a GPU profile that says 2.17 got the CPU
+    build with exit 0 before; now the lock fails naming the package, its CPU build and the unmet need."""
+    _ml_profile(lock_project, "gpu", 'requires:\n  cuda_driver: "12.4"\n  glibc: "2.17"\n')
+    result = run_cli("--root", str(lock_project), "lock", "gpu")
+    assert result.code == 5, result.err
+    line = result.err.strip().splitlines()[-1]
+    assert "requires.cuda_driver 12.4 asks for GPU builds, but pytorch 2.8.0-cpu_" in line
+    assert "(conda) is a CPU build: its CUDA builds need __glibc >=2.28" in line
+    assert not (lock_project / "envs/gpu/conda-lock.yml").exists()
+
+
+def test_the_default_glibc_lets_a_gpu_profile_take_the_cuda_build(lock_project: Path, run_cli) -> None:
+    """No glibc named: the default is conda-lock's and pixi's (2.28), not 2.17."""
+    _ml_profile(lock_project, "gpu", 'requires:\n  cuda_driver: "12.4"\n')
+    assert run_cli("--root", str(lock_project), "lock", "gpu").code == 0
+    pytorch = next(p for p in read_lock(lock_project / "envs/gpu/conda-lock.yml").packages if p.name == "pytorch")
+    assert (pytorch.build or "").startswith("cuda129")
+
+
+def test_a_changed_system_requirement_re_solves_instead_of_keeping_the_old_build(lock_project: Path, run_cli) -> None:
+    _ml_profile(lock_project, "p", 'requires:\n  glibc: "2.17"\n')
+    assert run_cli("--root", str(lock_project), "lock", "p").code == 0
+    before = next(p for p in read_lock(lock_project / "envs/p/conda-lock.yml").packages if p.name == "pytorch")
+    assert (before.build or "").startswith("cpu_")
+    _ml_profile(lock_project, "p", 'requires:\n  glibc: "2.28"\n  cuda_driver: "12.4"\n')
+    check = run_cli("--root", str(lock_project), "lock", "--check", "p")
+    assert check.code == 1 and "virtual_packages" in check.out + check.err
+    assert run_cli("--root", str(lock_project), "lock", "p").code == 0  # plain lock: no --update-all
+    after = next(p for p in read_lock(lock_project / "envs/p/conda-lock.yml").packages if p.name == "pytorch")
+    assert (after.build or "").startswith("cuda129")
+
+
+def test_the_repositorys_gpu_locks_hold_gpu_builds() -> None:
+    """What CI checks for every committed lock of a profile that asks for a GPU."""
+    from provision.lock.variant import cpu_builds
+
+    project = Project(REPO)
+    gpu = [p for p in concrete_profiles(project).values() if p.requires.cuda_driver]
+    assert {p.name for p in gpu} >= {"torch-cuda", "jax-cuda"}
+    for profile in gpu:
+        lock = read_lock(REPO / "envs" / profile.name / "conda-lock.yml")
+        for platform in lock.platforms:
+            assert cpu_builds(profile, platform, lock.for_platform(platform)) == [], (profile.name, platform)
+
+
 def test_unsolvable_request_is_explained_in_profile_terms(lock_project: Path, run_cli) -> None:
     write_profile(
         lock_project, "bad", "platforms: [linux-64]\npython: \"3.9\"\nchannels: [conda-forge]\nconda: ['openssl >=9']\n"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import LockfileError, ProvisionError
 from ..model import Profile
+from ..profiles import virtual_packages
 from ..project import Project
 from ..render import header
 from .conda_layer import solve_conda
@@ -18,6 +19,7 @@ from .lockfile import KEY_PREFIX, LockData, inputs_key, python_key, read_lock, s
 from .mirrors import Mirrors
 from .pypi_layer import conda_python_packages, resolve_pypi
 from .records import LockedPackage
+from .variant import prove_variant
 
 Progress = Callable[[str], None]
 DEFAULT_JOBS = 8  # concurrent solves: bounded so a big project does not open dozens of index connections at once
@@ -74,7 +76,8 @@ def lock_profiles(
             futures: dict[str, Future[tuple[list[LockedPackage], str]]] = {}
             for platform in profile.platforms:
                 if platform in targets or previous is None or platform not in previous.platforms:
-                    old = [] if update_all or previous is None else previous.for_platform(platform)
+                    keep = previous is not None and not update_all and not _system_changed(previous, profile, platform)
+                    old = previous.for_platform(platform) if keep and previous is not None else []
                     futures[platform] = pool.submit(
                         _solve_platform, project, profile, platform, mirrors, cache_dir, old, update, progress
                     )
@@ -122,6 +125,14 @@ def _finish(
     return LockOutcome(profile.name, path, None)
 
 
+def _system_changed(previous: LockData, profile: Profile, platform: str) -> bool:
+    """The machine the platform is locked for changed (glibc, CUDA driver, macOS): the old builds were
+    chosen for another machine, so they are not kept as preferences (a CPU build chosen under
+    `__glibc 2.17` would otherwise survive a move to 2.28)."""
+    recorded = previous.inputs(platform) or {}
+    return recorded.get("virtual_packages") != virtual_packages(profile, platform)
+
+
 def _previous(path: Path) -> LockData | None:
     try:
         return read_lock(path)
@@ -148,4 +159,5 @@ def _solve_platform(
     progress(f"{profile.name} [{platform}]: resolving the PyPI layer with uv (Python {python})")
     preferred = [p for p in old if p.manager == "pip" and p.name not in update]
     pypi = resolve_pypi(profile, platform, python, conda_python_packages(conda), project.root, preferred)
+    prove_variant(profile, platform, conda + pypi, mirrors, cache_dir, virtual_packages(profile, platform))
     return conda + pypi, python
