@@ -205,7 +205,7 @@ def test_init_says_what_a_profile_cannot_hold_and_keeps_the_rest(tmp_path: Path,
 
     done = run_cli("--root", str(tmp_path), "init", "dino", "--from", str(ENVIRONMENTS / "dinov2.yaml"))
     assert done.code == 0
-    assert "'git+https://github.com/facebookincubator/submitit' left out: a direct URL is not locked" in done.err
+    assert "'git+https://github.com/facebookincubator/submitit' left out: a direct URL or VCS requirement is not locked" in done.err
     profile = load_profile(Project(tmp_path), "dino")
     assert profile.pypi.packages == ["cuml-cu11"] and profile.pypi.extra_index_urls == ["https://pypi.nvidia.com"]
     assert "xformers::xformers=0.0.18" in profile.conda and "xformers" in profile.channels
@@ -329,6 +329,9 @@ def test_cli_conventions_quiet_verbose_completion(tmp_path: Path) -> None:
     assert after.returncode == 0 and after.stderr == ""
     verbose = e2e.run("-v", "lock", "e2e")
     assert "provision: running: " in verbose.stderr and " pip compile " in verbose.stderr  # each external command
+    nothing = e2e.run("shell", "e2e", "--json")  # no environment yet: nothing to activate, and it says so
+    assert nothing.returncode == 1 and "run `provision apply e2e` first" in nothing.stderr
+    assert e2e.run("apply", "e2e", "--no-verify").returncode == 0
     shown = json.loads(e2e.run("shell", "e2e", "--json").stdout)
     assert shown["env"] == {"PROVTEST": "yes"} and shown["path_prepend"] == str(e2e.prefix / "bin")
     for shell in ("bash", "zsh", "fish"):

@@ -86,14 +86,15 @@ class Draft:
         return len(self.conda) + len(self.pypi) + targeted + len(self.editable) + sum(map(len, self.brew.values()))
 
     def choose_python(self, allows: Any, constraint: str) -> None:
-        """The Python a constraint allows: the default if it may, else the newest it allows, said in a note."""
+        """The Python a constraint allows, said in a note: the default if it may, else the nearest it allows."""
         allowed = [minor for minor in PYTHON_MINORS if allows(minor)]
         if not allowed:
             self.note(f"python '{constraint}' allows none of {', '.join(PYTHON_MINORS)}; "
                       f"python: \"{DEFAULT_PYTHON}\" was written, change it")  # fmt: skip
             self.python = DEFAULT_PYTHON
             return
-        self.python = DEFAULT_PYTHON if DEFAULT_PYTHON in allowed else allowed[0]
+        # The default when allowed, else the allowed minor nearest to it (`>=3.12` -> 3.12, `<3.10` -> 3.9).
+        self.python = min(allowed, key=lambda m: abs(int(m.split(".")[1]) - int(DEFAULT_PYTHON.split(".")[1])))
         if len(allowed) > 1:
             self.note(f"python '{constraint}' became python: \"{self.python}\" (a profile pins one version; "
                       f"{', '.join(reversed(allowed))} satisfy it)")  # fmt: skip
