@@ -205,7 +205,8 @@ def test_init_says_what_a_profile_cannot_hold_and_keeps_the_rest(tmp_path: Path,
 
     done = run_cli("--root", str(tmp_path), "init", "dino", "--from", str(ENVIRONMENTS / "dinov2.yaml"))
     assert done.code == 0
-    assert "'git+https://github.com/facebookincubator/submitit' left out: a direct URL or VCS requirement is not locked" in done.err
+    submitit = "'git+https://github.com/facebookincubator/submitit' left out: a direct URL or VCS requirement"
+    assert submitit in done.err
     profile = load_profile(Project(tmp_path), "dino")
     assert profile.pypi.packages == ["cuml-cu11"] and profile.pypi.extra_index_urls == ["https://pypi.nvidia.com"]
     assert "xformers::xformers=0.0.18" in profile.conda and "xformers" in profile.channels
