@@ -18,6 +18,8 @@ from typing import Any
 
 from .errors import ConfigError, FactsError
 from .files import NotRegularFile, TooLarge, read_capped
+from .nvidia import QUERY as NVIDIA_QUERY
+from .nvidia import Gpu, parse_nvidia
 from .runner import run
 
 SYSCTL_KEYS = [
@@ -25,15 +27,7 @@ SYSCTL_KEYS = [
     "machdep.cpu.brand_string", "hw.perflevel0.logicalcpu", "hw.perflevel1.logicalcpu", "hw.ncpu",
     "iogpu.wired_limit_mb", "vm.swapusage",
 ]  # fmt: skip
-NVIDIA_QUERY = ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader,nounits"]
 LEAKY_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "VIRTUAL_ENV")
-
-
-@dataclass(frozen=True)
-class Gpu:
-    name: str
-    memory_mib: int
-    driver: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +54,7 @@ class HostFacts:
     cpu_model: str | None = None
     simd: list[str] = field(default_factory=list)
     cuda_driver: str | None = None  # the highest CUDA version the NVIDIA driver supports
+    nvidia_driver: str | None = None  # the driver's own version, e.g. 535.104.12
     gpus: list[Gpu] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)  # variables that leak into environments
     overrides: dict[str, str] = field(default_factory=dict)  # CONDA_OVERRIDE_* in effect (name -> value)
@@ -98,7 +93,7 @@ def collect_raw(disk_path: Path | None = None) -> dict[str, str]:
         raw["brew-prefix"] = _output([brew, "--prefix"])
     if shutil.which("nvidia-smi"):
         raw["nvidia-smi"] = _output(["nvidia-smi"])
-        raw["nvidia-smi-query"] = _output(NVIDIA_QUERY)
+        raw["nvidia-smi-query"] = _output(NVIDIA_QUERY)  # fails on drivers without compute_cap: the table remains
     return raw
 
 
@@ -233,17 +228,11 @@ def parse_profiler_chip(text: str) -> tuple[str | None, int | None]:
 
 
 def parse_cuda_version(nvidia_smi: str) -> str | None:
-    match = re.search(r"CUDA Version:\s*([\d.]+)", nvidia_smi)
-    return match.group(1) if match else None
+    return parse_nvidia(nvidia_smi).cuda
 
 
 def parse_gpus(query: str) -> list[Gpu]:
-    gpus = []
-    for line in query.strip().splitlines():
-        parts = [p.strip() for p in line.split(",")]
-        if len(parts) == 3 and parts[1].isdigit():
-            gpus.append(Gpu(parts[0], int(parts[1]), parts[2]))
-    return gpus
+    return parse_nvidia("", query).gpus
 
 
 def conda_subdir(system: str, machine: str) -> str | None:
@@ -258,6 +247,7 @@ def conda_subdir(system: str, machine: str) -> str | None:
 def parse_facts(raw: dict[str, str], origin: str = "") -> HostFacts:
     """Facts from raw outputs; `origin` (a folder, with its slash) names files in errors."""
     python = _json_fact(raw, "python", dict, origin)
+    nvidia = parse_nvidia(raw.get("nvidia-smi", ""), raw.get("nvidia-smi-query", ""))
     system, machine = str(python.get("system", "")), str(python.get("machine", ""))
     sysctl = parse_sysctl(raw.get("sysctl", ""))
     libc = python.get("libc")
@@ -297,8 +287,9 @@ def parse_facts(raw: dict[str, str], origin: str = "") -> HostFacts:
         glibc=_fact_version(libc[1]) if libc[0] == "glibc" else None,
         cpu_model=cpu_model or (chip if system == "Darwin" else None),
         simd=simd,
-        cuda_driver=parse_cuda_version(raw.get("nvidia-smi", "")),
-        gpus=parse_gpus(raw.get("nvidia-smi-query", "")),
+        cuda_driver=nvidia.cuda,
+        nvidia_driver=nvidia.driver,
+        gpus=nvidia.gpus,
         environment={str(k): str(v) for k, v in _json_fact(raw, "environment", dict, origin).items()},
     )
 

@@ -67,8 +67,9 @@ def test_save_facts_then_replay(tmp_path: Path, run_cli) -> None:
 def test_plan_with_mac_facts_lists_the_preflight_problem(tmp_path: Path, run_cli) -> None:
     folder = mac_facts_dir(tmp_path, "m1-bigsur.txt", "arm64", "\nkern.osproductversion: 11.2\n")
     result = run_cli("--root", str(REPO), "plan", "torch-mps", "--facts", str(folder))
-    assert result.code == 0
-    assert "preflight: macOS 11.2 is older than the 14.0 this profile needs; update macOS" in result.out
+    assert result.code == 3  # apply would stop: the plan says so first, and exits non-zero
+    assert result.out.startswith("preflight: macOS 11.2 is older than the 14.0 this profile needs; update macOS")
+    assert "apply would stop before any change on this machine" in result.err
 
 
 def test_m1_on_big_sur_chip_falls_back_to_system_profiler(tmp_path: Path) -> None:

@@ -140,6 +140,8 @@ def plan_for(target: Target, host: HostFacts, options: Options) -> Plan:
 def preflight_problems(target: Target, host: HostFacts) -> list[str]:
     """What stops an apply on this host, one line each (the lock's freshness is checked separately)."""
     problems = preflight.host_problems(target.profile, host, target.platforms)
+    required = target.profile is not None and bool(target.profile.requires.cuda_driver)  # said by its requires
+    problems += preflight.cuda_problem(target.packages, host, say_missing_driver=not required)
     if not problems:
         free = shutil.disk_usage(_existing_parent(target.prefix)).free
         disk = preflight.disk_problem(target.lock.download_bytes(target.platform), free)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..host import HostFacts
 from ..lock.freshness import PlatformStatus
+from ..lock.records import LockedPackage
 from ..model import Profile
 from ..requirements import Severity, blocking, for_profile
 
@@ -19,6 +20,24 @@ def host_problems(profile: Profile | None, host: HostFacts, platforms: list[str]
 def host_warnings(profile: Profile | None, host: HostFacts, platforms: list[str]) -> list[str]:
     """What apply allows but says (e.g. Rosetta with `arm64_native: false`)."""
     return [f.line() for f in for_profile(profile, host, platforms) if f.severity is Severity.WARNING]
+
+
+def cuda_problem(packages: list[LockedPackage], host: HostFacts, say_missing_driver: bool = True) -> list[str]:
+    """The lock's CUDA runtime against this machine's NVIDIA driver, before anything changes."""
+    from ..lock.variant import cuda_runtime
+    from ..nvidia import driver_problem
+
+    found = cuda_runtime(packages)
+    if found is None or host.system != "Linux":
+        return []
+    runtime, where = found
+    if host.cuda_driver is None:
+        if not say_missing_driver:
+            return []
+        return [f"the lock's CUDA runtime is {runtime} ({where}), but no NVIDIA driver was found (nvidia-smi); "
+                f"install one, or set CONDA_OVERRIDE_CUDA to build for another machine"]  # fmt: skip
+    problem = driver_problem(runtime, where, host.cuda_driver, host.nvidia_driver)
+    return [problem] if problem else []
 
 
 def disk_problem(download_bytes: int | None, free_bytes: int) -> str | None:

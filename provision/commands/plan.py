@@ -56,7 +56,12 @@ def command(
     problems = preflight_problems(target, host)
     if as_json:
         print_json({**plan.as_dict(), "preflight_problems": problems})
-        return
-    print_plan(plan)
-    for problem in problems:
-        click.echo(f"preflight: {problem}")
+    else:
+        for problem in problems:  # first: the plan below would not be carried out here
+            click.echo(f"preflight: {problem}")
+        print_plan(plan)
+    if problems:
+        from ..errors import HostUnfit
+
+        raise HostUnfit(f"{target.name}: apply would stop before any change on this machine: "
+                        f"{len(problems)} preflight problem(s), listed above.")  # fmt: skip

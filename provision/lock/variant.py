@@ -91,3 +91,21 @@ def _why(package: LockedPackage, profile: Profile, platform: str, mirrors: Mirro
         return f"a CUDA build conflicts with the profile's other pins ({message.splitlines()[0][:200]})"
     return (f"the solver prefers it although a CUDA build also solves; pin the build, e.g. "
             f"'{package.name} * cuda*'")  # fmt: skip
+
+
+def cuda_runtime(packages: Sequence[LockedPackage]) -> tuple[str, str] | None:
+    """The CUDA runtime a platform's lock holds, and which entry says so: conda's `cuda-version` (or
+    the older `cudatoolkit`), PyPI's `nvidia-cuda-runtime-cu*`, or a wheel's `+cuXYZ` local version."""
+    by_name = {p.name.lower(): p for p in packages}
+    for name in ("cuda-version", "cudatoolkit"):
+        if name in by_name and by_name[name].manager == "conda":
+            return by_name[name].version, name
+    runtime = next((p for p in packages if p.manager == "pip" and p.name.lower().startswith("nvidia-cuda-runtime-cu")),
+                   None)  # fmt: skip
+    if runtime is not None:
+        return runtime.version, runtime.name
+    for package in packages:
+        local = re.search(r"\+cu(\d+)(\d)$", package.version) if package.manager == "pip" else None
+        if local:
+            return f"{local.group(1)}.{local.group(2)}", f"{package.name} {package.version}"
+    return None
