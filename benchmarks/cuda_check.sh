@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CUDA acceptance check, for a machine with an NVIDIA GPU (at most about five minutes):
 # `provision bench` for torch and jax on --device cuda with an interpreter that already has CUDA
-# builds of both, printing fp32, tf32, bf16 TFLOPS, the fraction of the chip's peak and the verdict.
+# builds of both, printing fp32, tf32, bf16 TFLOPS, the fraction of the chip's peak, the architecture
+# check (the GPU's sm_XY among the ones torch was built for) and the verdict.
 #   bash benchmarks/cuda_check.sh [PYTHON]        (default: python3)
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -89,7 +89,7 @@ def _from_csv(text: str) -> list[Gpu]:
         if all(len(r) == 3 and r[1].strip().isdigit() for r in rows):
             return [Gpu(r[0].strip(), int(r[1]), r[2].strip()) for r in rows]
         return []
-    out = []
+    out: list[Gpu] = []
     for row in rows[1:]:
         values = dict(zip(header, (v.strip() for v in row), strict=False))
         memory = re.match(r"(\d+)", values.get("memory.total", ""))

@@ -103,3 +103,19 @@ def test_the_ops_check_fails_a_wrong_kernel_and_passes_float32() -> None:
         ops_check(report, kernel)
         statuses.append(report.doc["checks"][0]["status"])
     assert statuses == ["PASS", "FAIL"]
+
+
+def test_the_architecture_check_names_the_missing_sm() -> None:
+    """What bench_torch checks on a GPU, with torch.cuda.get_arch_list()'s real shape (H200 is sm_90)."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "provision" / "bench" / "scripts"))
+    from _benchcore import arch_verdict
+
+    built = ["sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86"]  # a build that predates Hopper
+    assert arch_verdict((9, 0), [*built, "sm_90"])[0] == "PASS"
+    status, reason = arch_verdict((9, 0), built)
+    assert status == "FAIL" and "not sm_90: install a build with sm_90" in reason
+    assert arch_verdict((9, 0), [*built, "compute_86"]) == (
+        "PASS", "no sm_90 kernels, but compute_86 PTX is compiled for it by the driver"
+    )  # fmt: skip

@@ -253,6 +253,11 @@ class Adapter:
         """The environment check once a device is chosen: (status, reason)."""
         return "PASS", f"{self.framework} on {self.device}"
 
+    def architecture(self) -> tuple[str, str] | None:
+        """On a GPU: (status, reason) of the device's architecture against what the framework was
+        built for; None where there is nothing to compare (CPU, MPS)."""
+        return None
+
     def sync(self, value: Any = None) -> None:
         raise NotImplementedError
 
@@ -283,6 +288,22 @@ class Adapter:
         """Framework-specific checks after the shared ones (MLX: LLM generation)."""
 
 
+def arch_verdict(capability: tuple[int, int], built: list[str]) -> tuple[str, str]:
+    """Whether a framework built for `built` (torch.cuda.get_arch_list(): sm_80, sm_90, compute_90, ...)
+    runs kernels on a device of `capability`: its own sm_XY, or PTX (compute_AB, AB <= XY) the driver
+    compiles for it. A wheel built without the device's architecture fails at the first kernel, or
+    reports cuda_available=False, after an install that looked fine."""
+    sm = f"sm_{capability[0]}{capability[1]}"
+    if sm in built:
+        return "PASS", f"{sm} is among the architectures the framework was built for"
+    number = capability[0] * 10 + capability[1]
+    ptx = [a for a in built if a.startswith("compute_") and a[8:].isdigit() and int(a[8:]) <= number]
+    if ptx:
+        return "PASS", f"no {sm} kernels, but {max(ptx, key=lambda a: int(a[8:]))} PTX is compiled for it by the driver"
+    listed = ", ".join(built) or "no CUDA architecture"
+    return "FAIL", f"the framework was built for {listed}, not {sm}: install a build with {sm}"
+
+
 def run(adapter_class: type[Adapter]) -> None:
     """The one acceptance sequence every script runs, whatever the framework and device."""
     args = arguments(sys.modules["__main__"].__doc__ or "")
@@ -300,6 +321,13 @@ def run(adapter_class: type[Adapter]) -> None:
     adapter.device, kind, name = chosen
     report.doc.update(device=adapter.device, device_kind=kind, device_name=name)
     report.check("environment", *adapter.ready())
+
+    def architecture() -> None:
+        found = adapter.architecture()
+        if found is not None:
+            report.check("architecture", *found)
+
+    report.guarded("architecture", architecture)
 
     def placement() -> None:
         ok, where = adapter.placement()

@@ -54,6 +54,14 @@ class Jax(core.Adapter):
         plugin_ok = self.device != "metal" or "METAL" in str(self.jax.devices()).upper()
         return ("PASS" if plugin_ok else "FAIL"), f"jax {self.jax.__version__} on {self.where}"
 
+    def architecture(self):  # type: ignore[no-untyped-def]
+        if self.device != "cuda":
+            return None
+        # jaxlib publishes no list of built architectures: XLA compiles each kernel for the device it
+        # runs on, so the device's own capability is what is recorded (a compile failure fails below).
+        capability = getattr(self.jax.devices()[0], "compute_capability", None)
+        return "PASS", f"XLA compiles for sm_{str(capability).replace('.', '')} at run time"
+
     def sync(self, value=None):  # type: ignore[no-untyped-def]
         if value is not None:
             value.block_until_ready()

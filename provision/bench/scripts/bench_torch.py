@@ -55,6 +55,11 @@ class Torch(core.Adapter):
     def ready(self):  # type: ignore[no-untyped-def]
         return "PASS", f"torch {self.torch.__version__} on {self.device}"
 
+    def architecture(self):  # type: ignore[no-untyped-def]
+        if self.device != "cuda":
+            return None
+        return core.arch_verdict(self.torch.cuda.get_device_capability(0), list(self.torch.cuda.get_arch_list()))
+
     def sync(self, value=None):  # type: ignore[no-untyped-def]
         if self.device == "cuda":
             self.torch.cuda.synchronize()
