@@ -115,12 +115,20 @@ def _profiles(host: HostFacts, profiles: dict[str, Profile]) -> list[Finding]:
     """Each profile meant for this kind of machine, checked by the rules preflight uses; what would
     stop its apply shows as a warning naming it (this machine may not be meant for every profile)."""
     out = []
+    gpu_profiles = []  # on a machine with no NVIDIA driver, the GPU profiles are named once, together
     for name, profile in sorted(profiles.items()):
         if host.target_subdir not in profile.platforms:
             continue
         for finding in for_profile(profile, host, list(profile.platforms)):
             if finding.topic == "rosetta":
                 continue  # a host-wide finding, reported once
+            if finding.topic == "nvidia" and host.cuda_driver is None:
+                gpu_profiles.append(name)
+                continue
             severity = Severity.WARNING if finding.severity is Severity.ERROR else finding.severity
             out.append(Finding(severity, finding.topic, f"{name}: {finding.message}", finding.fix))
+    if gpu_profiles:
+        message = f"no NVIDIA driver here (nvidia-smi): {', '.join(gpu_profiles)} need one"
+        fix = "apply them on the GPU machines, or prepare them here for those with CONDA_OVERRIDE_CUDA=VERSION"
+        out.append(Finding(Severity.INFO, "nvidia", message, fix))
     return out

@@ -55,6 +55,7 @@ class HostFacts:
     simd: list[str] = field(default_factory=list)
     cuda_driver: str | None = None  # the highest CUDA version the NVIDIA driver supports
     nvidia_driver: str | None = None  # the driver's own version, e.g. 535.104.12
+    python_version: str | None = None  # the interpreter provision runs on (facts folders before 0.2 lack it)
     gpus: list[Gpu] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)  # variables that leak into environments
     overrides: dict[str, str] = field(default_factory=dict)  # CONDA_OVERRIDE_* in effect (name -> value)
@@ -73,7 +74,8 @@ def collect_raw(disk_path: Path | None = None) -> dict[str, str]:
     """Every raw output parse_facts() reads, keyed by source (also the file names of --save-facts)."""
     raw = {
         "python": json.dumps(
-            {"system": pyplatform.system(), "machine": pyplatform.machine(), "libc": list(pyplatform.libc_ver())}
+            {"system": pyplatform.system(), "machine": pyplatform.machine(), "libc": list(pyplatform.libc_ver()),
+             "version": pyplatform.python_version()}
         ),
         "environment": json.dumps({k: os.environ[k] for k in LEAKY_VARIABLES if k in os.environ}),
         "disk": json.dumps({"free": shutil.disk_usage(_existing(disk_path or Path.home())).free}),
@@ -289,6 +291,7 @@ def parse_facts(raw: dict[str, str], origin: str = "") -> HostFacts:
         simd=simd,
         cuda_driver=nvidia.cuda,
         nvidia_driver=nvidia.driver,
+        python_version=str(python["version"]) if isinstance(python.get("version"), str) else None,
         gpus=nvidia.gpus,
         environment={str(k): str(v) for k, v in _json_fact(raw, "environment", dict, origin).items()},
     )

@@ -51,21 +51,29 @@ def activation_current(prefix: Path, values: dict[str, str]) -> bool:
     return True
 
 
-def activated_environment(prefix: Path, values: dict[str, str], base: dict[str, str] | None = None) -> dict[str, str]:
+def _marker(kind: str) -> str:
+    """The variable that says which environment is active: conda's for a conda prefix, a venv's own
+    otherwise (a venv announcing CONDA_PREFIX makes tools, doctor included, think conda is active)."""
+    return "CONDA_PREFIX" if kind == "conda" else "VIRTUAL_ENV"
+
+
+def activated_environment(
+    prefix: Path, values: dict[str, str], base: dict[str, str] | None = None, kind: str = "conda"
+) -> dict[str, str]:
     """`base` (default: this process's environment) as it is inside the activated prefix."""
     env = dict(os.environ if base is None else base)
     env["PATH"] = os.pathsep.join([str(prefix / "bin"), env.get("PATH", "")]).rstrip(os.pathsep)
-    env["CONDA_PREFIX"] = str(prefix)
-    env["VIRTUAL_ENV"] = str(prefix)
-    env.pop("PYTHONHOME", None)
+    for name in ("CONDA_PREFIX", "VIRTUAL_ENV", "PYTHONHOME"):
+        env.pop(name, None)
+    env[_marker(kind)] = str(prefix)
     env.update(values)
     return env
 
 
-def shell_lines(prefix: Path, values: dict[str, str]) -> list[str]:
+def shell_lines(prefix: Path, values: dict[str, str], kind: str = "conda") -> list[str]:
     """POSIX shell lines that activate the prefix: `eval "$(provision shell PROFILE)"`."""
     bin_dir = shlex.quote(str(prefix / "bin"))
-    lines = [f'export PATH={bin_dir}:"$PATH"', f"export CONDA_PREFIX={shlex.quote(str(prefix))}",
-             f"export VIRTUAL_ENV={shlex.quote(str(prefix))}"]  # fmt: skip
+    other = "VIRTUAL_ENV" if kind == "conda" else "CONDA_PREFIX"
+    lines = [f'export PATH={bin_dir}:"$PATH"', f"export {_marker(kind)}={shlex.quote(str(prefix))}", f"unset {other}"]
     lines += [f"export {name}={shlex.quote(value)}" for name, value in sorted(values.items())]
     return lines

@@ -50,7 +50,7 @@ def verify_target(target: Target, device: str | None, quick: bool, report_dir: P
     if not python.exists():
         raise ProvisionError(f"{target.prefix}: no environment here; run `{target.apply_command}` first.")
     wanted = device or profile.acceptance.device
-    env = activated_environment(target.prefix, target.env)
+    env = activated_environment(target.prefix, target.env, kind=target.kind)
     results = [
         benchmark(python, framework, wanted, quick, profile.acceptance.thresholds or Thresholds(), env)
         for framework in profile.acceptance.benchmarks

@@ -52,7 +52,8 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, a
     else:
         gib = f"{host.memory_bytes / 2**30:.0f} GiB" if host.memory_bytes else "? GiB"
         system = f"macOS {host.macos}" if host.macos else host.system
-        click.echo(f"{host.chip or host.cpu_model or host.machine}, {gib}, {system}, Python {host.machine}")
+        python = f"Python {host.python_version or '(version not recorded)'} ({host.machine})"
+        click.echo(f"{host.chip or host.cpu_model or host.machine}, {gib}, {system}, {python}")
         note = override_note(host)
         if note:
             click.echo(f"note: {note}")

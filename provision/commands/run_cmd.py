@@ -32,7 +32,7 @@ def command(
     target, _ = select_target(ctx, profile, lockfile, prefix)
     if read_stamp(target.prefix) is None:
         raise ProvisionError(f"{target.prefix}: no completed apply here; run `{target.apply_command}` first.")
-    env = activated_environment(target.prefix, target.env)
+    env = activated_environment(target.prefix, target.env, kind=target.kind)
     program = shutil.which(cmd[0], path=env["PATH"])
     if program is None:
         raise ProvisionError(f"{cmd[0]}: not found in {target.prefix}/bin or on PATH.")

@@ -25,5 +25,5 @@ def command(ctx: click.Context, profile: str | None, lockfile: Path | None, pref
     if as_json:
         print_json({"prefix": str(target.prefix), "path_prepend": str(target.prefix / "bin"), "env": target.env})
         return
-    for line in shell_lines(target.prefix, target.env):
+    for line in shell_lines(target.prefix, target.env, target.kind):
         click.echo(line)
