@@ -52,6 +52,22 @@ def nix_string(value: str) -> str:
     return f'"{escaped}"'
 
 
+def dockerfile_string(value: str) -> str:
+    """A Dockerfile ENV value the builder takes literally: `$` would be expanded (`$HOME`), and
+    json.dumps would write non-ASCII as `\\u` escapes the builder does not decode. Values are one
+    line (profiles refuse control characters in env values)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'"{escaped}"'
+
+
+def comment_text(value: str) -> str:
+    """Text inside a `#` comment of a generated script: one line whatever it holds (a newline in a
+    folder name must never start a line of its own, where the shell or sbatch would read it)."""
+    from .grammar import printable
+
+    return printable(value)
+
+
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(

@@ -256,3 +256,32 @@ def test_a_nodes_report_is_shown_as_text_never_as_markup_or_terminal_codes(tmp_p
     assert shown.code == 1 and "\x1b" not in shown.out + shown.err
     assert "[link=http://evil.example]box[/link]\\x1b[2J" in shown.out  # the text itself, escaped
     assert "FAIL on [link=http://evil.example]box[/link]\\x1b[2J (jax)" in shown.err
+
+
+def test_generated_scripts_take_every_value_as_data(tmp_path: Path, run_cli) -> None:
+    """A newline in the reports folder once ended the sbatch header comment and ran `touch PWNED` on
+    every node; ENV values were expanded by the builder ($HOME) and non-ASCII written as \\u escapes."""
+    from provision import export
+    from provision.model import Profile
+    from provision.profiles import load_profile
+    from provision.project import Project
+
+    refused = run_cli("--root", str(REPO), "export", "linux-cpu", "--format", "slurm", "--output",
+                      str(tmp_path / "job\ntouch PWNED #"))  # fmt: skip
+    assert refused.code == 2 and "control character" in refused.err and not list(tmp_path.iterdir())
+    profile = load_profile(Project(REPO), "linux-cpu")
+    script = export.slurm(profile, "linux-64", "3.11", str(REPO), "reports\ntouch PWNED #")
+    assert "(default: reports\\x0atouch PWNED #)" in script  # the comment stays one line
+    stubs = tmp_path / "stubs"  # the job run for real, with Slurm's commands stubbed
+    stubs.mkdir()
+    for tool in ("scontrol", "srun"):
+        (stubs / tool).write_text("#!/bin/sh\nexit 0\n")
+        (stubs / tool).chmod(0o755)
+    ran = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                         env={"PATH": f"{stubs}:/usr/bin:/bin", "SLURM_JOB_NODELIST": "n1"})  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert not (tmp_path / "PWNED").exists()
+    hostile = Profile.model_validate({**profile.model_dump(), "env": {"GREETING": "$HOME says \"héllo\" \\ ok"}})
+    text = export.dockerfile(hostile, "linux-64", "x.pack", "3.11")
+    line = next(line for line in text.splitlines() if line.startswith("ENV GREETING="))
+    assert line == 'ENV GREETING="\\$HOME says \\"héllo\\" \\\\ ok"'

@@ -38,6 +38,11 @@ def read_environment(document: dict, text: str, shown: str, folder: Path | None)
     _platforms(draft, shapes.strings(document.get("platforms"), "platforms"))
     for key, value in shapes.table(document.get("variables"), "variables").items():
         draft.env[str(key)] = str(value)
+    category = document.get("category")
+    if category not in (None, "main"):
+        # conda-lock's `category:` marks a whole file's packages (dev, test): a profile installs what it lists.
+        draft.note(f"category: {grammar.printable(str(category))[:40]}: conda-lock keeps these packages out of a "
+                   "default install; the profile installs them (a profile of their own keeps them apart)")  # fmt: skip
     if document.get("prefix"):
         draft.note("prefix: left out: a folder on the machine that exported the file; apply takes --prefix")
     for key in sorted(set(document) - KNOWN_KEYS, key=str):

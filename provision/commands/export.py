@@ -50,6 +50,12 @@ def command(
             raise ProvisionError(f"{profile}: --format {fmt} is for Linux platforms; {chosen} is not one.")
         if output is None:
             raise click.UsageError(f"--format {fmt} writes files into a folder: give --output DIR")
+        from ..grammar import control_character
+
+        bad = control_character(str(output.resolve()))  # the folder is written into the job script
+        if bad:
+            raise click.UsageError(f"--output {str(output)!r}: a folder name with the control character {bad} "
+                                   "cannot go into a script; rename it")  # fmt: skip
         bootstrap = bootstrap_for(project.root, chosen)
     runner = bootstrap.primary if bootstrap else ""
     files = {
