@@ -273,3 +273,13 @@ def test_a_git_pinned_pypi_entry_is_accepted_and_an_unpinned_one_named_whole(tmp
     with pytest.raises(LockfileError) as refused:
         read_lock(hostile)
     assert f"{git[0].url.rsplit('@', 1)[0]}@main is not pinned to a full commit" in str(refused.value)
+
+
+def test_a_pixi_per_package_index_becomes_a_named_explicit_index(tmp_path: Path, run_cli) -> None:
+    """pixi's `torch = { version = "==2.8.0", index = "https://download.pytorch.org/whl/cu128" }`."""
+    path = ADOPT / "pixi" / "218oscar-adaptive-compliance-policy-pixi.toml"
+    assert run_cli("--root", str(tmp_path), "init", "t", "--from", str(path), "--with", "cuda128").code == 0
+    pypi = yaml.safe_load((tmp_path / "profiles" / "t.yaml").read_text())["pypi"]
+    index = pypi["sources"]["torch"]
+    assert pypi["indexes"][index] == "https://download.pytorch.org/whl/cu128"
+    assert pypi["sources"]["torchvision"] == index and "torch==2.8.0" in pypi["packages"]

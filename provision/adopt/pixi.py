@@ -5,6 +5,7 @@ one note. `[system-requirements]` becomes `requires:`; `[pypi-options]` the PyPI
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..model import PLATFORMS
@@ -137,7 +138,13 @@ def _pypi(draft: Draft, name: str, spec: Any, shapes: Shapes, where: str, platfo
     head = f"{name}[{','.join(extras)}]" if extras else name
     draft.add("pypi", head if version in ("*", "") else f"{head}{version}", platforms)
     if "index" in table:
-        draft.note(f"{where}.index left out: name the index under pypi.indexes and the package under pypi.sources")
+        # pixi's per-package index is uv's explicit index: a named index and the package's source.
+        url = checked_url(shapes.text(table["index"], f"{where}.index"), where, "an index URL")
+        index = next((k for k, v in draft.indexes.items() if v == url), None)
+        if index is None:
+            index = re.sub(r"[^a-z0-9]+", "-", url.lower().split("://", 1)[-1]).strip("-")[:64] or "index"
+            draft.indexes[index] = url
+        draft.sources[name] = index
 
 
 def _system_requirements(draft: Draft, table: dict[str, Any], at: str) -> None:
