@@ -50,8 +50,11 @@ def test_script_runs_for_real_on_cpu_and_passes(python: Path, framework: str) ->
         assert checks["llm-generation"]["values"]["tokens_per_second"] > 0
     result = judge(doc, Thresholds(), peak_for(doc))
     assert result.status is Status.PASS, result.gates
-    # The yardstick is measured, so no dtype's fraction of peak can exceed 100 %.
-    assert result.fractions and max(f.value for f in result.fractions) <= 1.0, result.fractions
+    # Measured against references from outside the run: the BLAS calibration of the script's own
+    # process, and the static ceiling (labelled an estimate; a VM's boost clock may exceed it).
+    calibration = doc["calibration"]
+    assert calibration["tflops"] > 0 and calibration["cores"] >= 1 and "numpy" in calibration["library"]
+    assert result.peak is not None and result.peak.estimate and result.fractions
 
 
 @pytest.mark.slow
@@ -62,24 +65,25 @@ def test_requesting_an_absent_accelerator_fails_instead_of_falling_back(python: 
 
 
 TIMER = """
-import json, torch, torch.utils.benchmark as benchmark
+import json, os, torch, torch.utils.benchmark as benchmark
 a = torch.randn(1024, 1024)
-m = benchmark.Timer("a @ a", globals={"a": a}).blocked_autorange(min_run_time=1.0)
+threads = len(os.sched_getaffinity(0))  # the Timer runs on one thread unless told
+m = benchmark.Timer("a @ a", globals={"a": a}, num_threads=threads).blocked_autorange(min_run_time=1.0)
 print(json.dumps(2 * 1024**3 / m.median / 1e12))
 """
 
 
 @pytest.mark.slow
-def test_the_stated_cpu_peak_is_never_below_what_torch_benchmark_measures(python: Path) -> None:
+def test_the_in_process_calibration_agrees_with_an_independent_sgemm(python: Path) -> None:
+    """The BLAS calibration the torch script records (numpy's sgemm, in its own process) is in line with
+    an independent measurement: torch's own Timer on the same n=1024 GEMM in a separate process."""
     import json
     import subprocess
 
     doc = run_script(python, "torch", "cpu", quick=False, env=None)
-    peak = peak_for(doc)
-    assert peak is not None and not peak.estimate, peak
     measured = json.loads(subprocess.run([str(python), "-c", TIMER], capture_output=True, text=True, check=True).stdout)
-    # The Timer runs after the script, on the same GEMM size; allow the noise of a shared 2-core machine.
-    assert peak.tflops["float32"] >= measured * 0.95, (peak.tflops, measured)
+    assert 0.5 * measured <= doc["calibration"]["tflops"] <= 2.0 * measured, (doc["calibration"], measured)
+    assert "fraction-of-peak" in {g.name for g in judge(doc, Thresholds(), peak_for(doc)).gates}
 
 
 def test_the_ops_check_fails_a_wrong_kernel_and_passes_float32() -> None:

@@ -28,7 +28,14 @@ def proof(verdict: Verdict) -> str:
     if correctness is not None and correctness.values.get("worst") is not None:
         parts.append(f"matched float64 to {correctness.values['worst']:.0e}")
     best = verdict.best("float32")
-    if best is not None:
+    calibration = (verdict.document or {}).get("calibration") if verdict.device_kind == "cpu" else None
+    if best is not None and isinstance(calibration, dict) and calibration.get("tflops"):
+        # A CPU is measured against references from outside the run: its BLAS and its static ceiling.
+        ceiling = verdict.peak.tflops.get("float32") if verdict.peak else None
+        parts.append(f"reached {best.tflops:.3g} TFLOPS = {best.tflops / calibration['tflops']:.0%} of its BLAS "
+                     f"({calibration['tflops']:.3g})" + (f", {best.tflops / ceiling:.0%} of the static ceiling "
+                                                         f"({ceiling:.3g})" if ceiling else ""))  # fmt: skip
+    elif best is not None:
         peak = verdict.peak.tflops.get("float32") if verdict.peak else None
         reached = f"reached {best.tflops:.3g}"
         parts.append(f"{reached} of {peak:.3g} TFLOPS ({best.tflops / peak:.0%})" if peak else f"{reached} TFLOPS")
@@ -39,7 +46,7 @@ def show(verdicts: list[Verdict], title: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(soft_wrap=True)  # a verdict line is never cut mid-sentence when piped
     status = overall(verdicts)
     console.print(f"[{STYLE[status]}]{status.value}[/] {title}")
     for verdict in verdicts:
@@ -57,7 +64,8 @@ def show(verdicts: list[Verdict], title: str) -> None:
         if not verdict.measurements:
             continue  # nothing was measured (e.g. the device was absent): no empty table
         rates = Table(title="GEMM throughput (median of samples, decimal TFLOPS)", title_justify="left")
-        for column in ("device", "dtype", "n", "TFLOPS", "spread", "of peak"):
+        yardstick = "of ceiling" if verdict.peak and verdict.peak.estimate else "of peak"
+        for column in ("device", "dtype", "n", "TFLOPS", "spread", yardstick):
             rates.add_column(column, justify="right" if column not in ("device", "dtype") else "left")
         for m in verdict.measurements:
             fraction = verdict.fraction(m.dtype, m.n) if m.device == verdict.device else None
@@ -65,7 +73,7 @@ def show(verdicts: list[Verdict], title: str) -> None:
                           f"{fraction:.0%}" if fraction else "")  # fmt: skip
         console.print(rates)
         if verdict.peak:
-            console.print(f"peak: {verdict.peak.source}")
+            console.print(f"{'static ceiling' if verdict.peak.estimate else 'peak'}: {verdict.peak.source}")
 
 
 def save(verdicts: list[Verdict], folder: Path, name: str, meta: dict[str, Any]) -> list[Path]:

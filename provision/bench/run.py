@@ -11,7 +11,7 @@ from ..errors import ToolFailed
 from ..host import this_host
 from ..model import Thresholds
 from ..runner import run
-from .peaks import Peak, apple_peak, measured_cpu_peak, nvidia_peak
+from .peaks import Peak, apple_peak, nvidia_peak, this_cpu_peak
 from .values import Verdict
 from .verdict import judge
 
@@ -42,7 +42,8 @@ def run_script(python: Path, framework: str, device: str, quick: bool, env: dict
 def peak_for(doc: dict[str, Any]) -> Peak | None:
     kind = doc.get("device_kind")
     if kind == "cpu":
-        return measured_cpu_peak(doc)
+        # The static ceiling (cores x clock x FLOP/cycle), never a figure the run itself set.
+        return this_cpu_peak()
     if kind == "apple-gpu":
         host = this_host()
         return apple_peak(host.chip, host.gpu_cores)

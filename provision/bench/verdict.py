@@ -42,7 +42,7 @@ def judge(doc: dict[str, Any], thresholds: Thresholds, peak: Peak | None) -> Ver
         for m in measurements
         if peak and fp32 and m.device == device and m.dtype in peak.tflops
     )
-    gates.append(_fraction_gate(fp32, peak, min_fraction, kind))
+    gates.append(_fraction_gate(fp32, peak, min_fraction, kind, doc))
     cpu = _best(measurements, "cpu", "float32") if device != "cpu" else None
     ratio = fp32.tflops / cpu.tflops if fp32 and cpu and cpu.tflops else None
     gates.append(_versus_cpu_gate(device, ratio, min_ratio))
@@ -63,10 +63,16 @@ def _best(measurements: tuple[Measurement, ...], device: str, dtype: str) -> Mea
     return max(rows, key=lambda m: m.n) if rows else None
 
 
-def _fraction_gate(fp32: Measurement | None, peak: Peak | None, min_fraction: float | None, kind: str) -> Gate:
+def _fraction_gate(
+    fp32: Measurement | None, peak: Peak | None, min_fraction: float | None, kind: str, document: dict[str, Any]
+) -> Gate:
     if fp32 is None:
         return Gate("fraction-of-peak", Status.FAIL, "no fp32 throughput was measured")
     if min_fraction is None:
+        if kind == "cpu" and fp32.device == "cpu":
+            from .peaks import cpu_reference
+
+            return Gate("fraction-of-peak", Status.SKIP, f"no speed gate on cpu: {cpu_reference(document)}")
         return Gate("fraction-of-peak", Status.SKIP, f"no speed gate on {kind}" + _of_peak(fp32, peak))
     if peak is None or "float32" not in peak.tflops:
         return Gate("fraction-of-peak", Status.SKIP, "peak of this device unknown (not in chips.yaml)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,10 +52,12 @@ def verify_target(target: Target, device: str | None, quick: bool, report_dir: P
         raise ProvisionError(f"{target.prefix}: no environment here; run `{target.apply_command}` first.")
     wanted = device or profile.acceptance.device
     env = activated_environment(target.prefix, target.env, kind=target.kind)
-    results = [
-        benchmark(python, framework, wanted, quick, profile.acceptance.thresholds or Thresholds(), env)
-        for framework in profile.acceptance.benchmarks
-    ]
+    results = []
+    for framework in profile.acceptance.benchmarks:
+        if show:  # a line as each run starts, terminal or not: a run takes tens of seconds
+            print(f"acceptance: {framework} on {wanted} in {target.prefix} (about {15 if quick else 30} s)",
+                  file=sys.stderr, flush=True)  # fmt: skip
+        results.append(benchmark(python, framework, wanted, quick, profile.acceptance.thresholds or Thresholds(), env))
     files: list[str] = []
     if show:
         report.show(results, f"{target.name} ({target.prefix})")

@@ -25,6 +25,7 @@ def command(python: Path, framework: str, device: str, quick: bool, report_dir: 
     from ..bench.run import benchmark
     from ..model import Thresholds
 
+    click.echo(f"acceptance: {framework} on {device} with {python} (about {15 if quick else 30} s)", err=True)
     result = benchmark(python, framework, device, quick, Thresholds())
     if as_json:
         print_json(result.to_json())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import statistics
 import sys
@@ -349,8 +350,38 @@ def run(adapter_class: type[Adapter]) -> None:
     report.emit()
 
 
+def blas_calibration(quick: bool) -> dict[str, Any] | None:
+    """numpy's sgemm in this same process (the platform BLAS on every core it may use), best sample
+    of about half a second at n=1024: what an optimised BLAS reaches on this CPU right now. The
+    framework's fp32 GEMM is judged against it (is the framework on an optimised BLAS, on all
+    cores?); it is a reference from outside the framework, not a peak. None without numpy."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+    n = 1024
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    a @ a  # warm-up: threads start, pages fault in
+    best, deadline = 0.0, time.perf_counter() + (0.25 if quick else 0.5)
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        a @ a
+        best = max(best, 2.0 * n**3 / (time.perf_counter() - start) / 1e12)
+    library = "unknown BLAS"
+    try:
+        config = np.show_config(mode="dicts")  # numpy >= 1.25
+        blas = config.get("Build Dependencies", {}).get("blas", {})
+        library = f"{blas.get('name', 'BLAS')} {blas.get('version', '')}".strip()
+    except (TypeError, AttributeError):
+        pass
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return {"tflops": best, "n": n, "library": f"numpy {np.__version__} with {library}", "cores": threads}
+
+
 def throughput(report: Report, adapter: Adapter, args: argparse.Namespace) -> None:
     accelerator = adapter.device != "cpu"
+    if not accelerator:
+        report.doc["calibration"] = blas_calibration(args.quick)
     sizes = gemm_sizes(args, accelerator)
     for n in sizes:
         half = [adapter.half_name] if n in half_sizes(sizes, accelerator) else []
