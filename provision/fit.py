@@ -104,29 +104,81 @@ class Fit:
     suggested_limit_mb: int | None = None
 
 
-def inference_fit(model: ModelSpec, bits: int, context: int, memory_bytes: float, wired_limit_mb: int | None) -> Fit:
+def _need(model: ModelSpec, bits: int, context: int) -> tuple[list[str], float]:
+    """What running `model` at `bits` needs, line by line, in decimal GB (10^9 bytes)."""
+    effective = bits + (QUANT_OVERHEAD_BITS if bits < 16 else 0)
+    formula = model.params * effective / 8
+    formula_how = f"{model.params / 1e9:g}B params x {effective:g} bits" + (
+        f" ({bits} + {QUANT_OVERHEAD_BITS} for group scales)" if bits < 16 else ""
+    )
+    extra = []
     if bits in model.quantized_bytes:
-        weights = model.quantized_bytes[bits]
-        how = f"published {bits}-bit size"
+        weights, how = model.quantized_bytes[bits], f"published {bits}-bit size"
+        # --params gives the formula's figure; a published file differs (embeddings and some layers
+        # are kept at higher precision), so say both and why rather than two silent answers.
+        extra = [f"           (--params would estimate {formula / GB:.1f} GB = {formula_how}; the published file "
+                 "keeps some layers at higher precision)"]  # fmt: skip
     else:
-        effective = bits + (QUANT_OVERHEAD_BITS if bits < 16 else 0)
-        weights = model.params * effective / 8
-        how = f"{model.params / 1e9:g}B params x {effective:g} bits" + (
-            f" ({bits} + {QUANT_OVERHEAD_BITS} for group scales)" if bits < 16 else ""
-        )
+        weights, how = formula, formula_how
     kv = model.kv_bytes_per_token_fp16 * context
     overhead = max(1 * GB, 0.05 * weights)
     need = weights + kv + overhead
-    if wired_limit_mb:
-        ceiling, ceiling_how = float(wired_limit_mb * MIB), f"iogpu.wired_limit_mb = {wired_limit_mb}"
-    else:
-        ceiling, ceiling_how = default_gpu_ceiling(memory_bytes)
     lines = [
         f"model      {model.name}" + (f" ({model.source})" if model.source else ""),
         f"weights    {weights / GB:8.1f} GB  = {how}",
+        *extra,
         f"KV cache   {kv / GB:8.1f} GB  = {context} tokens x {model.kv_bytes_per_token_fp16 / 1e3:.1f} kB/token (fp16)",
         f"overhead   {overhead / GB:8.1f} GB  = max(1 GB, 5 % of weights): runtime buffers, activations",
-        f"need       {need / GB:8.1f} GB",
+        f"need       {need / GB:8.1f} GB  (GB = 10^9 bytes throughout)",
+    ]
+    return lines, need
+
+
+CUDA_RESERVE = 0.05  # of each GPU's memory: the CUDA context and the allocator's fragmentation
+CPU_RESERVE = 2 * GB  # what a Linux system keeps for itself beside a CPU inference run
+
+
+def gpu_fit(model: ModelSpec, bits: int, context: int, gpu_bytes: list[float], names: str) -> Fit:
+    """A CUDA machine: the model must fit in the GPUs' own memory (split across them), not the system's."""
+    lines, need = _need(model, bits, context)
+    total = sum(gpu_bytes)
+    ceiling = total * (1 - CUDA_RESERVE)
+    same = len(set(gpu_bytes)) == 1
+    count = f"{len(gpu_bytes)} x {gpu_bytes[0] / GB:.1f} GB" if same else "+".join(f"{b / GB:.1f}" for b in gpu_bytes)
+    lines += [
+        f"GPU memory {total / GB:8.1f} GB  = {count} ({names})",
+        f"usable     {ceiling / GB:8.1f} GB  (minus {CUDA_RESERVE:.0%} for the CUDA context and allocator)",
+    ]
+    if need <= ceiling:
+        one = ceiling / len(gpu_bytes)
+        split = " (split across the GPUs: tensor or pipeline parallel)" if len(gpu_bytes) > 1 and need > one else ""
+        return Fit("fits", [*lines, f"verdict    fits in GPU memory{split}"], need, ceiling)
+    lines.append(f"verdict    does not fit: needs {need / GB:.1f} GB of GPU memory; use fewer bits, a smaller model, "
+                 "or more GPUs")  # fmt: skip
+    return Fit("does not fit", lines, need, ceiling)
+
+
+def cpu_fit(model: ModelSpec, bits: int, context: int, memory_bytes: float) -> Fit:
+    """A machine with no GPU: the model runs from system memory on the CPU."""
+    lines, need = _need(model, bits, context)
+    ceiling = memory_bytes - CPU_RESERVE
+    lines += [f"memory     {memory_bytes / GB:8.1f} GB  system memory (no GPU here: the model runs on the CPU)",
+              f"usable     {ceiling / GB:8.1f} GB  (minus {CPU_RESERVE / GB:.0f} GB for the system)"]  # fmt: skip
+    if need <= ceiling:
+        return Fit("fits", [*lines, "verdict    fits in system memory (CPU inference is slow: expect a few tokens/s)"],
+                   need, ceiling)  # fmt: skip
+    lines.append(f"verdict    does not fit: needs {need / GB:.1f} GB; use fewer bits, a smaller model, or more memory")
+    return Fit("does not fit", lines, need, ceiling)
+
+
+def inference_fit(model: ModelSpec, bits: int, context: int, memory_bytes: float, wired_limit_mb: int | None) -> Fit:
+    """Apple silicon: the GPU uses unified memory up to the wired limit (macOS's default, or the one set)."""
+    lines, need = _need(model, bits, context)
+    if wired_limit_mb:
+        ceiling, ceiling_how = float(wired_limit_mb * MIB), f"iogpu.wired_limit_mb = {wired_limit_mb} MiB"
+    else:
+        ceiling, ceiling_how = default_gpu_ceiling(memory_bytes)
+    lines += [
         f"memory     {memory_bytes / GB:8.1f} GB unified",
         f"GPU limit  {ceiling / GB:8.1f} GB  ({ceiling_how})",
     ]
@@ -144,7 +196,7 @@ def inference_fit(model: ModelSpec, bits: int, context: int, memory_bytes: float
     limit_mb = math.ceil(suggested / MIB)
     lines += [
         f"verdict    fits only with a raised GPU wired limit (~{suggested / GB:.0f} GB):",
-        f"           sudo sysctl iogpu.wired_limit_mb={limit_mb}",
+        f"           sudo sysctl iogpu.wired_limit_mb={limit_mb}   (the value is in MiB, 2^20 bytes)",
         "           This resets at reboot (persisting it needs a LaunchDaemon or /etc/sysctl.conf).",
         "           Risk: wired memory cannot be paged out; on small Macs keep it near model size + 4 GB,",
         "           or the system can freeze (exo PR #1672). Undo: sudo sysctl iogpu.wired_limit_mb=0",

@@ -84,7 +84,7 @@ def test_a_driver_runs_its_own_cuda_major_and_refuses_a_newer_one() -> None:
 def _facts_folder(tmp_path: Path, table: str | None) -> Path:
     """A Linux host's facts folder as `doctor --save-facts` writes it, with a real nvidia-smi output."""
     folder = tmp_path / "facts"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     (folder / "python.txt").write_text(json.dumps({"system": "Linux", "machine": "x86_64", "libc": ["glibc", "2.36"]}))
     (folder / "environment.txt").write_text("{}")
     (folder / "disk.txt").write_text(json.dumps({"free": 500 * 10**9}))
@@ -111,3 +111,19 @@ def test_a_new_enough_driver_plans_the_cuda_lock(tmp_path: Path, run_cli) -> Non
     result = run_cli("--root", str(REPO), "plan", "torch-cuda", "--facts", str(facts), "--prefix", str(tmp_path / "e"))
     assert result.code == 0, result.out + result.err
     assert "preflight:" not in result.err + result.out and "CUDA runtime" not in result.err + result.out
+
+
+def test_fit_uses_the_memory_of_the_machine_it_is_for(tmp_path: Path, run_cli) -> None:
+    """GPU memory on a CUDA host, system memory on a CPU host, unified memory only on Apple silicon."""
+    gpus = _facts_folder(tmp_path / "gpu", "h100-sxm-565.57-x8-table.txt")
+    on_gpus = run_cli("fit", "--model", "deepseek-r1", "--bits", "4", "--facts", str(gpus))
+    assert on_gpus.code == 0, on_gpus.err
+    assert "GPU memory  " in on_gpus.out and "8 x 85.5 GB (NVIDIA H100 80GB HBM3)" in on_gpus.out
+    assert "unified" not in on_gpus.out and "wired" not in on_gpus.out
+    cpu = _facts_folder(tmp_path / "cpu", None)
+    on_cpu = run_cli("fit", "--params", "13B", "--bits", "8", "--facts", str(cpu))
+    assert "system memory (no GPU here" in on_cpu.out and "unified" not in on_cpu.out and "GPU limit" not in on_cpu.out
+    mac = run_cli("fit", "--model", "deepseek-r1", "--chip", "Apple M3 Ultra")
+    assert mac.code == 2 and "comes with up to 512 GB of unified memory" in mac.err
+    both = run_cli("fit", "--model", "deepseek-r1", "--bits", "4", "--chip", "Apple M3 Ultra", "--memory", "512GB")
+    assert "published 4-bit size" in both.out and "--params would estimate 377.4 GB" in both.out

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -43,7 +44,7 @@ def command(
 ) -> None:  # fmt: skip
     """Will this model run here, and what must change? Exit 3 when it cannot fit."""
     from ..bench.peaks import apple_peak, nvidia_peak
-    from ..fit import GIB, MODELS, estimated_architecture, inference_fit, parse_memory, parse_quantity, training_fit
+    from ..fit import GIB, MODELS, cpu_fit, estimated_architecture, gpu_fit, inference_fit, parse_quantity, training_fit
 
     if list_models:
         for spec in MODELS.values():
@@ -54,12 +55,9 @@ def command(
     if model_name and model_name not in MODELS:
         raise click.UsageError(f"unknown model {model_name!r}; known: {', '.join(MODELS)}")
     spec = MODELS[model_name] if model_name else estimated_architecture(parse_quantity(params or "", "--params"))
-    host = host_facts(facts_dir) if not (chip and memory) else None
-    memory_bytes = parse_memory(memory) if memory else (host.memory_bytes if host else None)
-    if not memory_bytes:
-        raise click.UsageError("this machine's memory is unknown; give --memory, e.g. 64GB")
-    chip_name = chip or (host.chip if host else None)
-    wired = host.wired_limit_mb if host and not chip else None
+    machine = _machine(chip, memory, facts_dir)
+    memory_bytes, chip_name = machine.memory_bytes, machine.name
+    wired = machine.wired_limit_mb
     if train:
         peak = apple_peak(chip_name) or nvidia_peak(chip_name)
         dtype = "float32" if precision == "fp32" else "bfloat16"
@@ -70,7 +68,12 @@ def command(
         summary: dict[str, object] = {"memory_needed_bytes": result.memory_bytes_needed, "fits": ok}
     else:
         tokens_of_context = context_tokens(context)
-        fit = inference_fit(spec, bits, tokens_of_context, memory_bytes, wired)
+        if machine.kind == "cuda":
+            fit = gpu_fit(spec, bits, tokens_of_context, machine.gpu_bytes, machine.gpu_names)
+        elif machine.kind == "cpu":
+            fit = cpu_fit(spec, bits, tokens_of_context, memory_bytes)
+        else:
+            fit = inference_fit(spec, bits, tokens_of_context, memory_bytes, wired)
         lines, ok = fit.lines, fit.verdict != "does not fit"
         summary = {"verdict": fit.verdict, "need_bytes": fit.need_bytes, "gpu_limit_bytes": fit.ceiling_bytes,
                    "suggested_wired_limit_mb": fit.suggested_limit_mb}  # fmt: skip
@@ -78,8 +81,69 @@ def command(
         print_json({**summary, "explanation": lines})
     else:
         click.echo(
-            f"machine    {chip_name or 'this machine'}, {memory_bytes / GIB:.0f} GiB ({memory_bytes / 1e9:.1f} GB)"
+            f"machine    {chip_name or 'this machine'} ({machine.kind_words}), {memory_bytes / GIB:.0f} GiB "
+            f"({memory_bytes / 1e9:.1f} GB) of {machine.memory_words} memory"
         )
         click.echo("\n".join(lines))
     if not ok:
         raise HostUnfit(f"{spec.name} does not fit on this machine; see the explanation above.")
+
+
+@dataclass(frozen=True)
+class Machine:
+    """The machine a fit is for, and which memory model applies: unified (Apple silicon), the GPUs'
+    own (a CUDA machine), or system memory (a CPU-only machine)."""
+
+    kind: str  # "apple", "cuda" or "cpu"
+    name: str | None
+    memory_bytes: float
+    wired_limit_mb: int | None = None
+    gpu_bytes: list[float] = field(default_factory=list)
+    gpu_names: str = ""
+    memory_words: str = "system"  # what memory_bytes is: "unified", "system", or "GPU" (a chip planned for)
+
+    @property
+    def kind_words(self) -> str:
+        return {"apple": "Apple silicon, unified memory", "cuda": "NVIDIA GPUs", "cpu": "no GPU"}[self.kind]
+
+
+def _machine(chip: str | None, memory: str | None, facts_dir: Path | None) -> Machine:
+    from ..bench.peaks import chips
+    from ..fit import GIB, parse_memory
+
+    if chip:
+        apple = next((c for c in chips()["apple"] if c["chip"].lower() == chip.strip().lower()), None)
+        wanted = chip.strip().lower()
+        known = [(e, [n.lower() for n in [e["name"], *e.get("name_patterns", [])]]) for e in chips()["nvidia"]]
+        nvidia = next((e for e, spelled in known if any(n in wanted or wanted in n for n in spelled)), None)
+        if apple is not None:
+            if not memory:  # this host's memory says nothing about another machine
+                raise click.UsageError(f"--chip {chip!r} needs --memory: the {apple['chip']} comes with up to "
+                                       f"{apple['max_memory_gb']} GB of unified memory; give the one planned for, "
+                                       "e.g. --memory 192GB")  # fmt: skip
+            return Machine("apple", apple["chip"], parse_memory(memory), memory_words="unified")
+        if nvidia is not None:
+            # The datasheet's "80GB" is binary, as parse_memory reads "80GB" (nvidia-smi: 81559 MiB).
+            per_gpu = float(nvidia["memory_gb"]) * GIB if nvidia.get("memory_gb") else None
+            total = parse_memory(memory) if memory else per_gpu
+            if not total:
+                raise click.UsageError(f"--chip {chip!r}: its memory is not in the table; give --memory")
+            count = max(1, round(total / per_gpu)) if per_gpu else 1
+            return Machine("cuda", nvidia["name"], total, gpu_bytes=[total / count] * count, gpu_names=nvidia["name"],
+                           memory_words="GPU")  # fmt: skip
+        raise click.UsageError(f"--chip {chip!r} is not in the chips table; give an Apple or NVIDIA chip name")
+    host = host_facts(facts_dir)
+    if memory:
+        memory_bytes = parse_memory(memory)
+    elif host.memory_bytes:
+        memory_bytes = float(host.memory_bytes)
+    else:
+        raise click.UsageError("this machine's memory is unknown; give --memory, e.g. 64GB")
+    if host.apple_silicon:
+        return Machine("apple", host.chip, memory_bytes, host.wired_limit_mb, memory_words="unified")
+    sized = [g for g in host.gpus if g.memory_mib]
+    if sized:
+        names = ", ".join(sorted({g.name for g in sized}))
+        return Machine("cuda", names, memory_bytes, gpu_bytes=[g.memory_mib * 2**20 for g in sized if g.memory_mib],
+                       gpu_names=names)  # fmt: skip
+    return Machine("cpu", host.cpu_model or host.chip, memory_bytes)
