@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .host import HostFacts
 from .model import Profile
-from .requirements import HOMEBREW_INSTALL, Finding, Severity, for_profile, rosetta
+from .requirements import HOMEBREW_INSTALL, Finding, Severity, for_profile, rosetta, unchecked
 
 GB = 1e9
 
@@ -37,7 +37,9 @@ def _toolchain(host: HostFacts) -> list[Finding]:
                 "put /opt/homebrew/bin first on PATH, and reinstall your formulae with it",
             )
         )
-    if host.homebrew_prefix is None:
+    if not host.knows("brew-prefix"):
+        out.append(unchecked("homebrew", "brew-prefix.txt is not in the facts"))
+    elif host.homebrew_prefix is None:
         out.append(
             Finding(
                 Severity.INFO,
@@ -46,7 +48,9 @@ def _toolchain(host: HostFacts) -> list[Finding]:
                 HOMEBREW_INSTALL,
             )
         )
-    if host.command_line_tools is None:
+    if not host.knows("xcode-select"):
+        out.append(unchecked("xcode", "xcode-select.txt is not in the facts"))
+    elif host.command_line_tools is None:
         out.append(
             Finding(
                 Severity.ERROR,

@@ -56,12 +56,22 @@ class HostFacts:
     cuda_driver: str | None = None  # the highest CUDA version the NVIDIA driver supports
     nvidia_driver: str | None = None  # the driver's own version, e.g. 535.104.12
     python_version: str | None = None  # the interpreter provision runs on (facts folders before 0.2 lack it)
+    # Replayed from a facts folder: which outputs it held. None for this machine (everything was asked).
+    # A fact whose output is absent is unknown, never "missing" (an absent xcode-select.txt is no
+    # evidence the tools are absent).
+    recorded: frozenset[str] | None = None
+
+    def knows(self, fact: str) -> bool:
+        return self.recorded is None or fact in self.recorded
     gpus: list[Gpu] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)  # variables that leak into environments
     overrides: dict[str, str] = field(default_factory=dict)  # CONDA_OVERRIDE_* in effect (name -> value)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The machine's facts (not where they were read from: a replay equals the live reading)."""
+        out = asdict(self)
+        out.pop("recorded")
+        return out
 
     @property
     def target_subdir(self) -> str | None:
@@ -113,11 +123,40 @@ def save_raw(raw: dict[str, str], folder: Path) -> list[Path]:
 MAX_FACT_BYTES = 1_000_000
 
 
+# The facts folder's layout (what `doctor --save-facts` writes, one file per output, FILE.txt):
+FACT_FILES = {
+    "python": "JSON: system, machine, libc, version of the interpreter (platform module)",
+    "environment": "JSON: variables that leak into environments",
+    "disk": "JSON: free bytes",
+    "sysctl": "macOS: sysctl of the keys provision reads (older macOS: machdep.cpu.core_count)",
+    "ioreg-agx": "macOS: ioreg -rc AGXAccelerator -d1 (GPU core count)",
+    "xcode-select": "macOS: xcode-select -p",
+    "system_profiler-hardware": "macOS: system_profiler SPHardwareDataType (-json, or its text)",
+    "system_profiler-displays": "macOS: system_profiler SPDisplaysDataType text (GPU core count)",
+    "meminfo": "Linux: /proc/meminfo",
+    "cpuinfo": "Linux: /proc/cpuinfo",
+    "brew-prefix": "brew --prefix",
+    "nvidia-smi": "nvidia-smi (the table) or nvidia-smi -q",
+    "nvidia-smi-query": "nvidia-smi --query-gpu=... --format=csv",
+}
+
+
+def unknown_fact_files(folder: Path) -> list[str]:
+    """Files in a facts folder that provision does not read: named, so a typo is never silently ignored."""
+    return sorted(p.name for p in folder.iterdir() if p.suffix != ".txt" or p.stem not in FACT_FILES)
+
+
 def load_raw(folder: Path) -> dict[str, str]:
     """The saved outputs in `folder`: regular files only, each capped and decoded with replacement
-    (a FIFO would hang the read, a link to /dev/zero would never end)."""
+    (a FIFO would hang the read, a link to /dev/zero would never end). A folder with none of the
+    files of FACT_FILES is an error: it describes no machine."""
     raw = {}
-    for path in sorted(folder.glob("*.txt")):
+    known = [folder / f"{name}.txt" for name in FACT_FILES if (folder / f"{name}.txt").exists()]
+    if not known:
+        expected = ", ".join(f"{name}.txt" for name in FACT_FILES)
+        raise FactsError(f"{folder}: no facts file here (expected some of {expected}); "
+                         "save them with `provision doctor --save-facts DIR`.")  # fmt: skip
+    for path in known:
         try:
             data = read_capped(path, MAX_FACT_BYTES)
         except NotRegularFile:
@@ -252,9 +291,14 @@ def parse_facts(raw: dict[str, str], origin: str = "") -> HostFacts:
     nvidia = parse_nvidia(raw.get("nvidia-smi", ""), raw.get("nvidia-smi-query", ""))
     system, machine = str(python.get("system", "")), str(python.get("machine", ""))
     sysctl = parse_sysctl(raw.get("sysctl", ""))
+    for key in ("disk", "environment"):  # a broken JSON file is named before anything is inferred
+        _json_fact(raw, key, dict, origin)
+    if not system:  # no python.txt: what the other outputs say, or refuse (planning against "/" helps no one)
+        system, machine = _system_from(raw, sysctl, origin)
     libc = python.get("libc")
     libc = [str(part) for part in libc] if isinstance(libc, list) and len(libc) == 2 else ["", ""]
-    profiler_chip, profiler_memory = parse_profiler_chip(raw.get("system_profiler-hardware", ""))
+    profiler = parse_profiler(raw.get("system_profiler-hardware", ""), raw.get("system_profiler-displays", ""))
+    profiler_chip, profiler_memory = profiler.chip, profiler.memory_bytes
     chip = sysctl.get("machdep.cpu.brand_string")
     if chip in (None, "Apple processor") and profiler_chip:  # an M1 on macOS 11 says "Apple processor"
         chip = profiler_chip
@@ -273,12 +317,14 @@ def parse_facts(raw: dict[str, str], origin: str = "") -> HostFacts:
         apple_silicon=sysctl.get("hw.optional.arm64") == "1",
         # Missing on Intel Macs and before macOS 11 ("unknown oid"): not translated.
         translated=sysctl.get("sysctl.proc_translated") == "1",
-        macos=_fact_version(sysctl.get("kern.osproductversion")),
+        macos=_fact_version(sysctl.get("kern.osproductversion")) or profiler.macos,
         chip=chip,
-        performance_cores=_int(sysctl.get("hw.perflevel0.logicalcpu")),
-        efficiency_cores=_int(sysctl.get("hw.perflevel1.logicalcpu")),
-        cpu_cores=_int(sysctl.get("hw.ncpu")) or linux_cores,
-        gpu_cores=parse_gpu_cores(raw.get("ioreg-agx", "")),
+        performance_cores=_int(sysctl.get("hw.perflevel0.logicalcpu")) or profiler.performance_cores,
+        efficiency_cores=_int(sysctl.get("hw.perflevel1.logicalcpu")) or profiler.efficiency_cores,
+        # hw.ncpu, else the older machdep.cpu.core_count (macOS 10.x), else Linux's or system_profiler's count
+        cpu_cores=_int(sysctl.get("hw.ncpu")) or _int(sysctl.get("machdep.cpu.core_count")) or linux_cores
+        or profiler.cpu_cores,
+        gpu_cores=parse_gpu_cores(raw.get("ioreg-agx", "")) or profiler.gpu_cores,
         memory_bytes=_int(sysctl.get("hw.memsize")) or parse_meminfo(meminfo) or profiler_memory,
         wired_limit_mb=_int(sysctl.get("iogpu.wired_limit_mb")),
         swap_total_bytes=swap_total,
@@ -294,6 +340,51 @@ def parse_facts(raw: dict[str, str], origin: str = "") -> HostFacts:
         python_version=str(python["version"]) if isinstance(python.get("version"), str) else None,
         gpus=nvidia.gpus,
         environment={str(k): str(v) for k, v in _json_fact(raw, "environment", dict, origin).items()},
+        recorded=frozenset(raw) if origin else None,
+    )
+
+
+def _system_from(raw: dict[str, str], sysctl: dict[str, str], origin: str) -> tuple[str, str]:
+    if sysctl or "system_profiler-hardware" in raw:
+        return "Darwin", "arm64" if sysctl.get("hw.optional.arm64") == "1" or "Apple M" in raw.get(
+            "system_profiler-hardware", "") else ("x86_64" if sysctl else "arm64")  # fmt: skip
+    if "meminfo" in raw or "cpuinfo" in raw:
+        flags = raw.get("cpuinfo", "")
+        return "Linux", "aarch64" if "CPU implementer" in flags else "x86_64"
+    raise FactsError(f"{origin}python.txt: missing, and no other output says which system this is; "
+                     "save the facts again with `provision doctor --save-facts DIR`.")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ProfilerFacts:
+    chip: str | None = None
+    memory_bytes: int | None = None
+    cpu_cores: int | None = None
+    performance_cores: int | None = None
+    efficiency_cores: int | None = None
+    gpu_cores: int | None = None
+    macos: str | None = None
+
+
+def parse_profiler(hardware: str, displays: str = "") -> ProfilerFacts:
+    """`system_profiler SPHardwareDataType` as JSON (-json) or as the text people paste, and the GPU
+    core count from SPDisplaysDataType's text ("Total Number of Cores: 38" under "Chipset Model")."""
+    chip, memory = parse_profiler_chip(hardware)
+    text = hardware if chip is None else ""
+    found = re.search(r"^\s*Chip:\s*(.+?)\s*$", text, re.MULTILINE)
+    size = re.search(r"^\s*Memory:\s*(\d+)\s*GB\s*$", text, re.MULTILINE)
+    cores = re.search(r"^\s*Total Number of Cores:\s*(\d+)(?:\s*\((\d+) performance and (\d+) efficiency\))?",
+                      text, re.MULTILINE)  # fmt: skip
+    version = re.search(r"System Version:\s*macOS\s+([\d.]+)", text)
+    gpu = re.search(r"Chipset Model:.*?\n(?:.*\n)*?\s*Total Number of Cores:\s*(\d+)", displays)
+    return ProfilerFacts(
+        chip=chip or (found.group(1) if found else None),
+        memory_bytes=memory or (int(size.group(1)) * 1024**3 if size else None),
+        cpu_cores=int(cores.group(1)) if cores else None,
+        performance_cores=int(cores.group(2)) if cores and cores.group(2) else None,
+        efficiency_cores=int(cores.group(3)) if cores and cores.group(3) else None,
+        gpu_cores=int(gpu.group(1)) if gpu else None,
+        macos=_fact_version(version.group(1)) if version else None,
     )
 
 

@@ -67,6 +67,16 @@ def rosetta(host: HostFacts, arm64_native: bool = True) -> list[Finding]:
     ]
 
 
+UNCHECKED = "unchecked: "
+
+
+def unchecked(topic: str, what: str) -> Finding:
+    """A requirement that depends on a fact nobody recorded: said, never passed silently
+    (`doctor --strict` fails on it)."""
+    return Finding(Severity.WARNING, topic, UNCHECKED + what, "save the facts again on that machine "
+                   "(`provision doctor --save-facts DIR`), or check it there by hand")  # fmt: skip
+
+
 def for_profile(profile: Profile | None, host: HostFacts, platforms: list[str]) -> list[Finding]:
     """What stops (errors) or weakens (warnings) an apply of `profile` on this host."""
     native = profile.requires.arm64_native if profile is not None else True
@@ -85,6 +95,8 @@ def for_profile(profile: Profile | None, host: HostFacts, platforms: list[str]) 
     if profile is None:
         return out
     needs = profile.requires
+    if needs.macos and host.system == "Darwin" and host.macos is None:
+        out.append(unchecked("macos", f"the facts hold no macOS version; this profile needs {needs.macos}"))
     if needs.macos and host.system == "Darwin" and host.macos and Version(host.macos) < Version(needs.macos):
         out.append(
             Finding(

@@ -155,3 +155,55 @@ def test_memory_units_are_one_rule() -> None:
     assert parse_quantity("512GB", "--x") == 512e9  # model sizes and counts stay decimal
     with pytest.raises(ProvisionError):
         parse_memory("64")  # a memory size always says its unit
+
+
+MORE = Path(__file__).resolve().parent / "data" / "fixtures" / "mac-more"
+
+
+@pytest.mark.parametrize(
+    ("file", "chip", "memory_gib", "cores", "performance", "efficiency", "macos"),
+    [
+        ("sphardware-m3-macbookpro-24gb-text.txt", "Apple M3", 24, 8, 4, 4, None),
+        ("sphardware-m1-max-macbookpro18-4-32gb-text.txt", "Apple M1 Max", 32, 10, 8, 2, None),
+        ("sphardware-spsoftware-m2-max-mac14-6-96gb-text.txt", "Apple M2 Max", 96, 12, 8, 4, "15.7.4"),
+        ("spsoftware-sphardware-storage-memory-m1-pro-16gb-text.txt", "Apple M1 Pro", 16, 8, 6, 2, "13.1"),
+    ],
+)
+def test_text_system_profiler_is_read(file: str, chip: str, memory_gib: int, cores: int, performance: int,
+                                      efficiency: int, macos: str | None) -> None:  # fmt: skip
+    from provision.host import parse_profiler
+
+    facts = parse_profiler((MORE / file).read_text())
+    assert (facts.chip, facts.memory_bytes, facts.cpu_cores) == (chip, memory_gib * 2**30, cores)
+    assert (facts.performance_cores, facts.efficiency_cores, facts.macos) == (performance, efficiency, macos)
+
+
+def test_gpu_cores_from_displays_and_cores_from_older_sysctl() -> None:
+    from provision.host import parse_facts, parse_profiler
+
+    assert parse_profiler("", (MORE / "spdisplays-m2-max-38core-mac14-6-text.txt").read_text()).gpu_cores == 38
+    old = parse_facts({"sysctl": (MORE / "sysctl-machdep-cpu-intel-i5-4440-osx-10.9.txt").read_text()}, "f/")
+    assert (old.system, old.machine, old.cpu_cores) == ("Darwin", "x86_64", 4)
+
+
+def test_a_facts_folder_is_read_by_its_documented_layout(tmp_path: Path, run_cli) -> None:
+    """Only sysctl.txt: the system is inferred, an absent fact is unknown (not a missing tool), and a
+    requirement that depends on it is unchecked (--strict fails). Unknown files are named; a folder
+    with no known file is an error."""
+    folder = tmp_path / "facts"
+    folder.mkdir()
+    (folder / "sysctl.txt").write_text((MAC / "sysctl" / "m2-monterey.txt").read_text().replace(
+        "kern.osproductversion", "kern.other"))  # fmt: skip
+    (folder / "nvidia_smi.txt").write_text("a typo of nvidia-smi.txt\n")
+    result = run_cli("--root", str(REPO), "doctor", "--facts", str(folder))
+    assert result.code == 0, result.out + result.err
+    assert f"note: {folder}: not read (not a fact provision knows): nvidia_smi.txt" in result.err
+    assert "xcode: unchecked: xcode-select.txt is not in the facts" in result.out
+    assert "macos: torch-mps: unchecked: the facts hold no macOS version; this profile needs 14.0" in result.out
+    assert "missing" not in result.out
+    assert run_cli("--root", str(REPO), "doctor", "--facts", str(folder), "--strict").code == 1
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.md").write_text("nothing\n")
+    refused = run_cli("--root", str(REPO), "doctor", "--facts", str(empty))
+    assert refused.code == 1 and "no facts file here" in refused.err

@@ -72,7 +72,20 @@ def host_facts(facts_dir: Path | None) -> HostFacts:
     from ..host import load_raw, parse_facts, with_overrides
 
     host = this_host() if facts_dir is None else parse_facts(load_raw(facts_dir), f"{facts_dir}/")
+    if facts_dir is not None:
+        say_unknown_files(facts_dir)
     return with_overrides(host, os.environ)
+
+
+def say_unknown_files(facts_dir: Path) -> None:
+    """Name what a facts folder holds that provision does not read (a misnamed file is not a fact)."""
+    from ..grammar import printable
+    from ..host import unknown_fact_files
+
+    unknown = unknown_fact_files(facts_dir)
+    if unknown:
+        click.echo(f"note: {facts_dir}: not read (not a fact provision knows): "
+                   f"{printable(', '.join(unknown))[:300]}", err=True)  # fmt: skip
 
 
 def select_target(

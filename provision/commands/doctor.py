@@ -8,7 +8,7 @@ import click
 from ..errors import CheckFailed
 from ..model import Profile
 from ..project import Project
-from .apply_options import host_facts
+from .apply_options import host_facts, say_unknown_files
 from .common import json_option, print_json, project_from
 
 MARK = {"error": "ERROR  ", "warning": "warning", "info": "info   "}
@@ -19,9 +19,10 @@ MARK = {"error": "ERROR  ", "warning": "warning", "info": "info   "}
               help="Diagnose saved host facts instead of this machine.")  # fmt: skip
 @click.option("--save-facts", "save_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also write the raw outputs of the commands run here (to replay with --facts).")  # fmt: skip
+@click.option("--strict", is_flag=True, help="Also exit 1 when a requirement could not be checked (a fact unknown).")
 @json_option
 @click.pass_context
-def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, as_json: bool) -> None:
+def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, strict: bool, as_json: bool) -> None:
     """Find host problems that break ML setups, each with its exact fix. Exit 1 on an error."""
     from ..doctor import diagnose
     from ..errors import ProfileError, ProjectNotFound
@@ -29,6 +30,8 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, a
     from ..profiles import concrete_profiles
 
     raw = load_raw(facts_dir) if facts_dir else collect_raw()
+    if facts_dir:
+        say_unknown_files(facts_dir)
     if save_dir is not None:
         save_raw(raw, save_dir)
     if facts_dir or save_dir:
@@ -64,7 +67,9 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, a
             click.echo("no problems found")
         if save_dir is not None:
             click.echo(f"raw outputs saved in {save_dir}")
-    errors = [f for f in findings if f.severity.value == "error"]
+    from ..requirements import UNCHECKED
+
+    errors = [f for f in findings if f.severity.value == "error" or (strict and f.message.startswith(UNCHECKED))]
     if errors:
         raise CheckFailed(f"{len(errors)} error(s): " + "; ".join(f.topic for f in errors) + ".")
 
