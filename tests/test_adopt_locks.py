@@ -43,10 +43,12 @@ def test_a_git_pinned_entry_installs_that_commit_and_status_names_it(tmp_path: P
     prefix = tmp_path / "env"
     applied = run_cli("apply", "--lockfile", str(lock), "--prefix", str(prefix), "--no-verify", "--yes")
     assert applied.code == 0, applied.err
-    assert "1 from git, each at its locked commit" in applied.err
+    assert "installing 1 of 1 locked packages (hashes required; 1 from git at their locked commits)" in applied.err
     value = subprocess.run([str(prefix / "bin/python"), "-c", "import gitdemo; print(gitdemo.VALUE)"],
                            capture_output=True, text=True, check=True)  # fmt: skip
     assert value.stdout.strip() == "first"  # the locked commit, not the repository's newest
+    pip = run_cli("run", "--lockfile", str(lock), "--prefix", str(prefix), "--", "python", "-m", "pip", "list")
+    assert pip.code == 1 and "is a venv made by uv and has no pip: install with `uv pip install --python" in pip.err
     exact = run_cli("status", "--lockfile", str(lock), "--prefix", str(prefix))
     assert exact.code == 0
     assert f"gitdemo 0.3.0: pinned by git commit {first[:12]} (from git, no artifact hash)" in exact.out

@@ -69,6 +69,7 @@ def test_status_names_each_difference_plan_shows_it_and_apply_repairs_it(applied
 
     repaired = applied.run("apply", "e2e")
     assert repaired.returncode == 0, repaired.stderr
+    assert "pypi: installing 1 of 2 locked packages (hashes required), removing 1 outside the lock" in repaired.stderr
     assert (applied.prefix / "share" / "provtest" / "tool.txt").read_text() == "tool 1\n"
     assert applied.in_env("import provtest_hello; print(provtest_hello.VERSION)") == "1.0"
     assert not list(site(applied).glob("provtest_stray*"))

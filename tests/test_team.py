@@ -285,3 +285,9 @@ def test_generated_scripts_take_every_value_as_data(tmp_path: Path, run_cli) -> 
     text = export.dockerfile(hostile, "linux-64", "x.pack", "3.11")
     line = next(line for line in text.splitlines() if line.startswith("ENV GREETING="))
     assert line == 'ENV GREETING="\\$HOME says \\"héllo\\" \\\\ ok"'
+
+
+def test_an_explicit_export_of_a_pypi_only_profile_is_refused_with_the_format_that_fits(run_cli) -> None:
+    result = run_cli("--root", str(REPO), "export", "linux-cpu", "--format", "explicit")
+    assert result.code == 1 and result.out == ""
+    assert "no conda layer to list in an @EXPLICIT file" in result.err and "--format requirements" in result.err

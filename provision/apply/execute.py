@@ -109,9 +109,9 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
         if pypi:
             wheels = [(p, local[p.url]) for p in target.packages if p.manager == "pip" and p.git_commit is None]
             git = tuple(p for p in target.packages if p.git_commit is not None)
-            say(f"pypi: installing {len(wheels)} locked wheels (hashes required)"
-                + (f" and {len(git)} from git, each at its locked commit" if git else ""))  # fmt: skip
             extras = set() if options.keep_extras else work_for(plan, Layer.PYPI, (DriftKind.EXTRA,))
+            fresh = environment and target.kind == "venv"  # a venv (re)created: every wheel goes in
+            say(_pypi_line(plan, fresh, len(wheels) + len(git), len(git), len(extras)))
             install_wheels(target.prefix, wheels, reinstall=work_for(plan, Layer.PYPI, REDO), remove=extras, git=git)
             if target.editables:
                 say(f"pypi: {len(target.editables)} editable project(s): {', '.join(e.name for e in target.editables)}")
@@ -119,6 +119,16 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
             _test_kill_point("pypi")
     write_activation(target.prefix, target.env)
     write_stamp(target.prefix, finished_stamp(target))
+
+
+def _pypi_line(plan: Plan, fresh: bool, locked: int, from_git: int, removing: int) -> str:
+    """What the PyPI step does, in numbers: what it installs (everything on a new environment, else what
+    is missing or differs) and what it removes; never "installing 6" when it only removes one."""
+    changing = locked if fresh else len(work_for(plan, Layer.PYPI, (DriftKind.MISSING, *REDO)))
+    pinned = f"; {from_git} from git at their locked commits" if from_git else ""
+    parts = [f"installing {changing} of {locked} locked packages (hashes required{pinned})"] if changing else []
+    parts += [f"removing {removing} outside the lock"] if removing else []
+    return "pypi: " + (", ".join(parts) or f"all {locked} locked packages already installed")
 
 
 def _environment(target: Target, plan: Plan, options: Options, local: dict[str, Path], staging: Path, say: Say) -> None:

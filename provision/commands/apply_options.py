@@ -18,7 +18,7 @@ F = Callable[..., Any]
 
 def target_options(func: F) -> F:
     func = click.option(
-        "--prefix", type=click.Path(file_okay=False, path_type=Path), help="Environment folder "
+        "--prefix", type=click.Path(file_okay=False, path_type=Path), help="The environment's folder "
         "(default: ~/.provision/envs/PROFILE, or $PROVISION_HOME/envs/PROFILE)."
     )(func)  # fmt: skip
     func = category_option(func)
@@ -48,7 +48,8 @@ def lock_categories(ctx: click.Context) -> frozenset[str]:
 
 pack_option = click.option(
     "--pack", "pack", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The environment of a file made by `provision pack` (installs with no network).",
+    help="A file made by `provision pack`: its lock and settings name the environment (apply installs it "
+    "with no network).",
 )  # fmt: skip
 adopt_option = click.option(
     "--adopt", is_flag=True,

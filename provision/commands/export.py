@@ -38,6 +38,10 @@ def command(
     chosen, lock = view.platform, view.lock
     packages, python = view.packages, lock.python_version(chosen)
     label = view.label  # the profile's name, or the lockfile's path
+    if fmt == "explicit" and not any(p.manager == "conda" for p in packages):
+        # conda create --file would make an empty environment from it, and say nothing.
+        raise ProvisionError(f"{label} [{chosen}]: no conda layer to list in an @EXPLICIT file (its packages come "
+                             "from PyPI); use --format requirements or --format pylock")  # fmt: skip
     bootstrap = None  # what the pack carries of provision; its primary Python runs the pack on a node
     if fmt in ("dockerfile", "slurm"):
         from ..bootstrap import bootstrap_for

@@ -32,9 +32,22 @@ def command(
     target, _ = select_target(ctx, profile, lockfile, prefix)
     if read_stamp(target.prefix) is None:
         raise ProvisionError(f"{target.prefix}: no completed apply here; run `{target.apply_command}` first.")
+    _pip_in_a_venv(cmd, target.prefix, target.kind)
     env = activated_environment(target.prefix, target.env, kind=target.kind)
     program = shutil.which(cmd[0], path=env["PATH"])
     if program is None:
         raise ProvisionError(f"{cmd[0]}: not found in {target.prefix}/bin or on PATH.")
     sys.stdout.flush()
     os.execve(program, [program, *cmd[1:]], env)
+
+
+def _pip_in_a_venv(cmd: tuple[str, ...], prefix: Path, kind: str) -> None:
+    """A venv made by uv has no pip: say so and what to use, before Python's "No module named pip"."""
+    wants_pip = cmd[:1] in (("pip",), ("pip3",)) or (len(cmd) >= 3 and cmd[1:3] == ("-m", "pip"))
+    if not wants_pip or kind != "venv" or list(prefix.glob("lib/python*/site-packages/pip")):
+        return
+    raise ProvisionError(
+        f"{prefix} is a venv made by uv and has no pip: install with `uv pip install --python {prefix}/bin/python "
+        "PACKAGE` (the lock does not know it), or add the package (or pip) to the profile's pypi.packages and "
+        "apply again"
+    )
