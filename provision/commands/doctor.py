@@ -56,7 +56,11 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, s
         gib = f"{host.memory_bytes / 2**30:.0f} GiB" if host.memory_bytes else "? GiB"
         system = f"macOS {host.macos}" if host.macos else host.system
         python = f"Python {host.python_version or '(version not recorded)'} ({host.machine})"
-        click.echo(f"{host.chip or host.cpu_model or host.machine}, {gib}, {system}, {python}")
+        gpus = ""
+        if host.gpus:
+            names = sorted({g.name for g in host.gpus})
+            gpus = f", {len(host.gpus)} x {' / '.join(names)} (driver {host.nvidia_driver}, CUDA {host.cuda_driver})"
+        click.echo(f"{host.chip or host.cpu_model or host.machine}, {gib}, {system}, {python}{gpus}")
         note = override_note(host)
         if note:
             click.echo(f"note: {note}")
