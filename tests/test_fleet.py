@@ -108,7 +108,8 @@ def test_the_exported_slurm_job_applies_and_verifies_on_a_real_slurmd(
     table = json.loads(subprocess.run([PROVISION, "report", str(job / "reports"), "--json"], env=slurm,
                                       capture_output=True, text=True).stdout)  # fmt: skip
     assert [(r["machine"], r["device"], r["verdict"]) for r in table] == [(socket.gethostname(), "cpu", "PASS")]
-    assert table[0]["fp32_tflops"] > 0 and 0 < table[0]["fraction_of_peak"] <= 1 and table[0]["fingerprint"]
+    assert table[0]["fp32_tflops"] > 0 and table[0]["fraction_of_peak"] > 0 and table[0]["fingerprint"]
+    # (a fraction of the CPU's static ceiling: a VM's boost clock may run above it, as the source line says)
 
     # A node the job was given that wrote nothing is named, and the report exits 1.
     with (job / "reports" / "expected-nodes.txt").open("a") as expected:
