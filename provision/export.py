@@ -20,7 +20,7 @@ def explicit(packages: list[LockedPackage], platform: str, name: str) -> str:
         f"# platform: {platform}",
         "@EXPLICIT",
     ]
-    lines += [f"{p.url}#{p.md5}" for p in packages if p.manager == "conda"]
+    lines += [f"{p.url}#{p.md5}" if p.md5 else f"{p.url}#sha256:{p.sha256}" for p in packages if p.manager == "conda"]
     lines += [f"# pip {p.name} @ {p.url}" + ("" if p.git_commit else f"#sha256={p.sha256}")
               for p in packages if p.manager == "pip"]  # fmt: skip
     return "\n".join(lines) + "\n"

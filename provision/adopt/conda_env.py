@@ -13,6 +13,7 @@ from ..model import PLATFORM_SELECTORS, PLATFORMS
 from . import pythons
 from .draft import Draft, Shapes
 from .requirements import logical_lines, pip_line
+from .urls import checked_channel
 
 # conda-build's platform selectors, as the platforms of a profile: each platform's own, and the groups.
 SELECTOR_PLATFORMS = {
@@ -81,6 +82,7 @@ def _channel(draft: Draft, channel: str) -> str:
     if channel == "defaults":
         draft.note(f"channel 'defaults' became {DEFAULTS_CHANNEL} (the first of conda's defaults)")
         channel = DEFAULTS_CHANNEL
+    channel = checked_channel(channel, "channels")
     if channel not in draft.channels:
         draft.channels.append(channel)
     return channel

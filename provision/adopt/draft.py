@@ -37,13 +37,16 @@ class Draft:
     env: dict[str, str] = field(default_factory=dict)
     brew: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    _seen: dict[str, set[str]] = field(default_factory=dict, repr=False)
 
     def add(self, layer: str, spec: str, platforms: list[str] | None = None) -> None:
         """A conda spec or PyPI requirement, on every platform (None) or on those named."""
         key = conda_name if layer == "conda" else pypi_name
         if platforms is None:
             entries = getattr(self, layer)
-            if not any(key(e) == key(spec) for e in entries):
+            seen = self._seen.setdefault(layer, {key(e) for e in entries})  # a set: large files stay linear
+            if key(spec) not in seen:
+                seen.add(key(spec))
                 entries.append(spec)
             return
         for platform in platforms:

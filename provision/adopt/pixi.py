@@ -11,7 +11,7 @@ from typing import Any
 from ..model import PLATFORMS
 from .conda_env import conda_spec
 from .draft import Draft, Shapes
-from .urls import checked_url
+from .urls import checked_channel, checked_link, checked_url
 
 
 def is_pixi(document: dict[str, Any]) -> bool:
@@ -35,6 +35,7 @@ def read_pixi(document: dict[str, Any], shown: str, wanted: frozenset[str]) -> D
         # pixi also writes a channel as a table: { channel = "pytorch", priority = 1 }.
         name = shapes.text(channel.get("channel") if isinstance(channel, dict) else channel,
                            f"{at}{key}.channels[{index}]")  # fmt: skip
+        name = checked_channel(name, f"{shapes.shown}: {at}{key}.channels[{index}]")
         if name not in draft.channels:
             draft.channels.append(name)
     for platform in shapes.strings(head.get("platforms"), f"{at}{key}.platforms"):
@@ -102,8 +103,10 @@ def _feature(draft: Draft, tables: dict[str, Any], shapes: Shapes, at: str, plat
     _pypi_options(draft, shapes.table(tables.get("pypi-options"), f"{at}pypi-options"), shapes, at)
     for channel in shapes.items(tables.get("channels") if at else None, f"{at}channels"):
         named: Any = channel.get("channel") if isinstance(channel, dict) else channel
-        if isinstance(named, str) and named not in draft.channels:
-            draft.channels.append(named)
+        if isinstance(named, str):
+            named = checked_channel(named, f"{shapes.shown}: {at}channels")
+            if named not in draft.channels:
+                draft.channels.append(named)
     for platform, inner in shapes.table(tables.get("target"), f"{at}target").items():
         if platform not in PLATFORMS:
             draft.note(f"[{at}target.{platform}] left out: provision has {', '.join(PLATFORMS)}")
@@ -117,6 +120,8 @@ def _conda(name: str, spec: Any, shapes: Shapes, where: str) -> str:
     version = shapes.text(table.get("version"), f"{where}.version", "*").strip()
     build = shapes.text(table.get("build"), f"{where}.build").strip()
     channel = shapes.text(table.get("channel"), f"{where}.channel").strip()
+    if channel:
+        channel = checked_channel(channel, f"{shapes.shown}: {where}.channel")
     head = f"{channel}::{name}" if channel else name
     if build:
         return f"{head} {version or '*'} {build}"
@@ -173,6 +178,6 @@ def _pypi_options(draft: Draft, table: dict[str, Any], shapes: Shapes, at: str) 
         draft.extra_index_urls.append(checked_url(url, where, "an index URL"))
     for index, link in enumerate(shapes.items(table.get("find-links"), f"{where}.find-links")):
         value: Any = (link.get("path") or link.get("url")) if isinstance(link, dict) else link
-        draft.find_links.append(shapes.text(value, f"{where}.find-links[{index}]"))
+        draft.find_links.append(checked_link(shapes.text(value, f"{where}.find-links[{index}]"), where))
     for key in sorted(set(table) - {"index-url", "extra-index-urls", "find-links"}):
         draft.note(f"[{where}] {key} left out: provision has no such setting")

@@ -12,7 +12,7 @@ from . import pythons
 from .conda_env import conda_spec
 from .draft import Draft, Shapes
 from .requirements import pip_line
-from .urls import checked_url
+from .urls import checked_channel, checked_url
 
 TOOLS = ("poetry", "pdm", "uv", "conda-lock")
 
@@ -137,6 +137,8 @@ def _poetry_deps(draft: Draft, deps: dict[str, Any], shapes: Shapes, at: str, ch
     for name, spec in deps.items():
         where = f"{at}.{name}"
         if isinstance(spec, list):  # several constraints, each with its markers: the first is kept
+            if not spec:
+                raise shapes.fail(where, "a version or a non-empty list of constraints", spec)
             draft.note(f"{where}: {len(spec)} alternative constraints; the first was kept")
             spec = spec[0]
         table = shapes.table(spec, where) if isinstance(spec, dict) else {"version": shapes.text(spec, where)}
@@ -237,7 +239,7 @@ def _conda_lock(draft: Draft, table: dict[str, Any], shapes: Shapes) -> None:
     draft.kind = "conda"
     for channel in shapes.strings(table.get("channels"), "tool.conda-lock.channels"):
         if channel != "nodefaults" and channel not in draft.channels:
-            draft.channels.append(channel)
+            draft.channels.append(checked_channel(channel, f"{shapes.shown}: tool.conda-lock.channels"))
     _platforms(draft, shapes.strings(table.get("platforms"), "tool.conda-lock.platforms"))
     for name, spec in shapes.table(table.get("dependencies"), "tool.conda-lock.dependencies").items():
         where = f"tool.conda-lock.dependencies.{name}"
@@ -250,6 +252,7 @@ def _conda_lock(draft: Draft, table: dict[str, Any], shapes: Shapes) -> None:
         conda_spec(draft, f"{name} {version}".strip() if version not in ("*", "") else name, None)
         # conda-lock takes a [project] dependency named here from conda: one package, one layer.
         draft.pypi = [p for p in draft.pypi if pypi_name(p) != pypi_name(name)]
+        draft._seen.pop("pypi", None)  # the list changed: its name index is rebuilt on the next add
     if draft.pypi:
         draft.note("conda-lock takes [project] dependencies from conda (by name mapping); the profile keeps "
                    "them on PyPI, where they were declared")  # fmt: skip

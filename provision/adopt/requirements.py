@@ -8,7 +8,7 @@ from pathlib import Path
 from .. import grammar
 from ..errors import LocatedError
 from .draft import Draft
-from .urls import checked_url
+from .urls import checked_link, checked_url
 
 MAX_INCLUDE_DEPTH = 8
 NOT_CARRIED = {  # options with no profile equivalent: each is one note
@@ -97,7 +97,7 @@ def _option(draft: Draft, line: str, platforms: list[str] | None, where: str, fo
         if url not in draft.extra_index_urls:
             draft.extra_index_urls.append(url)
     elif option in ("--find-links", "-f"):
-        link = checked_url(value, where, "a find-links location") if "://" in value else value
+        link = checked_link(value, where)
         if link not in draft.find_links:
             draft.find_links.append(link)
     elif option in ("-e", "--editable"):

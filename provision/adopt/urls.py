@@ -10,6 +10,28 @@ CREDENTIALS_FIX = ("remove the user and password from the URL; put them in ~/.ne
                    "UV_INDEX_<NAME>_USERNAME / _PASSWORD variables")  # fmt: skip
 
 
+def checked_channel(channel: str, where: str) -> str:
+    """A channel as a profile may hold it: a name, or a URL that passes checked_url."""
+    from ..grammar import CHANNEL
+
+    if "://" in channel or ":" in channel:
+        return checked_url(channel, where, "a channel URL")
+    if not CHANNEL.fullmatch(channel):
+        raise LocatedError(where, f"{channel[:80]!r} is not a channel name or URL", "fix the file")
+    return channel
+
+
+def checked_link(value: str, where: str) -> str:
+    """A --find-links location: a URL that passes checked_url, or a folder path of plain text."""
+    from ..grammar import control_character
+
+    if ":" in value.split("/", 1)[0]:
+        return checked_url(value, where, "a find-links location")
+    if control_character(value):
+        raise LocatedError(where, "a find-links folder containing a control character", "fix the file")
+    return value
+
+
 def checked_url(url: str, where: str, what: str) -> str:
     """`url` if a profile may hold it: never credentials (the profile is committed), never a control
     character; plain http is kept (the lock's hashes still check every file) but is the caller's note."""

@@ -26,6 +26,7 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, s
     """Find host problems that break ML setups, each with its exact fix. Exit 1 on an error."""
     from ..doctor import diagnose
     from ..errors import ProfileError, ProjectNotFound
+    from ..grammar import printable
     from ..host import collect_raw, load_raw, override_note, parse_facts, save_raw, with_overrides
     from ..profiles import concrete_profiles
 
@@ -60,13 +61,14 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, s
         if host.gpus:
             names = sorted({g.name for g in host.gpus})
             gpus = f", {len(host.gpus)} x {' / '.join(names)} (driver {host.nvidia_driver}, CUDA {host.cuda_driver})"
-        click.echo(f"{host.chip or host.cpu_model or host.machine}, {gib}, {system}, {python}{gpus}")
+        shown = printable  # facts may come from another machine's files: no raw control characters
+        click.echo(shown(f"{host.chip or host.cpu_model or host.machine}, {gib}, {system}, {python}{gpus}"))
         note = override_note(host)
         if note:
             click.echo(f"note: {note}")
         for finding in findings:
-            click.echo(f"{MARK[finding.severity.value]}  {finding.topic}: {finding.message}")
-            click.echo(f"         fix: {finding.fix}")
+            click.echo(shown(f"{MARK[finding.severity.value]}  {finding.topic}: {finding.message}"))
+            click.echo(shown(f"         fix: {finding.fix}"))
         if not findings:
             click.echo("no problems found")
         if save_dir is not None:

@@ -45,6 +45,7 @@ def command(
     """Will this model run here, and what must change? Exit 3 when it cannot fit."""
     from ..bench.peaks import apple_peak, nvidia_peak
     from ..fit import GIB, MODELS, cpu_fit, estimated_architecture, gpu_fit, inference_fit, parse_quantity, training_fit
+    from ..grammar import printable
 
     if list_models:
         for spec in MODELS.values():
@@ -81,10 +82,10 @@ def command(
         print_json({**summary, "explanation": lines})
     else:
         click.echo(
-            f"machine    {chip_name or 'this machine'} ({machine.kind_words}), {memory_bytes / GIB:.0f} GiB "
+            f"machine    {printable(chip_name or 'this machine')} ({machine.kind_words}), {memory_bytes / GIB:.0f} GiB "
             f"({memory_bytes / 1e9:.1f} GB) of {machine.memory_words} memory"
         )
-        click.echo("\n".join(lines))
+        click.echo("\n".join(printable(line) for line in lines))  # GPU names may come from a facts folder
     if not ok:
         raise HostUnfit(f"{spec.name} does not fit on this machine; see the explanation above.")
 

@@ -44,6 +44,9 @@ def explicit_document(text: str, where: str, rules: Rules) -> tuple[dict[str, An
             raise LockfileError(where, "a line with a control character", FIX, loc)
         found = PLATFORM_LINE.fullmatch(line)
         if found:
+            if platform is not None and platform != found.group(1):
+                raise LockfileError(where, f"two `# platform:` lines ({platform}, {found.group(1)})",
+                                    "keep the one the list was exported on", loc)  # fmt: skip
             platform = found.group(1)
             continue
         if seen_marker and re.match(r"#\s*pip\s", line):
@@ -63,6 +66,12 @@ def explicit_document(text: str, where: str, rules: Rules) -> tuple[dict[str, An
         entries.append(_conda_entry(line, where, loc))
     conda_subdirs = {e["url"].rsplit("/", 2)[-2] for e in entries if e["manager"] == "conda"}
     platform = platform or _only_platform(conda_subdirs - {"noarch"}, where)
+    if not grammar.full(grammar.CONDA_PLATFORM, platform):
+        raise LockfileError(where, f"{grammar.printable(platform)[:40]!r} is not a conda platform like linux-64", FIX)
+    foreign = sorted(conda_subdirs - {platform, "noarch"})
+    if foreign:  # a package built for another platform would install and fail to run
+        raise LockfileError(where, f"packages for {', '.join(foreign)} in a list for {platform}",
+                            "export the list again on one platform")  # fmt: skip
     for entry in entries:
         entry["platform"] = platform
     channels: list[str] = []
