@@ -12,6 +12,9 @@ def _key(name: str) -> str:
     return str(canonicalize_name(name))
 
 
+MAX_DEPTH = 200
+
+
 def tree_lines(packages: list[LockedPackage], requested: list[str], invert: str | None = None) -> list[str]:
     """An indented tree: from each requested package down its dependencies, or (`invert`) from one
     package up to the requested packages that pull it in. A package already shown is marked (*)."""
@@ -30,6 +33,9 @@ def tree_lines(packages: list[LockedPackage], requested: list[str], invert: str 
 
     def walk(name: str, depth: int) -> None:
         package = by_name[name]
+        if depth > MAX_DEPTH:  # a lock's edges are untrusted: a chain thousands deep is cut, and said
+            lines.append(f"{'  ' * depth}... (deeper than {MAX_DEPTH} levels)")
+            return
         mark = " (*)" if name in shown and edges.get(name) else ""
         top = " [requested]" if invert is not None and name in requested else ""
         lines.append(f"{'  ' * depth}{package.name} {package.version} ({_layer(package)}){top}{mark}")

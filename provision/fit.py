@@ -62,7 +62,14 @@ def parse_quantity(text: str, what: str) -> float:
         raise ProvisionError(f"{what} {text!r}: write a number with an optional unit, e.g. 671B, 16k, 512GB.")
     scale = {None: 1, "k": 1e3, "K": 1e3, "m": 1e6, "M": 1e6, "b": 1e9, "B": 1e9, "t": 1e12, "T": 1e12,
              "GB": GB, "TB": 1e12, "GiB": GIB, "TiB": 2**40}[match.group(2)]  # fmt: skip
-    return float(match.group(1)) * scale
+    try:
+        value = float(match.group(1)) * scale
+    except (ValueError, OverflowError):
+        value = math.nan
+    # A quantity is a positive, finite number of at most 1e18 (no machine or model is larger).
+    if not (0 < value <= 1e18 * scale):
+        raise ProvisionError(f"{what} {text!r}: write a positive number with an optional unit, e.g. 671B, 16k, 512GB.")
+    return value
 
 
 def parse_memory(text: str) -> float:

@@ -176,7 +176,7 @@ def _json_fact(raw: dict[str, str], key: str, kind: type, origin: str) -> Any:
         return kind()
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # malformed, or nested past the parser's depth
         value = None
     if not isinstance(value, kind):
         raise FactsError(f"{origin}{key}.txt: not the JSON {kind.__name__} that --save-facts writes; save it again.")
@@ -238,7 +238,7 @@ def parse_swapusage(text: str) -> tuple[int | None, int | None]:
 
 
 def parse_meminfo(text: str, key: str = "MemTotal") -> int | None:
-    match = re.search(rf"^{key}:\s+(\d+)\s+kB", text, re.MULTILINE)
+    match = re.search(rf"^{key}:\s+(\d{{1,12}})\s+kB", text, re.MULTILINE)
     return int(match.group(1)) * 1024 if match else None
 
 
@@ -260,11 +260,11 @@ def parse_profiler_chip(text: str) -> tuple[str | None, int | None]:
     """chip_type and physical_memory from `system_profiler SPHardwareDataType -json`."""
     try:
         items = json.loads(text).get("SPHardwareDataType") or [{}]
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None, None
     item = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
     chip = item.get("chip_type")
-    memory = re.match(r"(\d+)\s*GB", str(item.get("physical_memory", "")))
+    memory = re.match(r"(\d{1,12})\s*GB", str(item.get("physical_memory", "")))
     return (chip if isinstance(chip, str) else None), (int(memory.group(1)) * 1024**3 if memory else None)
 
 
@@ -372,11 +372,11 @@ def parse_profiler(hardware: str, displays: str = "") -> ProfilerFacts:
     chip, memory = parse_profiler_chip(hardware)
     text = hardware if chip is None else ""
     found = re.search(r"^\s*Chip:\s*(.+?)\s*$", text, re.MULTILINE)
-    size = re.search(r"^\s*Memory:\s*(\d+)\s*GB\s*$", text, re.MULTILINE)
-    cores = re.search(r"^\s*Total Number of Cores:\s*(\d+)(?:\s*\((\d+) performance and (\d+) efficiency\))?",
-                      text, re.MULTILINE)  # fmt: skip
+    size = re.search(r"^\s*Memory:\s*(\d{1,12})\s*GB\s*$", text, re.MULTILINE)
+    split = r"(?:\s*\((\d{1,4}) performance and (\d{1,4}) efficiency\))?"
+    cores = re.search(r"^\s*Total Number of Cores:\s*(\d{1,6})" + split, text, re.MULTILINE)
     version = re.search(r"System Version:\s*macOS\s+([\d.]+)", text)
-    gpu = re.search(r"Chipset Model:.*?\n(?:.*\n)*?\s*Total Number of Cores:\s*(\d+)", displays)
+    gpu = re.search(r"Chipset Model:.*?\n(?:.*\n)*?\s*Total Number of Cores:\s*(\d{1,12})", displays)
     return ProfilerFacts(
         chip=chip or (found.group(1) if found else None),
         memory_bytes=memory or (int(size.group(1)) * 1024**3 if size else None),

@@ -56,11 +56,11 @@ def _from_table(text: str) -> list[Gpu]:
     gpus = []
     lines = text.splitlines()
     for number, line in enumerate(lines):
-        head = re.match(r"\|\s+(\d+)\s+(.+?)\s+(On|Off)\s+\|", line)
+        head = re.match(r"\|\s+(\d{1,12})\s+(.+?)\s+(On|Off)\s+\|", line)
         if head is None:
             continue
         following = lines[number + 1] if number + 1 < len(lines) else ""
-        memory = re.search(r"/\s*(\d+)\s*MiB", following)
+        memory = re.search(r"/\s*(\d{1,12})\s*MiB", following)
         name = re.sub(r"\.\.\.$", "", head.group(2).strip()).strip()  # nvidia-smi cuts long names with "..."
         gpus.append(Gpu(name, int(memory.group(1)) if memory else None))
     return gpus
@@ -71,7 +71,7 @@ def _from_full_query(text: str) -> list[Gpu]:
     gpus = []
     for section in re.split(r"\n(?=GPU [0-9A-Fa-f]{4,}:)", text)[1:]:
         name = _field(r"Product Name\s*:\s*(.+)", section)
-        memory = _field(r"FB Memory Usage\s*\n\s*Total\s*:\s*(\d+)\s*MiB", section)
+        memory = _field(r"FB Memory Usage\s*\n\s*Total\s*:\s*(\d{1,12})\s*MiB", section)
         capability = _field(r"(?:CUDA )?Compute Capability\s*:\s*([\d.]+)", section)
         if name:
             gpus.append(Gpu(name.strip(), int(memory) if memory else None, None, capability))
@@ -81,7 +81,10 @@ def _from_full_query(text: str) -> list[Gpu]:
 def _from_csv(text: str) -> list[Gpu]:
     """`--query-gpu` CSV: with its header (any fields, any order) or without it (provision's old
     `name, memory.total, driver_version` with nounits)."""
-    rows = [r for r in csv.reader(io.StringIO(text.strip()), skipinitialspace=True) if r]
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text.strip()), skipinitialspace=True) if r]
+    except csv.Error:  # a field past the csv module's limit is no nvidia-smi output
+        return []
     if not rows:
         return []
     header = [re.sub(r"\s*\[.*\]$", "", h.strip()) for h in rows[0]]
@@ -92,7 +95,7 @@ def _from_csv(text: str) -> list[Gpu]:
     out: list[Gpu] = []
     for row in rows[1:]:
         values = dict(zip(header, (v.strip() for v in row), strict=False))
-        memory = re.match(r"(\d+)", values.get("memory.total", ""))
+        memory = re.match(r"(\d{1,12})", values.get("memory.total", ""))
         name = values.get("name") or f"GPU {len(out)}"  # a query of other fields names no model
         out.append(Gpu(name, int(memory.group(1)) if memory else None, values.get("driver_version") or None,
                        values.get("compute_cap") or None))  # fmt: skip
@@ -100,7 +103,7 @@ def _from_csv(text: str) -> list[Gpu]:
 
 
 def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
+    return tuple(int(p) for p in re.findall(r"\d{1,9}", text)[:3])
 
 
 def driver_problem(runtime: str | None, where: str, supported: str | None, driver: str | None) -> str | None:

@@ -13,9 +13,16 @@ def from_conda(draft: Draft, spec: str) -> None:
     """`python=3.10`, `python >=3.9,<3.12`, `python=3.9.7=h12debd9_1` (conda env export)."""
     from rattler import Version, VersionSpec
 
-    from ..conda_spec import parse_spec
+    from ..conda_spec import (
+        SpecError,
+        parse_spec,
+    )
 
-    version = parse_spec(spec).version
+    try:
+        version = parse_spec(spec).version
+    except SpecError as error:
+        draft.note(f"python '{spec[:60]}' is not a spec conda reads ({error}); the default was chosen")
+        return
     if version is None:
         draft.python = None  # stated but unpinned: the default, said when the profile is written
         return

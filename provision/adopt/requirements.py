@@ -89,6 +89,8 @@ def _option(draft: Draft, line: str, platforms: list[str] | None, where: str, fo
         option, _, value = option.partition("=")
     value, _, more = value.strip().partition(" ")
     if more.strip().startswith("-"):  # pip takes several options on one line: `--extra-index-url U --trusted-host H`
+        if more.count(" -") > 50:  # one line of hundreds of options is no requirements file
+            raise LocatedError(where, "more than 50 options on one line", "write one option per line")
         _option(draft, more.strip(), platforms, where, folder, depth, seen)
     if option in ("--index-url", "-i"):
         draft.index_url = checked_url(value, where, "an index URL")

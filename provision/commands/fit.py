@@ -23,14 +23,15 @@ def context_tokens(text: str) -> int:
 @click.command("fit")
 @click.option("--model", "model_name", help="A model from the built-in table (see --list-models).")
 @click.option("--params", help="Parameter count instead of --model, e.g. 671B, 7B.")
-@click.option("--bits", type=int, default=4, show_default=True, help="Weight bits for inference.")
+@click.option("--bits", type=click.IntRange(1, 32), default=4, show_default=True, help="Weight bits for inference.")
 @click.option("--context", default="4k", show_default=True, help="Context length for the KV cache, e.g. 16k.")
 @click.option("--train", is_flag=True, help="Plan training instead of inference.")
 @click.option("--tokens", default="1T", show_default=True, help="Training tokens, e.g. 2T.")
 @click.option("--precision", type=click.Choice(["mixed", "fp32"]), default="mixed", show_default=True)
 @click.option("--checkpointing", is_flag=True, help="Full activation checkpointing (training).")
 @click.option("--seq", type=int, default=4096, show_default=True, help="Training sequence length.")
-@click.option("--batch", type=int, default=1, show_default=True, help="Training micro-batch per device.")
+@click.option("--batch", type=click.IntRange(1, 1 << 20), default=1, show_default=True,
+              help="Training micro-batch per device.")
 @click.option("--chip", help='Plan for another machine, e.g. "Apple M3 Ultra" or "H100".')
 @click.option("--memory", help="Memory of that machine, e.g. 512GB (default: this machine's).")
 @click.option("--facts", "facts_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -116,7 +117,10 @@ def _machine(chip: str | None, memory: str | None, facts_dir: Path | None) -> Ma
         apple = next((c for c in chips()["apple"] if c["chip"].lower() == chip.strip().lower()), None)
         wanted = chip.strip().lower()
         known = [(e, [n.lower() for n in [e["name"], *e.get("name_patterns", [])]]) for e in chips()["nvidia"]]
-        nvidia = next((e for e, spelled in known if any(n in wanted or wanted in n for n in spelled)), None)
+        # A model name as people write it ("H100", "A100 80GB"): a whole word of the table's names, never one letter.
+        words = set(wanted.split())
+        nvidia = next((e for e, spelled in known if len(wanted) >= 3 and any(
+            n in wanted or (wanted in n and words <= set(n.split())) for n in spelled)), None)  # fmt: skip
         if apple is not None:
             if not memory:  # this host's memory says nothing about another machine
                 raise click.UsageError(f"--chip {chip!r} needs --memory: the {apple['chip']} comes with up to "
@@ -129,6 +133,8 @@ def _machine(chip: str | None, memory: str | None, facts_dir: Path | None) -> Ma
             total = parse_memory(memory) if memory else per_gpu
             if not total:
                 raise click.UsageError(f"--chip {chip!r}: its memory is not in the table; give --memory")
+            if per_gpu and total > 1024 * per_gpu:
+                raise click.UsageError(f"--memory {memory}: more than 1,024 of {nvidia['name']}; give the GPUs' total")
             count = max(1, round(total / per_gpu)) if per_gpu else 1
             return Machine("cuda", nvidia["name"], total, gpu_bytes=[total / count] * count, gpu_names=nvidia["name"],
                            memory_words="GPU")  # fmt: skip

@@ -52,6 +52,9 @@ def _document(document: Any, rules: Rules) -> tuple[dict[str, Any], list[LockedP
         url = channel.get("url") if isinstance(channel, dict) else channel
         _check(grammar.CHANNEL, url, f"metadata.channels[{index}]", "a channel name or an https:// URL")
         _scheme(str(url), f"metadata.channels[{index}]", rules)
+    sources = meta.get("sources") or []
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise _Refuse("metadata.sources", "must be a list of file names")
     for key in ("content_hash", "custom_metadata"):
         values = meta.get(key) or {}
         texts = isinstance(values, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in values.items())
@@ -93,7 +96,7 @@ def _package(entry: Any, index: int, platforms: set[str], rules: Rules) -> Locke
            "a conda package name" if manager == "conda" else "a PEP 503 project name")  # fmt: skip
     loc = f"{loc} ({name})"
     platform = entry.get("platform")
-    if platform not in platforms:
+    if not isinstance(platform, str) or platform not in platforms:
         raise _Refuse(f"{loc}.platform", f"{_shown(platform)} is not one of metadata.platforms")
     version = entry.get("version")
     if isinstance(version, (int, float)) and not isinstance(version, bool):
@@ -180,7 +183,7 @@ def _pep440(version: str, loc: str) -> None:
 
     try:
         Version(version)
-    except InvalidVersion:
+    except (InvalidVersion, ValueError):  # ValueError: a number past Python's digit limit
         raise _Refuse(loc, f"{_shown(version)} is not a PEP 440 version") from None
 
 
