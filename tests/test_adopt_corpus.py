@@ -283,3 +283,17 @@ def test_a_pixi_per_package_index_becomes_a_named_explicit_index(tmp_path: Path,
     index = pypi["sources"]["torch"]
     assert pypi["indexes"][index] == "https://download.pytorch.org/whl/cu128"
     assert pypi["sources"]["torchvision"] == index and "torch==2.8.0" in pypi["packages"]
+
+
+def test_a_bom_and_a_dev_only_lock_are_read(tmp_path: Path) -> None:
+    """A BOM (Windows editors write one) is no content; a lock whose packages are all `dev` installs
+    with --category dev (main is implied, not required)."""
+    from dataclasses import replace
+
+    real = ADOPT / "explicit" / "cryointhecloud-hub-image-conda-linux-64.lock"
+    with_bom = tmp_path / "conda-linux-64.lock"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + real.read_bytes())  # hand-made: the real list with a BOM added
+    assert len(read_lock(with_bom).packages) == len(read_lock(real).packages)
+    lock = read_lock(DATA / "fixtures" / "conda-lock" / "conda-lock-tests" / "multiple-categories" / "conda-lock.yml")
+    dev_only = replace(lock, packages=[replace(p, categories=frozenset({"dev"})) for p in lock.packages])
+    assert len(dev_only.in_categories(frozenset({"main", "dev"}), "x").packages) == len(lock.packages)

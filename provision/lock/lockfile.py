@@ -75,10 +75,10 @@ class LockData:
     def in_categories(self, wanted: frozenset[str], where: str) -> LockData:
         """Only the packages of the `wanted` categories, as `conda-lock install` installs `main` unless
         asked for more; a category the lock does not have is an error naming those it has."""
-        unknown = sorted(wanted - set(self.categories))
+        unknown = sorted(wanted - set(self.categories) - {MAIN})  # main is implied, even for a dev-only lock
         if unknown:
             raise LockfileError(where, f"no category {', '.join(unknown)} in this lock",
-                                f"it has {', '.join(self.categories)}")  # fmt: skip
+                                f"it has {', '.join(self.categories) or 'no packages'}")  # fmt: skip
         return replace(self, packages=[p for p in self.packages if p.categories & wanted])
 
 
@@ -186,7 +186,7 @@ def _read_text(path: Path, where: str) -> str:
         reason = exc.strerror or type(exc).__name__
         raise LockfileError(where, f"cannot read it ({reason})", "check the path and its permissions") from None
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8").removeprefix("\ufeff")  # a BOM, as Windows editors write it, is no content
     except UnicodeDecodeError:
         raise LockfileError(where, "not UTF-8 text", RELOCK) from None
 
