@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomli
 import yaml
 
 from provision.lock.lockfile import read_lock
@@ -20,6 +19,14 @@ from .conftest import DATA
 
 ADOPT = DATA / "fixtures" / "adopt"
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._\-]*")
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    """The file read with tomli (TOML 1.1, which two pixi manifests need). Imported here, not at module
+    level: an environment without provision's dependencies fails these tests, not the whole collection."""
+    import tomli
+
+    return tomli.loads(path.read_text())
 
 
 def _files(*folders: str) -> list[Path]:
@@ -74,7 +81,7 @@ def _declared_requirements(path: Path) -> set[str]:
 
 
 def _declared_toml(path: Path) -> set[str]:
-    document = tomli.loads(path.read_text())
+    document = _toml(path)
     names: set[str] = set()
 
     def pixi_tables(tables: dict[str, Any]) -> None:
@@ -143,7 +150,7 @@ def test_every_declared_package_is_kept_or_noted(path: Path, tmp_path: Path, run
     notes = [line for line in result.err.splitlines() if line.startswith("note: ")]
     kept = _profile_names(profile)
     if "." in (profile.get("pypi") or {}).get("editable", []):  # the project itself, installed editable
-        kept |= {_key(str(((tomli.loads(path.read_text()) if path.suffix == ".toml" else {}).get("project") or {})
+        kept |= {_key(str(((_toml(path) if path.suffix == ".toml" else {}).get("project") or {})
                           .get("name", "")))}  # fmt: skip
     missing = [name for name in sorted(_declared(path))
                if _key(name) not in kept and not any(name.lower() in n.lower() for n in notes)]  # fmt: skip
@@ -162,7 +169,7 @@ def test_strict_refuses_a_file_with_notes_and_writes_nothing(tmp_path: Path, run
 
 def test_with_imports_a_feature_that_was_a_note(tmp_path: Path, run_cli) -> None:
     path = ADOPT / "pixi" / "2black0-pytorch-onnx-cuda-on-pixi-pixi.toml"
-    document = tomli.loads(path.read_text())
+    document = _toml(path)
     feature, tables = next((k, v) for k, v in document["feature"].items() if v.get("dependencies"))
     first = run_cli("--root", str(tmp_path), "init", "a", "--from", str(path))
     assert f"--with {feature}" in first.err

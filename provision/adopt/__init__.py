@@ -50,16 +50,22 @@ def _not_environment(shown: str, what: str, path: Path) -> LocatedError:
 
 
 def _toml_or_none(text: str, shown: str, path: Path) -> dict[str, Any] | None:
-    """TOML 1.1 (pixi manifests use multi-line inline tables), or None when the text is not TOML."""
-    import tomli
+    """TOML 1.1 (pixi manifests use multi-line inline tables), or None when the text is not TOML.
+    tomli >= 2.4 reads 1.1; an environment installed before it was a dependency falls back to the
+    standard library's 1.0 reader, and a 1.1 file then says what to install."""
+    try:
+        import tomli as reader
+    except ModuleNotFoundError:  # pragma: no cover - a provision installed without its dependencies
+        import tomllib as reader  # type: ignore[no-redef]
 
     try:
-        return tomli.loads(text)
+        return reader.loads(text)
     except RecursionError:
         raise LocatedError(shown, "nested too deeply to be a manifest", "fix the file") from None
-    except tomli.TOMLDecodeError as exc:
+    except reader.TOMLDecodeError as exc:
         if path.suffix == ".toml":
-            raise LocatedError(shown, f"not valid TOML ({exc})", "fix the file") from None
+            newer = "" if reader.__name__ == "tomli" else "; TOML 1.1 needs tomli>=2.4 (pip install 'tomli>=2.4')"
+            raise LocatedError(shown, f"not valid TOML ({exc})", f"fix the file{newer}") from None
         return None
 
 
