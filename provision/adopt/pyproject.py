@@ -249,10 +249,8 @@ def _conda_lock(draft: Draft, table: dict[str, Any], shapes: Shapes) -> None:
             version = shapes.text(spec.get("version"), f"{where}.version", "")
         else:
             version = shapes.text(spec, where)
+        # A [project] dependency named here too comes from conda: Draft keeps one layer per package.
         conda_spec(draft, f"{name} {version}".strip() if version not in ("*", "") else name, None)
-        # conda-lock takes a [project] dependency named here from conda: one package, one layer.
-        draft.pypi = [p for p in draft.pypi if pypi_name(p) != pypi_name(name)]
-        draft._seen.pop("pypi", None)  # the list changed: its name index is rebuilt on the next add
     if draft.pypi:
         draft.note("conda-lock takes [project] dependencies from conda (by name mapping); the profile keeps "
                    "them on PyPI, where they were declared")  # fmt: skip

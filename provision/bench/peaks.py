@@ -132,14 +132,13 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def cpu_reference(doc: dict[str, Any]) -> str:
+def cpu_reference(doc: dict[str, Any], static: Peak) -> str:
     """What the CPU's fp32 GEMM is measured against, both from outside the run: the BLAS calibration
     the benchmark ran in its own process, and the static ceiling. Each figure names its source."""
     fp32 = [r for r in doc.get("throughput", []) if r["device"] == "cpu" and r["dtype"] == "float32"]
     if not fp32:
         return ""
     best = max(fp32, key=lambda r: r["n"])["tflops"]
-    static = this_cpu_peak()
     ceiling = static.tflops["float32"]
     parts = [f"fp32 {best:.4f} TFLOPS at n={max(r['n'] for r in fp32)}"]
     calibration = doc.get("calibration")

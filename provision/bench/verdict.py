@@ -69,10 +69,10 @@ def _fraction_gate(
     if fp32 is None:
         return Gate("fraction-of-peak", Status.FAIL, "no fp32 throughput was measured")
     if min_fraction is None:
-        if kind == "cpu" and fp32.device == "cpu":
+        if kind == "cpu" and fp32.device == "cpu" and peak is not None:
             from .peaks import cpu_reference
 
-            return Gate("fraction-of-peak", Status.SKIP, f"no speed gate on cpu: {cpu_reference(document)}")
+            return Gate("fraction-of-peak", Status.SKIP, f"no speed gate on cpu: {cpu_reference(document, peak)}")
         return Gate("fraction-of-peak", Status.SKIP, f"no speed gate on {kind}" + _of_peak(fp32, peak))
     if peak is None or "float32" not in peak.tflops:
         return Gate("fraction-of-peak", Status.SKIP, "peak of this device unknown (not in chips.yaml)")
