@@ -18,7 +18,7 @@
         "default" = pkgs.mkShell {
           packages = [ pkgs.python311 pkgs.git pkgs.uv ];
         };
-        "jax-cuda" = pkgs.mkShell {
+        "jax-linux" = pkgs.mkShell {
           packages = [ pkgs.python312 pkgs.uv ];
         };
         "jax-metal" = pkgs.mkShell {
@@ -36,7 +36,7 @@
         "tf-metal" = pkgs.mkShell {
           packages = [ pkgs.python311 pkgs.git pkgs.uv ];
         };
-        "torch-cuda" = pkgs.mkShell {
+        "torch-linux" = pkgs.mkShell {
           packages = [ pkgs.python313 pkgs.git pkgs.uv ];
         };
         "torch-mps" = pkgs.mkShell {

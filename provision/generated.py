@@ -20,20 +20,28 @@ class Drift:
     diff: str = ""
 
 
-def find_drift(project: Project, files: list[RenderedFile], known_profiles: list[str] | None = None) -> list[Drift]:
-    """Every rendered file that is missing or different on disk; with `known_profiles`, also
-    folders under envs/ whose profile no longer exists."""
+def find_drift(project: Project, files: list[RenderedFile], known_units: list[str] | None = None) -> list[Drift]:
+    """Every rendered file that is missing or different on disk; with `known_units` (lock names: `linux-cpu`,
+    `torch-linux/cuda`), also folders under envs/ of a profile or variant that no longer exists."""
     drift = []
     for rendered in files:
         on_disk = read_text_or_none(project.root / rendered.path)
         if on_disk != rendered.content:
             reason = "missing" if on_disk is None else "changed"
             drift.append(Drift(str(rendered.path), reason, unified_diff(on_disk, rendered.content, str(rendered.path))))
-    if known_profiles is not None:
+    if known_units is not None:
+        known = set(known_units)
+        profiles = {unit.split("/")[0] for unit in known}
         envs = project.root / "envs"
         for folder in sorted(envs.iterdir() if envs.is_dir() else []):
-            if folder.is_dir() and folder.name not in known_profiles:
+            if not folder.is_dir():
+                continue
+            if folder.name not in profiles:
                 drift.append(Drift(f"envs/{folder.name}/", "orphaned"))
+                continue
+            for variant in sorted(p for p in folder.iterdir() if p.is_dir()):
+                if f"{folder.name}/{variant.name}" not in known:
+                    drift.append(Drift(f"envs/{folder.name}/{variant.name}/", "orphaned"))
     return drift
 
 

@@ -22,6 +22,7 @@ CHANNEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9_.\-]+)*|(https?|f
 URL = re.compile(r"(https?|file)://[^\s\"'\\]+")
 VIRTUAL = re.compile(r"__[a-z_]+")
 PROFILE_NAME = re.compile(r"[a-z0-9][a-z0-9\-]{0,63}")  # a file name and a folder name: kept short
+VARIANT_NAME = re.compile(r"[a-z][a-z0-9\-]{0,31}")  # a folder under envs/PROFILE/ and a word in messages
 # An environment's name (a profile name, or one derived from a lockfile's name): a single path
 # component that is never empty, `.` or `..`.
 ENV_DIR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}")

@@ -10,7 +10,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 
 from . import grammar
 from .merge import conda_name, merge_by_name, pypi_name
@@ -116,6 +116,7 @@ def _editable_path(value: str) -> str:
 EditablePath = Annotated[Text, AfterValidator(_editable_path)]
 IndexName = Annotated[str, _matching(grammar.INDEX_NAME, "index name", "pytorch-cu128")]
 PypiName = Annotated[str, _matching(grammar.PYPI_NAME, "PyPI package name", "torch")]
+VariantName = Annotated[str, _matching(grammar.VARIANT_NAME, "variant name", "cuda")]
 
 
 class StrictModel(BaseModel):
@@ -185,6 +186,21 @@ class Acceptance(StrictModel):
     thresholds: Thresholds = Field(default_factory=Thresholds)
 
 
+class Variant(StrictModel):
+    """One variant of a profile (e.g. `cpu`, `cuda`): these keys are layered over the profile's own by
+    the rules of `extends:`. Every variant is locked with the others, so the packages they share have
+    one version in all of them (a solve group, as pixi's solve-group)."""
+
+    description: str = ""
+    conda: list[CondaSpec] = Field(default_factory=list, description="conda MatchSpecs, replacing by name")
+    pypi: Pypi = Field(default_factory=Pypi)
+    targets: dict[Platform, PlatformDependencies] = Field(default_factory=dict)
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict)
+    requires: Requires = Field(default_factory=Requires)
+    virtual_packages: dict[Platform, dict[VirtualName, Text]] = Field(default_factory=dict)
+    acceptance: Acceptance = Field(default_factory=Acceptance)
+
+
 class Profile(StrictModel):
     """One profile file as written, or (after `extends:`) the resolved profile."""
 
@@ -212,6 +228,22 @@ class Profile(StrictModel):
         default_factory=dict, description="overrides the virtual packages derived from `requires`"
     )
     acceptance: Acceptance = Field(default_factory=Acceptance)
+    variants: dict[VariantName, Variant] = Field(
+        default_factory=dict,
+        description="named variants (e.g. cpu, cuda), locked together; apply picks one for the host",
+    )
+    # Which variant this resolved profile is (profiles.with_variant sets it); never read from a file.
+    _variant: str | None = PrivateAttr(default=None)
+
+    @property
+    def variant(self) -> str | None:
+        return self._variant
+
+    @property
+    def lock_name(self) -> str:
+        """What is locked and rendered as one unit: `torch-linux`, or `torch-linux/cuda` for a variant
+        (its files live in envs/torch-linux/cuda/)."""
+        return f"{self.name}/{self._variant}" if self._variant else self.name
 
     def conda_for(self, platform: str) -> list[str]:
         """The conda specs of one platform: the common ones, with that platform's target merged in by name."""

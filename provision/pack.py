@@ -50,7 +50,8 @@ def write_pack(
     if any(p.manager == "conda" for p in packages):
         mirrors.require(target.lock.channels)
     profile = target.profile.model_dump(mode="json") if target.profile is not None else None
-    settings = {"schema": PACK_SCHEMA, "name": target.name, "platform": target.platform, "profile": profile}
+    settings = {"schema": PACK_SCHEMA, "name": target.name, "platform": target.platform, "profile": profile,
+                "variant": target.variant}  # fmt: skip
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     os.close(fd)
@@ -199,6 +200,11 @@ def target_for_pack(opened: OpenedPack, pack: Path, prefix: Path | None, platfor
         raise LockfileError(
             str(pack), "pack.json holds an invalid profile", "make the pack again", f"profile.{where}"
         ) from None
+    variant = opened.settings.get("variant")
+    if variant is not None:
+        if not grammar.full(grammar.VARIANT_NAME, variant):
+            raise LockfileError(str(pack), "pack.json names an invalid variant", "make the pack again", "variant")
+        profile._variant = variant
     return replace(
         base,
         name=profile.name,

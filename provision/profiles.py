@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .errors import ProfileError
 from .merge import conda_name, pypi_name
 from .model import Profile
 from .names import CONDA_TO_PYPI
@@ -31,7 +32,39 @@ def load_profile(project: Project, name: str, docs: dict[str, SourceDoc] | None 
     leaf = docs[name]
     profile = _validate(merged, leaf)
     _check_resolved(profile, leaf)
+    for variant in profile.variants:
+        try:
+            _check_resolved(with_variant(profile, variant), leaf)
+        except ProfileError as exc:  # the same rules, said of the variant that breaks them
+            raise leaf.error(("variants", variant), f"variant {variant}: {exc.problem}", exc.fix) from None
     return profile
+
+
+def with_variant(profile: Profile, variant: str) -> Profile:
+    """The profile as variant `variant` makes it: the variant's keys layered over the profile's own by the
+    rules of `extends:` (merge.py). The result is locked, rendered and applied as `profile.lock_name`."""
+    from .merge import merge_profile
+
+    base = profile.model_dump(exclude={"variants"})
+    overlay = profile.variants[variant].model_dump(exclude_unset=True)
+    if not overlay.get("description"):
+        overlay.pop("description", None)
+    merged = merge_profile(base, overlay)
+    merged["name"] = profile.name
+    resolved = Profile.model_validate(merged)
+    resolved._variant = variant
+    return resolved
+
+
+def variant_units(profile: Profile) -> list[Profile]:
+    """What a profile locks: itself, or each of its variants in the order declared (the first is the solve
+    group's reference: the others take its versions of the packages they share)."""
+    return [with_variant(profile, v) for v in profile.variants] or [profile]
+
+
+def lock_units(project: Project) -> dict[str, Profile]:
+    """Every unit rendered and locked, by lock name (`linux-cpu`, `torch-linux/cuda`, ...)."""
+    return {unit.lock_name: unit for profile in concrete_profiles(project).values() for unit in variant_units(profile)}
 
 
 def load_all(project: Project) -> dict[str, Profile]:

@@ -114,6 +114,8 @@ def up_to_date(argv: list[str]) -> str | None:
         return None
     if not isinstance(stamp, dict) or stamp.get("profile") != profile or stamp.get("exact") is not True:
         return None
+    if stamp.get("variant"):  # which variant is right depends on the host's GPU and driver: the full path asks
+        return None
     files = input_files(root, profile)
     if stamp.get("inputs") != inputs_digest(files) or stamp.get("fingerprint") != listing_fingerprint(prefix):
         return None

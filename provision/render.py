@@ -111,7 +111,7 @@ def environment_yml(profile: Profile) -> RenderedFile:
         pypi_lines=with_selectors(profile, profile.pypi_for),
         pip_repositories=repositories,
     )
-    return RenderedFile(PurePosixPath("envs", profile.name, "environment.yml"), text)
+    return RenderedFile(PurePosixPath("envs", profile.lock_name, "environment.yml"), text)
 
 
 def brewfile(profile: Profile, path: PurePosixPath | None = None) -> RenderedFile:
@@ -147,11 +147,19 @@ def schema_file() -> RenderedFile:
     return RenderedFile(PurePosixPath("schema", "profile.schema.json"), text)
 
 
+def profile_files(profile: Profile) -> list[RenderedFile]:
+    """One profile's files: an environment.yml per variant (envs/NAME/VARIANT/) or its own, and its Brewfile
+    (Homebrew entries are the profile's, never a variant's)."""
+    from .profiles import variant_units
+
+    return [*(environment_yml(unit) for unit in variant_units(profile)), brewfile(profile)]
+
+
 def render_project(profiles: dict[str, Profile]) -> list[RenderedFile]:
     """Every generated file of a project, from its concrete (non-abstract) profiles."""
     files: list[RenderedFile] = []
     for name, profile in sorted(profiles.items()):
-        files += [environment_yml(profile), brewfile(profile)]
+        files += profile_files(profile)
         if name == BOOTSTRAP:
             files.append(brewfile(profile, PurePosixPath("Brewfile")))
     files += [flake(profiles), schema_file()]

@@ -257,9 +257,9 @@ def test_our_explicit_export_reads_back(tmp_path: Path, run_cli) -> None:
     from .conftest import REPO
 
     out = tmp_path / "explicit"
-    assert run_cli("--root", str(REPO), "export", "torch-cuda", "--format", "explicit", "--output", str(out)).code == 0
+    assert run_cli("--root", str(REPO), "export", "torch-linux", "--format", "explicit", "--output", str(out)).code == 0
     exported = next(out.iterdir())
-    original = read_lock(REPO / "envs" / "torch-cuda" / "conda-lock.yml").for_platform("linux-64")
+    original = read_lock(REPO / "envs" / "torch-linux" / "cuda" / "conda-lock.yml").for_platform("linux-64")
     again = read_lock(exported)
     assert {(p.name, p.version, p.url, p.md5) for p in again.packages} == {
         (p.name, p.version, p.url, p.md5) for p in original

@@ -63,11 +63,12 @@ def test_a_plain_clone_checks_itself_and_plans_for_a_mac_and_a_gpu_node(clone: P
     assert json.loads(planned.stdout)["preflight_problems"] == []
 
     # A login node without the GPU prepares the CUDA environment: no driver, no mirror folder.
-    gpu = uv_run(clone, "apply", "torch-cuda", "--dry-run", env={"CONDA_OVERRIDE_CUDA": "12.4"})
+    gpu = uv_run(clone, "apply", "torch-linux", "--dry-run", env={"CONDA_OVERRIDE_CUDA": "12.4"})
     assert gpu.returncode == 0, gpu.stderr
     assert "CONDA_OVERRIDE_CUDA=12.4 in effect" in gpu.stderr
     assert "deferred to the target machine" in gpu.stdout
-    without = uv_run(clone, "plan", "torch-cuda")
+    assert "variant cuda: the NVIDIA driver supports CUDA 12.4" in gpu.stderr
+    without = uv_run(clone, "plan", "torch-linux", "--variant", "cuda")
     assert "no NVIDIA driver found" in without.stdout
 
 

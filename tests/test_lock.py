@@ -17,7 +17,7 @@ from provision.lock.lockfile import read_lock
 from provision.lock.mirrors import Mirrors
 from provision.lock.pypi_layer import conda_python_packages, resolve_pypi
 from provision.lock.records import LockedPackage
-from provision.profiles import concrete_profiles
+from provision.profiles import lock_units
 from provision.project import Project
 
 from .conftest import REPO, make_profile
@@ -72,14 +72,16 @@ def test_committed_locks_hold_the_known_good_pins() -> None:
     assert tf["tensorflow-metal"].version == "1.2.0" and tf["tensorflow"].version.startswith("2.19.")
     jax = pins("jax-metal")
     assert (jax["jax"].version, jax["jaxlib"].version, jax["jax-metal"].version) == ("0.5.0", "0.5.0", "0.1.1")
-    cuda = pins("torch-cuda")["pytorch"]
+    cuda = pins("torch-linux/cuda")["pytorch"]
     assert "cuda" in (cuda.build or "") and cuda.url.startswith("https://conda.anaconda.org/conda-forge/linux-64/")
+    cpu_torch = pins("torch-linux/cpu")["pytorch"]
+    assert (cpu_torch.build or "").startswith("cpu_") and cpu_torch.version == cuda.version
     cpu = pins("linux-cpu")
     assert not [p for p in cpu if "cuda" in p or "nvidia" in p], "a CPU profile must hold no CUDA package"
 
 
 def test_locks_record_canonical_urls_and_full_hashes() -> None:
-    for name in concrete_profiles(Project(REPO)):
+    for name in lock_units(Project(REPO)):
         path = REPO / ("conda-lock.yml" if name == "bootstrap" else f"envs/{name}/conda-lock.yml")
         lock = read_lock(path)
         assert lock.packages, name
@@ -111,20 +113,20 @@ def test_editing_a_profile_makes_the_check_fail_with_the_reason(project: Path, r
 
 
 def test_check_names_added_removed_missing_and_unreadable(project: Path, run_cli) -> None:
-    for lock in REPO.glob("envs/*/conda-lock.yml"):
-        shutil.copy(lock, project / "envs" / lock.parent.name / lock.name)
+    for lock in [*REPO.glob("envs/*/conda-lock.yml"), *REPO.glob("envs/*/*/conda-lock.yml")]:
+        shutil.copy(lock, project / lock.relative_to(REPO))
     path = project / "profiles" / "linux-cpu.yaml"
     path.write_text(
         path.read_text().replace("platforms: [linux-64, linux-aarch64]", "platforms: [linux-64, osx-arm64]")
     )
-    (project / "envs" / "jax-cuda" / "conda-lock.yml").write_text("version: [unclosed\n")
+    (project / "envs" / "jax-linux" / "cuda" / "conda-lock.yml").write_text("version: [unclosed\n")
     (project / "envs" / "mlx-llm" / "conda-lock.yml").unlink()
     result = run_cli("--root", str(project), "lock", "--check", "--json")
     assert result.code == 1
     reasons = {(s["profile"], s["platform"]): s["reasons"] for s in json.loads(result.out) if not s["fresh"]}
     assert reasons[("linux-cpu", "osx-arm64")] == ["platform added to the profile"]
     assert reasons[("linux-cpu", "linux-aarch64")] == ["platform removed from the profile"]
-    assert "invalid YAML" in reasons[("jax-cuda", "linux-64")][0]
+    assert "invalid YAML" in reasons[("jax-linux/cuda", "linux-64")][0]
     assert "no lockfile" in reasons[("mlx-llm", "osx-arm64")][0]
     assert ("bootstrap", "linux-64") in reasons  # no root conda-lock.yml copied: missing
 
@@ -279,10 +281,10 @@ def test_the_repositorys_gpu_locks_hold_gpu_builds() -> None:
     from provision.lock.variant import cpu_builds
 
     project = Project(REPO)
-    gpu = [p for p in concrete_profiles(project).values() if p.requires.cuda_driver]
-    assert {p.name for p in gpu} >= {"torch-cuda", "jax-cuda"}
+    gpu = [p for p in lock_units(project).values() if p.requires.cuda_driver]
+    assert {p.lock_name for p in gpu} >= {"torch-linux/cuda", "jax-linux/cuda"}
     for profile in gpu:
-        lock = read_lock(REPO / "envs" / profile.name / "conda-lock.yml")
+        lock = read_lock(REPO / "envs" / profile.lock_name / "conda-lock.yml")
         for platform in lock.platforms:
             assert cpu_builds(profile, platform, lock.for_platform(platform)) == [], (profile.name, platform)
 

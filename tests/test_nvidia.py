@@ -95,11 +95,13 @@ def _facts_folder(tmp_path: Path, table: str | None) -> Path:
 
 
 def test_a_driver_too_old_for_the_lock_refuses_before_any_change(tmp_path: Path, run_cli) -> None:
-    """torch-cuda's lock holds cuda-version 12.9; a 470 driver (CUDA 11.4) cannot run it."""
+    """torch-linux's cuda lock holds cuda-version 12.9; a 470 driver (CUDA 11.4) cannot run it."""
     facts = _facts_folder(tmp_path, "geforce-16gb-470.63-table.txt")
     prefix = tmp_path / "env"
-    result = run_cli("--root", str(REPO), "plan", "torch-cuda", "--facts", str(facts), "--prefix", str(prefix))
+    result = run_cli("--root", str(REPO), "plan", "torch-linux", "--variant", "cuda", "--facts", str(facts),
+                     "--prefix", str(prefix))  # fmt: skip
     assert result.code == 3
+    assert "note: variant cuda (--variant)" in result.err
     assert "the NVIDIA driver supports CUDA 11.4, the profile needs 12.4" in result.err + result.out
     assert "the lock's CUDA runtime is 12.9 (cuda-version), but this machine's NVIDIA driver 470.63.01 supports" \
         in result.err + result.out  # fmt: skip
@@ -107,10 +109,39 @@ def test_a_driver_too_old_for_the_lock_refuses_before_any_change(tmp_path: Path,
 
 
 def test_a_new_enough_driver_plans_the_cuda_lock(tmp_path: Path, run_cli) -> None:
-    facts = _facts_folder(tmp_path, "h100-nvl-550.54-x2-table.txt")  # CUDA 12.4: what torch-cuda requires
-    result = run_cli("--root", str(REPO), "plan", "torch-cuda", "--facts", str(facts), "--prefix", str(tmp_path / "e"))
+    facts = _facts_folder(tmp_path, "h100-nvl-550.54-x2-table.txt")  # CUDA 12.4: what the cuda variant requires
+    result = run_cli("--root", str(REPO), "plan", "torch-linux", "--facts", str(facts), "--prefix", str(tmp_path / "e"))
     assert result.code == 0, result.out + result.err
     assert "preflight:" not in result.err + result.out and "CUDA runtime" not in result.err + result.out
+    assert "note: variant cuda: the NVIDIA driver 550.54.14 supports CUDA 12.4 (needs 12.4)" in result.err
+    assert result.out.startswith("torch-linux (cuda) -> ")
+
+
+def test_the_variant_follows_the_driver(tmp_path: Path, run_cli) -> None:
+    """One profile, two variants: no driver or one too old plans cpu and says why in one line; the plan then
+    holds the cpu lock's pytorch build. --variant forces one."""
+    from provision.lock.lockfile import read_lock
+
+    cpu_build = next(p.build for p in read_lock(REPO / "envs/torch-linux/cpu/conda-lock.yml").packages
+                     if p.name == "pytorch")  # fmt: skip
+    for name, table, why in [
+        ("none", None, "cuda needs an NVIDIA driver supporting CUDA 12.4, none was found (nvidia-smi)"),
+        ("old", "geforce-16gb-470.63-table.txt", "cuda needs a driver supporting CUDA 12.4, this driver 470.63.01 "
+         "supports 11.4"),
+    ]:  # fmt: skip
+        facts = _facts_folder(tmp_path / name, table)
+        result = run_cli("--root", str(REPO), "plan", "torch-linux", "--facts", str(facts), "--json",
+                         "--prefix", str(tmp_path / name / "e"))  # fmt: skip
+        assert result.code == 0, result.out + result.err
+        plan = json.loads(result.out)
+        assert plan["target"] == "torch-linux (cpu)" and plan["preflight_problems"] == []
+        said = run_cli("--root", str(REPO), "plan", "torch-linux", "--facts", str(facts))
+        assert f"note: variant cpu: {why} (--variant cuda to take it anyway)" in said.err, said.err
+    listed = run_cli("--root", str(REPO), "export", "torch-linux", "--variant", "cpu", "--format", "explicit")
+    assert listed.code == 0, listed.err
+    assert f"/pytorch-2.8.0-{cpu_build}.conda#" in listed.out and "cuda129" not in listed.out
+    wrong = run_cli("--root", str(REPO), "plan", "torch-linux", "--variant", "rocm")
+    assert wrong.code == 1 and "no variant 'rocm'; torch-linux has cuda, cpu" in wrong.err
 
 
 def test_fit_uses_the_memory_of_the_machine_it_is_for(tmp_path: Path, run_cli) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from provision.model import Profile
-from provision.profiles import concrete_profiles, load_profile
+from provision.profiles import concrete_profiles, load_profile, lock_units
 from provision.project import Project
 from provision.render import brewfile, environment_yml, flake, render_project
 
@@ -57,10 +57,13 @@ def test_check_fails_with_a_diff_after_a_profile_change(project: Path, run_cli) 
 def test_check_reports_missing_and_orphaned_files(project: Path, run_cli) -> None:
     (project / "flake.nix").unlink()
     (project / "envs" / "gone").mkdir()
+    (project / "envs" / "torch-linux" / "rocm").mkdir()  # a variant the profile no longer has
+    (project / "envs" / "linux-cpu" / "cpu").mkdir()  # a profile with no variants has no variant folders
     result = run_cli("--root", str(project), "render", "--check", "--json")
     assert result.code == 1
     drift = {d["path"]: d["reason"] for d in json.loads(result.out)["drift"]}
-    assert drift == {"flake.nix": "missing", "envs/gone/": "orphaned"}
+    assert drift == {"flake.nix": "missing", "envs/gone/": "orphaned", "envs/torch-linux/rocm/": "orphaned",
+                     "envs/linux-cpu/cpu/": "orphaned"}  # fmt: skip
 
 
 def test_environment_yml_parses_with_conda_lock(profiles: dict[str, Profile], tmp_path: Path) -> None:
@@ -68,7 +71,7 @@ def test_environment_yml_parses_with_conda_lock(profiles: dict[str, Profile], tm
 
     mapping = tmp_path / "mapping.json"  # local PyPI->conda name map: conda-lock would fetch one from GitHub
     mapping.write_text(json.dumps({"torch": {"conda_name": "pytorch", "conda_forge": "pytorch", "pypi_name": "torch"}}))
-    for name, profile in profiles.items():
+    for name, profile in lock_units(Project(REPO)).items():  # a profile's, or each of its variants'
         spec = parse_environment_file(REPO / "envs" / name / "environment.yml", profile.platforms, str(mapping))
         expected_channels = profile.channels or ["conda-forge"]
         assert [c.url for c in spec.channels] == expected_channels
@@ -96,7 +99,7 @@ def test_torch_cuda_build_selector_survives(profiles: dict[str, Profile], tmp_pa
 
     mapping = tmp_path / "mapping.json"
     mapping.write_text("{}")
-    spec = parse_environment_file(REPO / "envs/torch-cuda/environment.yml", ["linux-64"], str(mapping))
+    spec = parse_environment_file(REPO / "envs/torch-linux/cuda/environment.yml", ["linux-64"], str(mapping))
     torch = next(d for d in spec.dependencies["linux-64"] if d.name == "pytorch")
     assert (torch.version, torch.build) == ("2.8.*", "cuda*")
 
@@ -199,7 +202,7 @@ def test_flake_parses_and_evaluates_against_stub_nixpkgs(profiles: dict[str, Pro
     assert linux["default"] == linux["bootstrap"]
     assert linux["torch-mps"]["packages"] == ["python311", "git", "uv"]
     assert linux["torch-mps"]["env"] == {"PYTORCH_ENABLE_MPS_FALLBACK": "1"}
-    assert linux["torch-cuda"]["packages"][0] == "python313"
+    assert linux["torch-linux"]["packages"][0] == "python313"
 
 
 def test_flake_evaluation_fails_on_a_missing_nixpkgs_attribute(profiles: dict[str, Profile], tmp_path: Path) -> None:

@@ -82,10 +82,11 @@ def test_diff_against_a_git_revision(e2e: E2E) -> None:
 
 
 def test_export_explicit_matches_conda_lock_render(tmp_path: Path, run_cli) -> None:
-    result = run_cli("--root", str(REPO), "export", "torch-cuda", "--format", "explicit")
+    result = run_cli("--root", str(REPO), "export", "torch-linux", "--format", "explicit")
+    assert "note: torch-linux: variant cuda (cpu: --variant NAME)" in result.err
     ours = {line for line in result.out.splitlines() if line.startswith("https://")}
     conda_lock = Path(sys.executable).parent / "conda-lock"
-    lock = str(REPO / "envs/torch-cuda/conda-lock.yml")
+    lock = str(REPO / "envs/torch-linux/cuda/conda-lock.yml")
     render = [str(conda_lock), "render", "-k", "explicit", "-p", "linux-64", lock]
     subprocess.run(render, cwd=tmp_path, check=True, capture_output=True)
     theirs = {
@@ -121,7 +122,7 @@ def test_export_dockerfile_parses_and_builds_from_its_pack(tmp_path: Path, run_c
     import dockerfile
 
     from provision import export
-    from provision.profiles import load_profile
+    from provision.profiles import load_profile, with_variant
     from provision.project import Project
 
     out = tmp_path / "linux-cpu"
@@ -139,8 +140,8 @@ def test_export_dockerfile_parses_and_builds_from_its_pack(tmp_path: Path, run_c
     final = commands[-1]
     assert final.cmd == "CMD" and final.json and final.value[2:4] == (copied[1], "verify")
     # A GPU profile is built where there is no GPU: preflight is told the driver the profile requires.
-    cuda = load_profile(Project(REPO), "torch-cuda")
-    text = export.dockerfile(cuda, "linux-64", "torch-cuda-linux-64.pack", "3.11")
+    cuda = with_variant(load_profile(Project(REPO), "torch-linux"), "cuda")
+    text = export.dockerfile(cuda, "linux-64", "torch-linux-linux-64.pack", "3.11")
     cuda_run = next(c for c in dockerfile.parse_string(text) if c.cmd == "RUN").value[0]
     assert cuda_run.startswith(f"CONDA_OVERRIDE_CUDA={cuda.requires.cuda_driver} python3.11 -I")
     with pytest.raises(dockerfile.GoParseError):  # the parser does reject what is not a Dockerfile

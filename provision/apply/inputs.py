@@ -49,6 +49,7 @@ def wanted_stamp(target: Target, listing: str = "") -> Stamp:
         brew=_brewfile_hash(target),
         python=target.python if target.kind == "venv" else _conda_python(packages),
         fingerprint=listing,
+        variant=target.variant,
     )
 
 
@@ -124,7 +125,7 @@ def plan_for(target: Target, host: HostFacts, options: Options) -> Plan:
     state, drift = current_drift(target, stamp, options.check_files)
     return make_plan(
         PlanInputs(
-            target=target.name, prefix=str(target.prefix), platform=target.platform, kind=target.kind,
+            target=target.label, prefix=str(target.prefix), platform=target.platform, kind=target.kind,
             prefix_exists=state.exists, stamp=stamp, wanted=wanted_stamp(target), drift=drift,
             installed_python=state.python_version,
             activation_current=activation_current(target.prefix, target.env),
@@ -164,7 +165,7 @@ def check_preflight(target: Target, host: HostFacts) -> None:
         )
     problems = preflight_problems(target, host)
     if problems:
-        raise HostUnfit(f"{target.name}: cannot apply here: " + "; ".join(problems) + ".")
+        raise HostUnfit(f"{target.label}: cannot apply here: " + "; ".join(problems) + ".")
     if target.profile is not None:
         statuses = check_lock(target.profile, target.lock_path, str(target.lock_path))
         stale = preflight.lock_problem(next((s for s in statuses if s.platform == target.platform), None))

@@ -30,11 +30,12 @@ class Stamp:
     exact: bool = False  # the environment was exactly the lock then (no extras kept, nothing left over)
     inputs: str = ""  # digest of the files that decide the outcome (quick.py's no-op answer)
     provision_version: str = __version__
+    variant: str | None = None  # the profile's variant installed (cpu, cuda), when it has variants
 
     def same_lock(self, other: Stamp) -> bool:
         """Both describe the same locked environment (the fingerprint and versions aside)."""
-        return (self.profile, self.platform, self.conda, self.pypi, self.python) == (
-            other.profile, other.platform, other.conda, other.pypi, other.python,
+        return (self.profile, self.variant, self.platform, self.conda, self.pypi, self.python) == (
+            other.profile, other.variant, other.platform, other.conda, other.pypi, other.python,
         )  # fmt: skip
 
 

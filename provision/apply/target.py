@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .. import grammar
 from ..errors import ProvisionError
+from ..host import HostFacts, this_host
 from ..lock.lockfile import LockData
 from ..lock.records import MAIN, LockedPackage
 from ..lock.validate import Rules
@@ -33,11 +34,22 @@ class Target:
     editables: tuple[Editable, ...] = ()
     # How the user named what this target comes from, so advice names a command that works for it.
     origin: str = ""
+    variant_reason: str = ""  # why this variant of the profile (variant_choice.py), said by plan and apply
+
+    @property
+    def variant(self) -> str | None:
+        return self.profile.variant if self.profile else None
+
+    @property
+    def label(self) -> str:
+        """The environment as messages name it: `linux-cpu`, or `torch-linux (cuda)`."""
+        return f"{self.name} ({self.variant})" if self.variant else self.name
 
     @property
     def apply_command(self) -> str:
         """The apply that makes this environment, as the user would type it."""
-        return f"provision apply {self.origin or self.name}"
+        forced = f" --variant {self.variant}" if self.variant and "--variant" in self.variant_reason else ""
+        return f"provision apply {self.origin or self.name}{forced}"
 
     @property
     def packages(self) -> list[LockedPackage]:
@@ -79,21 +91,33 @@ class Target:
 
 
 def target_for_profile(
-    project: Project, name: str, prefix: Path | None, platform: str, rules: Rules | None = None
-) -> Target:
+    project: Project, name: str, prefix: Path | None, platform: str, rules: Rules | None = None,
+    host: HostFacts | None = None, variant: str | None = None, by_host: bool = True,
+) -> Target:  # fmt: skip
+    """The target of a profile; for one with variants, the variant `variant` names, else (`by_host`) the one
+    this host fits, else the one installed in the prefix (read-only commands look at what is there)."""
     from ..lock.inputs import lock_path
     from ..lock.lockfile import read_lock
     from ..profiles import load_profile
+    from .stamp import read_stamp
+    from .variant_choice import choose_variant
 
-    profile = load_profile(project, name)
-    if profile.abstract:
+    whole = load_profile(project, name)
+    if whole.abstract:
         raise ProvisionError(
             f"profiles/{name}.yaml: {name} is abstract (only extended); apply a profile that extends it."
         )
-    path = project.root / lock_path(name)
+    prefix = resolved(prefix or default_prefix(name))
+    stamp = None if by_host or not whole.variants else read_stamp(prefix)
+    installed = stamp.variant if stamp is not None and stamp.profile == name else None
+    if whole.variants and host is None:
+        host = this_host()  # asked only for a profile with variants: it runs nvidia-smi
+    choice = choose_variant(whole, host, variant, installed)
+    profile = choice.unit
+    path = project.root / lock_path(profile.lock_name)
     return Target(
         name=name,
-        prefix=resolved(prefix or default_prefix(name)),
+        prefix=prefix,
         platform=platform,
         lock=read_lock(path, str(project.relative(path)), rules),
         lock_path=path,
@@ -102,6 +126,7 @@ def target_for_profile(
         env=dict(profile.env),
         project_root=project.root,
         editables=tuple(read_editables(list(profile.pypi.editable), project.root, f"profiles/{name}.yaml")),
+        variant_reason=choice.reason,
     )
 
 

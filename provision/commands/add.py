@@ -36,12 +36,12 @@ def relock(ctx: click.Context, profile: str, mirrors: tuple[str, ...]) -> None:
     from ..generated import write_files
     from ..lock.locker import lock_profile
     from ..profiles import load_profile
-    from ..render import brewfile, environment_yml
+    from ..render import profile_files
 
     project = project_from(ctx)
     resolved = load_profile(project, profile)
-    for written in write_files(project, [environment_yml(resolved), brewfile(resolved)]):
+    for written in write_files(project, profile_files(resolved)):
         click.echo(f"wrote {project.relative(written)}")
-    path = lock_profile(project, resolved, mirrors_from(ctx, mirrors), cache_root() / "rattler",
-                        progress=progress_line(ctx))  # fmt: skip
-    click.echo(f"wrote {project.relative(path)}")
+    for path in lock_profile(project, resolved, mirrors_from(ctx, mirrors), cache_root() / "rattler",
+                             progress=progress_line(ctx)):  # fmt: skip
+        click.echo(f"wrote {project.relative(path)}")

@@ -90,13 +90,16 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
 
     as_json = request.as_json
     target, host = select_target(
-        ctx, request.profile, request.lockfile, request.prefix, allow_http=request.allow_http, pack=request.pack
+        ctx, request.profile, request.lockfile, request.prefix, allow_http=request.allow_http, pack=request.pack,
+        by_host=True,
     )  # fmt: skip
     from ..apply.inputs import preflight_warnings
 
     note = override_note(host)
     if note and not as_json:
         click.echo(f"note: {note}", err=True)
+    if target.variant_reason and not as_json:
+        click.echo(f"note: {target.variant_reason}", err=True)
     for warning in [] if as_json else preflight_warnings(target, host):
         click.echo(f"warning: {warning}", err=True)
     verify, why_not = verify_choice(not asked.verify, host)
@@ -119,10 +122,10 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
     if as_json:
         print_json(report)
     elif done.plan.up_to_date:
-        click.echo(f"{target.name}: up to date ({target.prefix})")
+        click.echo(f"{target.label}: up to date ({target.prefix})")
     else:
-        click.echo(f"{target.name}: applied to {target.prefix} in {elapsed:.1f} s")
+        click.echo(f"{target.label}: applied to {target.prefix} in {elapsed:.1f} s")
     from ..bench.values import Status
 
     if done.verdict is not None and done.verdict.status is not Status.PASS:
-        raise AcceptanceFailed(f"{target.name}: acceptance failed; see the table above (`provision verify`).")
+        raise AcceptanceFailed(f"{target.label}: acceptance failed; see the table above (`provision verify`).")

@@ -23,7 +23,19 @@ def target_options(func: F) -> F:
     )(func)  # fmt: skip
     func = category_option(func)
     func = lockfile_option(func)
+    func = variant_option(func)
     return click.argument("profile", required=False)(func)
+
+
+def _keep_variant(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    ctx.meta["provision.variant"] = value
+
+
+variant_option = click.option(
+    "--variant", expose_value=False, callback=_keep_variant, metavar="NAME",
+    help="Of a profile with variants (cpu, cuda, ...), this one (default: the one this host fits; for commands "
+    "that read an environment, the one installed).",
+)  # fmt: skip
 
 
 def _keep_categories(ctx: click.Context, _: click.Parameter, values: tuple[str, ...]) -> None:
@@ -91,14 +103,17 @@ def say_unknown_files(facts_dir: Path) -> None:
 
 def select_target(
     ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None,
-    facts_dir: Path | None = None, allow_http: bool = False, pack: Path | None = None,
+    facts_dir: Path | None = None, allow_http: bool = False, pack: Path | None = None, by_host: bool = False,
 ) -> tuple[Target, HostFacts]:  # fmt: skip
     """The target of a PROFILE, a --lockfile or a --pack (unpacked into a private folder that lives
-    as long as the command), and this machine's facts."""
+    as long as the command), and this machine's facts. A profile's variant is `--variant`, else (`by_host`,
+    for commands that change or plan an environment) the one this host fits, else the one installed."""
     from ..lock.validate import Rules
 
     if sum(map(bool, (profile, lockfile, pack))) != 1:
         raise click.UsageError("give a PROFILE, --lockfile PATH or --pack FILE (one of them)")
+    if ctx.meta.get("provision.variant") and not profile:
+        raise click.UsageError("--variant chooses among a profile's variants; a --lockfile or --pack is one already")
     if allow_http:
         click.echo("warning: --allow-insecure-http: plain http URLs are accepted (hashes are still checked)", err=True)
     host = host_facts(facts_dir)
@@ -116,7 +131,9 @@ def select_target(
     if ctx.meta.get("provision.categories"):
         raise click.UsageError("--category selects from a --lockfile; a profile's lock has only main")
     assert profile is not None
-    return target_for_profile(project_from(ctx), profile, prefix, platform, rules), host
+    target = target_for_profile(project_from(ctx), profile, prefix, platform, rules, host,
+                                ctx.meta.get("provision.variant"), by_host)  # fmt: skip
+    return target, host
 
 
 def verify_choice(no_verify: bool, host: HostFacts) -> tuple[bool, str]:

@@ -14,9 +14,9 @@ def command(ctx: click.Context, as_json: bool) -> None:
 
     No solving, no network. Exit 1 with every problem listed."""
     from ..generated import find_drift
-    from ..lock.freshness import check_lock
+    from ..lock.freshness import check_units
     from ..lock.inputs import lock_path
-    from ..profiles import load_profile
+    from ..profiles import load_profile, variant_units
     from ..render import render_project
 
     project = project_from(ctx)
@@ -28,22 +28,21 @@ def command(ctx: click.Context, as_json: bool) -> None:
         except ProfileError as exc:
             problems.append({"kind": "profile", "where": f"profiles/{name}.yaml", "problem": exc.message})
     concrete = {n: p for n, p in profiles.items() if not p.abstract}
+    units = [unit for _, profile in sorted(concrete.items()) for unit in variant_units(profile)]
     if len(profiles) == len(project.profile_names()):  # rendering needs every profile valid
-        for drift in find_drift(project, render_project(concrete), sorted(concrete)):
+        for drift in find_drift(project, render_project(concrete), [u.lock_name for u in units]):
             what = "out of date" if drift.reason == "changed" else drift.reason
             problems.append({"kind": "render", "where": drift.path, "problem": f"{what}; run `provision render`"})
-    for name, profile in sorted(concrete.items()):
-        path = lock_path(name)
-        for status in check_lock(profile, project.root / path, str(path)):
-            for reason in status.reasons:
-                problems.append({"kind": "lock", "where": f"{path} [{status.platform}]",
-                                 "problem": f"{reason}; run `provision lock {name}`"})  # fmt: skip
+    for status in check_units(project.root, units):
+        for reason in status.reasons:
+            problems.append({"kind": "lock", "where": f"{lock_path(status.profile)} [{status.platform}]",
+                             "problem": f"{reason}; run `provision lock {status.profile.split('/')[0]}`"})  # fmt: skip
     if as_json:
         print_json({"ok": not problems, "profiles": len(profiles), "problems": problems})
     else:
         for problem in problems:
             click.echo(f"{problem['kind']:<8} {problem['where']}: {problem['problem']}")
-        locks = sum(len(p.platforms) for p in concrete.values())
+        locks = sum(len(u.platforms) for u in units)
         click.echo(f"{len(profiles)} profiles, {locks} platform locks: "
                    + ("all fresh." if not problems else f"{len(problems)} problem(s)."))  # fmt: skip
     if problems:

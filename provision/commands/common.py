@@ -92,14 +92,30 @@ def locked_platform(ctx: click.Context, profile: str | None, platform: str | Non
     else:
         assert profile is not None
         project = project_from(ctx)
-        resolved = load_profile(project, profile)
-        path = project.root / lock_path(profile)
+        resolved = _read_variant(ctx, load_profile(project, profile))
+        path = project.root / lock_path(resolved.lock_name)
         shown = str(project.relative(path))
         lock = read_lock(path, shown)
         view = LockedView(lock, platform or resolved.platforms[0], profile, resolved, project)
     if view.platform not in view.lock.platforms:
         raise ProvisionError(f"{shown}: no {view.platform} in this lock; it has {', '.join(view.lock.platforms)}.")
     return view
+
+
+def _read_variant(ctx: click.Context, profile: Profile) -> Profile:
+    """The variant a command that reads a lock works on: `--variant`, else the first declared (the solve
+    group's reference), said in one line. No host decides it: a lock is read for any machine."""
+    from ..apply.variant_choice import choose_variant
+
+    if not profile.variants:
+        return choose_variant(profile, None, ctx.meta.get("provision.variant")).unit
+    forced = ctx.meta.get("provision.variant")
+    if forced is None:
+        forced = next(iter(profile.variants))
+        others = ", ".join(list(profile.variants)[1:])
+        click.echo(f"note: {profile.name}: variant {forced} ({others}: --variant NAME)", err=True)
+        ctx.meta["provision.variant"] = forced  # what a pack made for this command takes too
+    return choose_variant(profile, None, forced).unit
 
 
 def _this_platform() -> str | None:

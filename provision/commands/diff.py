@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import ProvisionError
 from .apply_options import lockfile_option
 from .common import json_option, print_json, project_from
+
+if TYPE_CHECKING:
+    from ..lockdiff import PlatformDiff
 
 
 @click.command("diff")
@@ -25,7 +29,6 @@ def command(ctx: click.Context, profile: str | None, lockfile: Path | None, agai
     from ..lock.lockfile import read_lock
     from ..lockdiff import as_json as diff_json
     from ..lockdiff import as_markdown, diff_locks
-    from ..runner import run
 
     if (profile is None) == (lockfile is None):
         raise click.UsageError("give a PROFILE or --lockfile PATH (one of them)")
@@ -40,14 +43,35 @@ def command(ctx: click.Context, profile: str | None, lockfile: Path | None, agai
             click.echo(as_markdown(title, diffs))
         return
     assert profile is not None
+    from ..profiles import load_profile, variant_units
+
     project = project_from(ctx)
-    relative = lock_path(profile)
-    current = read_lock(project.root / relative, str(relative))
+    reports = []
+    for unit in variant_units(load_profile(project, profile)):  # every variant: a review sees them all
+        relative = lock_path(unit.lock_name)
+        label, diffs = _against(project.root, relative, against)
+        reports.append((unit.lock_name, label, diffs))
+    if as_json:
+        platforms = {name: diff_json(diffs) for name, _, diffs in reports}
+        print_json({"profile": profile, "against": reports[0][1],
+                    "platforms": platforms[profile] if len(reports) == 1 else platforms})  # fmt: skip
+        return
+    for name, label, diffs in reports:
+        click.echo(as_markdown(f"Lock changes for `{name}` (against {label})", diffs))
+
+
+def _against(root: Path, relative: PurePosixPath, against: str) -> tuple[str, list[PlatformDiff]]:
+    """The lock at `relative` compared with `against`: another lock file, or the same path at a git revision."""
+    from ..lock.lockfile import read_lock
+    from ..lockdiff import diff_locks
+    from ..runner import run
+
+    current = read_lock(root / relative, str(relative))
     other_path = Path(against)
     if other_path.is_file():
         old, label = read_lock(other_path), str(other_path)
     else:
-        shown = run(["git", "-C", str(project.root), "show", f"{against}:{relative}"], check=False)
+        shown = run(["git", "-C", str(root), "show", f"{against}:{relative}"], check=False)
         if shown.returncode != 0:
             if "exists on disk, but not in" in shown.stderr or "does not exist in" in shown.stderr:
                 old, label = None, f"{against} (no lock there)"
@@ -58,8 +82,4 @@ def command(ctx: click.Context, profile: str | None, lockfile: Path | None, agai
                 handle.write(shown.stdout)
             old, label = read_lock(Path(handle.name), f"{against}:{relative}"), against
             Path(handle.name).unlink()
-    diffs = diff_locks(old, current)
-    if as_json:
-        print_json({"profile": profile, "against": label, "platforms": diff_json(diffs)})
-    else:
-        click.echo(as_markdown(f"Lock changes for `{profile}` (against {label})", diffs))
+    return label, diff_locks(old, current)

@@ -7,7 +7,7 @@ import click
 
 from ..errors import ProvisionError
 from ..export import FORMATS
-from .apply_options import category_option, lockfile_option
+from .apply_options import category_option, lockfile_option, variant_option
 from .common import json_option, locked_platform, print_json, progress_line
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 @click.command("export")
 @click.argument("profile", required=False)
 @lockfile_option
+@variant_option
 @category_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--platform", help="Which locked platform (default: the profile's first; a lockfile's: this machine's).")

@@ -4,10 +4,9 @@ import click
 
 from ..config import cache_root
 from ..errors import CheckFailed, ToolFailed
-from ..lock.freshness import check_lock
-from ..lock.inputs import lock_path
+from ..lock.freshness import check_units
 from ..model import Profile
-from ..profiles import concrete_profiles, load_profile
+from ..profiles import load_profile, lock_units, variant_units
 from ..project import Project
 from .common import json_option, mirrors_from, print_json, progress_line, project_from
 
@@ -39,9 +38,13 @@ def command(
     if profile and lock_all:
         raise click.UsageError("give a PROFILE or --all, not both")
     project = project_from(ctx)
-    profiles = {profile: load_profile(project, profile)} if profile else concrete_profiles(project)
-    if profile and profiles[profile].abstract:
-        raise click.UsageError(f"{profile} is abstract (only extended); lock a profile that extends it")
+    if profile:
+        asked = load_profile(project, profile)
+        if asked.abstract:
+            raise click.UsageError(f"{profile} is abstract (only extended); lock a profile that extends it")
+        profiles = {unit.lock_name: unit for unit in variant_units(asked)}
+    else:
+        profiles = lock_units(project)
     if check:
         _check(project, profiles, set(platforms), as_json)
         return
@@ -50,7 +53,7 @@ def command(
     requests: list[tuple[Profile, list[str] | None]] = []
     for name, resolved in profiles.items():
         unknown = [p for p in platforms if p not in resolved.platforms]
-        if unknown and profile:
+        if unknown and profile:  # a profile's variants share its platforms
             raise click.UsageError(f"{name} does not list platform {unknown[0]}; it has {resolved.platforms}")
         wanted: list[str] | None = [p for p in platforms if p in resolved.platforms] or None
         if platforms and not wanted:
@@ -77,12 +80,8 @@ def command(
 
 
 def _check(project: Project, profiles: dict[str, Profile], platforms: set[str], as_json: bool) -> None:
-    statuses = []
-    for name, resolved in profiles.items():
-        path = lock_path(name)
-        statuses += [
-            s for s in check_lock(resolved, project.root / path, str(path)) if not platforms or s.platform in platforms
-        ]
+    statuses = check_units(project.root, list(profiles.values()))
+    statuses = [s for s in statuses if not platforms or s.platform in platforms]
     stale = [s for s in statuses if not s.fresh]
     if as_json:
         print_json(

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import click
 
+from .apply_options import variant_option
 from .common import json_option, locked_platform, mirrors_from, print_json
 
 
 @click.command("outdated")
+@variant_option
 @click.argument("profile")
 @click.option("--platform", help="Which locked platform (default: the profile's first).")
 @click.option(

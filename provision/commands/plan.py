@@ -45,14 +45,14 @@ def command(
     Changes nothing; lists the preflight problems apply would stop on."""
     from ..apply.inputs import preflight_problems
 
-    target, host = select_target(ctx, profile, lockfile, prefix, facts_dir, allow_http, pack)
+    target, host = select_target(ctx, profile, lockfile, prefix, facts_dir, allow_http, pack, by_host=True)
     from ..host import override_note
 
     verify, why_not = verify_choice(no_verify, host)
     plan = plan_for(target, host, Options(use_brew=not no_brew, verify=verify, adopt=adopt, no_verify_reason=why_not))
-    note = override_note(host)
-    if note and not as_json:
-        click.echo(f"note: {note}", err=True)
+    for note in [override_note(host), target.variant_reason]:
+        if note and not as_json:
+            click.echo(f"note: {note}", err=True)
     problems = preflight_problems(target, host)
     if as_json:
         print_json({**plan.as_dict(), "preflight_problems": problems})
@@ -63,5 +63,5 @@ def command(
     if problems:
         from ..errors import HostUnfit
 
-        raise HostUnfit(f"{target.name}: apply would stop before any change on this machine: "
+        raise HostUnfit(f"{target.label}: apply would stop before any change on this machine: "
                         f"{len(problems)} preflight problem(s), listed above.")  # fmt: skip

@@ -4,8 +4,8 @@ import click
 
 from ..errors import CheckFailed
 from ..generated import find_drift, write_files
-from ..profiles import concrete_profiles, load_profile
-from ..render import brewfile, environment_yml, render_project
+from ..profiles import concrete_profiles, load_profile, variant_units
+from ..render import profile_files, render_project
 from .common import json_option, print_json, project_from
 
 
@@ -25,10 +25,11 @@ def command(ctx: click.Context, profile: str | None, render_all: bool, check: bo
         resolved = load_profile(project, profile)
         if resolved.abstract:
             raise click.UsageError(f"{profile} is abstract (only extended); render a profile that extends it")
-        files, known = [environment_yml(resolved), brewfile(resolved)], None
+        files, known = profile_files(resolved), None
     else:
         profiles = concrete_profiles(project)
-        files, known = render_project(profiles), sorted(profiles)
+        files = render_project(profiles)
+        known = sorted(unit.lock_name for profile in profiles.values() for unit in variant_units(profile))
     if not check:
         written = write_files(project, files, force)
         if as_json:

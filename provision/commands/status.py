@@ -35,7 +35,8 @@ def command(
     # A git entry has no artifact hash: say what pins it, so "exact" is never read as "hashed".
     by_commit = [p for p in target.packages if p.git_commit is not None]
     if as_json:
-        print_json({"target": target.name, "prefix": str(target.prefix), "platform": target.platform,
+        print_json({"target": target.name, "variant": target.variant, "prefix": str(target.prefix),
+                    "platform": target.platform,
                     "matches_lock": not drift, "last_apply_finished": finished,
                     "drift": [d.as_dict() for d in drift],
                     "pinned_by_commit": {p.name: p.git_commit for p in by_commit}})  # fmt: skip
@@ -48,6 +49,6 @@ def command(
             click.echo("note: the last apply of this lock did not finish; `provision apply` completes it", err=True)
         if not drift:
             checked = "every file checked" if check_files else "packages checked"
-            click.echo(f"{target.name}: the environment is exactly the lock ({len(target.packages)} {checked})")
+            click.echo(f"{target.label}: the environment is exactly the lock ({len(target.packages)} {checked})")
     if drift:
-        raise CheckFailed(f"{target.name}: {len(drift)} difference(s) from the lock; `provision apply` repairs them.")
+        raise CheckFailed(f"{target.label}: {len(drift)} difference(s) from the lock; `provision apply` repairs them.")

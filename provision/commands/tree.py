@@ -4,13 +4,14 @@ from pathlib import Path
 
 import click
 
-from .apply_options import category_option, lockfile_option
+from .apply_options import category_option, lockfile_option, variant_option
 from .common import json_option, locked_platform, print_json
 
 
 @click.command("tree")
 @click.argument("profile", required=False)
 @lockfile_option
+@variant_option
 @category_option
 @click.option("--platform", help="Which locked platform (default: the profile's first; a lockfile's: this machine's).")
 @click.option("--invert", "invert", metavar="NAME", help="Show what pulls NAME in, up to the profile's own packages.")

@@ -35,4 +35,4 @@ def command(
     elif acceptance.files:
         click.echo("saved " + ", ".join(acceptance.files))
     if acceptance.status is not Status.PASS:
-        raise AcceptanceFailed(f"{target.name}: acceptance verdict FAIL.")
+        raise AcceptanceFailed(f"{target.label}: acceptance verdict FAIL.")

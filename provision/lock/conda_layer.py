@@ -36,9 +36,11 @@ def solve_conda(
     cache_dir: Path,
     previous: Sequence[LockedPackage] = (),
     update: frozenset[str] = frozenset(),
+    constraints: Sequence[str] = (),
 ) -> list[LockedPackage]:
     """Locked records for `platform`, with canonical URLs. `previous` versions are kept
-    (as solver preferences) except for names in `update`."""
+    (as solver preferences) except for names in `update`; `constraints` bound the versions of packages
+    the solution pulls in without adding any (a solve group's shared versions)."""
     from rattler import Gateway
 
     from ..conda_spec import parse_spec
@@ -50,7 +52,8 @@ def solve_conda(
     specs = [parse_spec(through_mirror(spec, mirrors)) for spec in asked]
     gateway = Gateway(cache_dir=cache_dir)
     try:
-        records = asyncio.run(_solve(sources, specs, gateway, platform, _virtual(profile, platform), previous, update))
+        records = asyncio.run(_solve(sources, specs, gateway, platform, _virtual(profile, platform), previous, update,
+                                     [parse_spec(c) for c in constraints]))  # fmt: skip
     except Exception as exc:  # the solver's own exception types are not public API
         network = network_problem(str(exc), list(profile.channels))
         if network:
@@ -102,6 +105,7 @@ async def _solve(
     virtual: list[GenericVirtualPackage],
     previous: Sequence[LockedPackage],
     update: frozenset[str],
+    constraints: list[MatchSpec],
 ) -> list[RepoDataRecord]:
     from rattler import ChannelPriority, solve
 
@@ -117,6 +121,7 @@ async def _solve(
         locked_packages=locked,
         virtual_packages=virtual,
         channel_priority=ChannelPriority.Strict,
+        constraints=constraints,
     )
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from ..errors import LockfileError
 from ..model import Profile
-from .inputs import describe_change, inputs_hash, platform_inputs
+from .inputs import describe_change, inputs_hash, lock_path, platform_inputs
 from .lockfile import LockData, read_lock
+from .solve_group import disagreements
 
 
 @dataclass(frozen=True)
@@ -22,24 +23,57 @@ class PlatformStatus:
         return not self.reasons
 
 
-def check_lock(profile: Profile, path: Path, shown: str) -> list[PlatformStatus]:
-    try:
-        lock = read_lock(path, shown)
-    except LockfileError as exc:
-        return [PlatformStatus(profile.name, p, [exc.message]) for p in profile.platforms]
-    statuses = [_platform_status(profile, platform, lock) for platform in profile.platforms]
-    for platform in lock.platforms:
-        if platform not in profile.platforms:
-            statuses.append(PlatformStatus(profile.name, platform, ["platform removed from the profile"]))
+def check_units(root: Path, units: list[Profile]) -> list[PlatformStatus]:
+    """Every unit's lock (`lock_units`, or one profile's `variant_units`), and for variants their solve group:
+    a package the variants share must have one version in all of them."""
+    statuses: list[PlatformStatus] = []
+    references: dict[str, LockData | None] = {}
+    for unit in units:
+        shown = str(lock_path(unit.lock_name))
+        try:
+            lock: LockData | None = read_lock(root / shown, shown)
+        except LockfileError as exc:
+            lock = None
+            statuses += [PlatformStatus(unit.lock_name, p, [exc.message]) for p in unit.platforms]
+        if unit.variant and unit.name not in references:
+            references[unit.name] = lock
+            reference = None
+        else:
+            reference = references.get(unit.name) if unit.variant else None
+        if lock is not None:
+            statuses += _lock_statuses(unit, lock, reference)
     return statuses
 
 
-def _platform_status(profile: Profile, platform: str, lock: LockData) -> PlatformStatus:
+def _lock_statuses(profile: Profile, lock: LockData, reference: LockData | None) -> list[PlatformStatus]:
+    statuses = [_platform_status(profile, platform, lock, reference) for platform in profile.platforms]
+    for platform in lock.platforms:
+        if platform not in profile.platforms:
+            statuses.append(PlatformStatus(profile.lock_name, platform, ["platform removed from the profile"]))
+    return statuses
+
+
+def check_lock(profile: Profile, path: Path, shown: str) -> list[PlatformStatus]:
+    """One lock file against one unit (no solve group: an apply checks the lock it installs)."""
+    try:
+        lock = read_lock(path, shown)
+    except LockfileError as exc:
+        return [PlatformStatus(profile.lock_name, p, [exc.message]) for p in profile.platforms]
+    return _lock_statuses(profile, lock, None)
+
+
+def _platform_status(profile: Profile, platform: str, lock: LockData, reference: LockData | None) -> PlatformStatus:
     if platform not in lock.platforms:
-        return PlatformStatus(profile.name, platform, ["platform added to the profile"])
+        return PlatformStatus(profile.lock_name, platform, ["platform added to the profile"])
+    reasons = []
     wanted = platform_inputs(profile, platform)
-    if lock.content_hash.get(platform) == inputs_hash(wanted):
-        return PlatformStatus(profile.name, platform)
-    stored = lock.inputs(platform)
-    reason = describe_change(stored, wanted) if stored else "not locked by provision (no recorded inputs)"
-    return PlatformStatus(profile.name, platform, [f"profile changed ({reason})"])
+    if lock.content_hash.get(platform) != inputs_hash(wanted):
+        stored = lock.inputs(platform)
+        reason = describe_change(stored, wanted) if stored else "not locked by provision (no recorded inputs)"
+        reasons.append(f"profile changed ({reason})")
+    if reference is not None:
+        apart = disagreements(reference.for_platform(platform), lock.for_platform(platform))
+        if apart:
+            reasons.append(f"variants disagree ({'; '.join(apart[:3])}{', ...' if len(apart) > 3 else ''}); "
+                           f"lock the whole profile `provision lock {profile.name}`")  # fmt: skip
+    return PlatformStatus(profile.lock_name, platform, reasons)

@@ -8,7 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import LockfileError, ProvisionError
+from ..errors import LockfileError, ProvisionError, ToolFailed
 from ..model import Profile
 from ..profiles import virtual_packages
 from ..project import Project
@@ -19,6 +19,7 @@ from .lockfile import KEY_PREFIX, LockData, inputs_key, python_key, read_lock, s
 from .mirrors import Mirrors
 from .pypi_layer import conda_python_packages, resolve_pypi
 from .records import LockedPackage
+from .solve_group import conda_constraints, disagreements, pypi_constraints
 from .variant import prove_variant
 
 Progress = Callable[[str], None]
@@ -34,14 +35,17 @@ def lock_profile(
     update: frozenset[str] = frozenset(),
     update_all: bool = False,
     progress: Progress = lambda message: None,
-) -> Path:
-    """Solve `platforms` (default: all of the profile's) and write the lock; other platforms
-    already in the lock are kept as they are."""
-    outcome = lock_profiles(project, [(profile, platforms)], mirrors, cache_dir, update, update_all, progress)[0]
-    if outcome.error is not None:
-        raise outcome.error
-    assert outcome.path is not None
-    return outcome.path
+) -> list[Path]:
+    """Solve `platforms` (default: all of the profile's) and write the lock of each of its variants (or its
+    own); other platforms already in a lock are kept as they are."""
+    from ..profiles import variant_units
+
+    requests = [(unit, platforms) for unit in variant_units(profile)]
+    outcomes = lock_profiles(project, requests, mirrors, cache_dir, update, update_all, progress)
+    for outcome in outcomes:
+        if outcome.error is not None:
+            raise outcome.error
+    return [outcome.path for outcome in outcomes if outcome.path is not None]
 
 
 @dataclass(frozen=True)
@@ -69,20 +73,55 @@ def lock_profiles(
             mirrors.require(list(profile.channels))
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="provision-lock") as pool:
         solves = []
+        references: dict[str, tuple[Profile, LockData | None, dict[str, Future[Solved]]]] = {}
         for profile, platforms in requests:
-            path = project.root / lock_path(profile.name)
+            path = project.root / lock_path(profile.lock_name)
             previous = _previous(path)
             targets = platforms or list(profile.platforms)
-            futures: dict[str, Future[tuple[list[LockedPackage], str]]] = {}
+            # The first variant of a profile asked for is its solve group's reference (variant_units' order);
+            # it is submitted before the others, so a solve that waits on it never waits on a queued task.
+            reference = references.get(profile.name) if profile.variant else None
+            futures: dict[str, Future[Solved]] = {}
             for platform in profile.platforms:
                 if platform in targets or previous is None or platform not in previous.platforms:
                     keep = previous is not None and not update_all and not _system_changed(previous, profile, platform)
                     old = previous.for_platform(platform) if keep and previous is not None else []
+                    group = _group_pins(reference, platform) if reference else None
                     futures[platform] = pool.submit(
-                        _solve_platform, project, profile, platform, mirrors, cache_dir, old, update, progress
+                        _solve_platform, project, profile, platform, mirrors, cache_dir, old, update, progress, group
                     )
+            if profile.variant and reference is None:
+                references[profile.name] = (profile, previous, futures)
             solves.append((profile, path, previous, futures))
         return [_finish(profile, path, previous, futures) for profile, path, previous, futures in solves]
+
+
+Solved = tuple[list[LockedPackage], str]
+
+
+@dataclass(frozen=True)
+class GroupPins:
+    """The solve group's reference, for one platform: its name and (when asked) its packages."""
+
+    reference: str
+    packages: Callable[[], list[LockedPackage]]
+
+
+def _group_pins(
+    reference: tuple[Profile, LockData | None, dict[str, Future[Solved]]], platform: str
+) -> GroupPins:
+    profile, previous, futures = reference
+
+    def packages() -> list[LockedPackage]:
+        if platform in futures:
+            try:
+                return futures[platform].result()[0]
+            except ProvisionError:
+                raise ToolFailed(f"{profile.lock_name} [{platform}] could not be solved, and this variant "
+                                 "takes its versions (solve group); see its error") from None  # fmt: skip
+        return previous.for_platform(platform) if previous is not None else []
+
+    return GroupPins(profile.lock_name, packages)
 
 
 def _finish(
@@ -104,7 +143,7 @@ def _finish(
         try:
             solved, python = futures[platform].result()
         except ProvisionError as exc:
-            return LockOutcome(profile.name, None, exc)
+            return LockOutcome(profile.lock_name, None, exc)
         packages += solved
         inputs = platform_inputs(profile, platform)
         content_hash[platform] = inputs_hash(inputs)
@@ -112,6 +151,8 @@ def _finish(
         custom[python_key(platform)] = python
         custom[size_key(platform)] = str(sum(p.size or 0 for p in solved))
     custom[f"{KEY_PREFIX}profile"] = profile.name
+    if profile.variant:
+        custom[f"{KEY_PREFIX}variant"] = profile.variant
     # Mirrors are this machine's setting: the lock records only canonical URLs, never where they came from.
     data = LockData(
         platforms=list(profile.platforms),
@@ -122,7 +163,7 @@ def _finish(
         packages=packages,
     )
     write_lock(path, data, header("#", f"profiles/{profile.name}.yaml", command="lock"))
-    return LockOutcome(profile.name, path, None)
+    return LockOutcome(profile.lock_name, path, None)
 
 
 def _system_changed(previous: LockData, profile: Profile, platform: str) -> bool:
@@ -149,15 +190,29 @@ def _solve_platform(
     old: list[LockedPackage],
     update: frozenset[str],
     progress: Progress,
-) -> tuple[list[LockedPackage], str]:
-    conda: list[LockedPackage] = []
-    python = profile.python or "3"
-    if profile.kind == "conda":
-        progress(f"{profile.name} [{platform}]: solving the conda layer")
-        conda = solve_conda(profile, platform, mirrors, cache_dir, [p for p in old if p.manager == "conda"], update)
-        python = next(p.version for p in conda if p.name == "python")
-    progress(f"{profile.name} [{platform}]: resolving the PyPI layer with uv (Python {python})")
-    preferred = [p for p in old if p.manager == "pip" and p.name not in update]
-    pypi = resolve_pypi(profile, platform, python, conda_python_packages(conda), project.root, preferred)
+    group: GroupPins | None = None,
+) -> Solved:
+    reference = group.packages() if group else []
+    try:
+        conda: list[LockedPackage] = []
+        python = profile.python or "3"
+        if profile.kind == "conda":
+            progress(f"{profile.lock_name} [{platform}]: solving the conda layer")
+            conda = solve_conda(profile, platform, mirrors, cache_dir, [p for p in old if p.manager == "conda"],
+                                update, conda_constraints(reference))  # fmt: skip
+            python = next(p.version for p in conda if p.name == "python")
+        progress(f"{profile.lock_name} [{platform}]: resolving the PyPI layer with uv (Python {python})")
+        preferred = [p for p in old if p.manager == "pip" and p.name not in update]
+        pypi = resolve_pypi(profile, platform, python, conda_python_packages(conda), project.root, preferred,
+                            pypi_constraints(reference))  # fmt: skip
+    except ToolFailed as exc:
+        if group is None:
+            raise
+        raise ToolFailed(f"{exc.message} (variant {profile.variant} is solved with the versions of "
+                         f"{group.reference}, its solve group's reference)") from None  # fmt: skip
+    apart = disagreements(reference, conda + pypi)
+    if apart:
+        raise ToolFailed(f"{profile.lock_name} [{platform}]: its variants disagree ({'; '.join(apart[:5])}); "
+                         "variants of one profile share every common package's version")  # fmt: skip
     prove_variant(profile, platform, conda + pypi, mirrors, cache_dir, virtual_packages(profile, platform))
     return conda + pypi, python

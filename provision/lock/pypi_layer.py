@@ -53,9 +53,11 @@ def resolve_pypi(
     provided: dict[str, str],
     project_root: Path,
     previous: Sequence[LockedPackage] = (),
+    shared: dict[str, str] | None = None,
 ) -> list[LockedPackage]:
     """Wheels for `platform` and `python`; packages the conda layer `provided` are constrained
-    to its versions and not locked a second time. `previous` versions are preferred."""
+    to its versions and not locked a second time. `previous` versions are preferred; `shared` versions
+    (a solve group's) bind the packages the resolution pulls in."""
     requirements = profile.pypi_for(platform)
     if not requirements:
         return []
@@ -65,7 +67,8 @@ def resolve_pypi(
         # uv prefers the versions already in its output file, so the previous lock goes there.
         if previous:
             (folder / "pylock.toml").write_text(_preferences(previous))
-        (folder / "constraints.txt").write_text("".join(f"{n}=={v}\n" for n, v in sorted(provided.items())))
+        pins = {**(shared or {}), **provided}
+        (folder / "constraints.txt").write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())))
         # The resolution itself; the lock's pass and the dependency-edge pass add their output to it.
         resolution = [
             uv_executable(), "pip", "compile", str(source),
