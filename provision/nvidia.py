@@ -20,6 +20,26 @@ QUERY = ["nvidia-smi", "--query-gpu=name,memory.total,driver_version,compute_cap
 # The oldest Linux driver of each CUDA major version (NVIDIA, CUDA Toolkit release notes, table
 # "CUDA Toolkit and Corresponding Driver Versions": 11.0 -> 450.36.06, 12.0 -> 525.60.13, 13.0 -> 580.65.06).
 DRIVER_FOR_CUDA = {11: "450.36.06", 12: "525.60.13", 13: "580.65.06"}
+# The same release notes' table per CUDA toolkit release (Linux x86_64, the GA driver of each): what a
+# driver supports when only its version is known (`--query-gpu` prints no "CUDA Version"). A lower bound:
+# a driver newer than the last row supports at least that row's CUDA (565.57 reports 12.7 and is read
+# as 12.6; 590.48 reports 13.1 and is read as 13.0), which can refuse a lock it could run, never the reverse.
+CUDA_OF_DRIVER = (
+    ("450.36.06", "11.0"), ("455.23", "11.1"), ("460.27.03", "11.2"), ("465.19.01", "11.3"),
+    ("470.42.01", "11.4"), ("495.29.05", "11.5"), ("510.39.01", "11.6"), ("515.43.04", "11.7"),
+    ("520.61.05", "11.8"), ("525.60.13", "12.0"), ("530.30.02", "12.1"), ("535.54.03", "12.2"),
+    ("545.23.06", "12.3"), ("550.54.14", "12.4"), ("555.42.02", "12.5"), ("560.28.03", "12.6"),
+    ("570.26", "12.8"), ("575.51.03", "12.9"), ("580.65.06", "13.0"),
+)  # fmt: skip
+
+
+def cuda_of_driver(driver: str | None) -> str | None:
+    """The highest CUDA the driver's branch is known to support (see CUDA_OF_DRIVER), or None."""
+    have = _version(driver or "")
+    if not have:
+        return None
+    supported = [cuda for minimum, cuda in CUDA_OF_DRIVER if _version(minimum) <= have]
+    return supported[-1] if supported else None
 
 
 @dataclass(frozen=True)
@@ -43,7 +63,7 @@ def parse_nvidia(table: str, query: str = "") -> NvidiaFacts:
     cuda = _field(r"CUDA Version\s*:?\s*([\d.]+)", table) or _field(r"CUDA Version\s*:?\s*([\d.]+)", query)
     gpus = _from_csv(query) or _from_full_query(table) or _from_full_query(query) or _from_table(table)
     driver = driver or next((g.driver for g in gpus if g.driver), None)
-    return NvidiaFacts(driver, cuda, gpus)
+    return NvidiaFacts(driver, cuda or cuda_of_driver(driver), gpus)
 
 
 def _field(pattern: str, text: str) -> str | None:

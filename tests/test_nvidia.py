@@ -11,7 +11,7 @@ import pytest
 
 from provision.lock.records import LockedPackage
 from provision.lock.variant import cuda_runtime
-from provision.nvidia import driver_problem, parse_nvidia
+from provision.nvidia import CUDA_OF_DRIVER, cuda_of_driver, driver_problem, parse_nvidia
 
 from .conftest import DATA, REPO
 
@@ -50,9 +50,27 @@ def test_real_nvidia_smi_outputs_parse(name: str) -> None:
     text = (SMI / name).read_text()
     facts = parse_nvidia("", text) if "csv" in name else parse_nvidia(text)
     driver, cuda, count, first, memory, capability = EXPECTED[name]
-    assert (facts.driver, facts.cuda, len(facts.gpus)) == (driver, cuda, count)
+    # A csv query prints no CUDA version: it is taken from the driver's branch (NVIDIA's table).
+    assert (facts.driver, facts.cuda, len(facts.gpus)) == (driver, cuda or cuda_of_driver(driver), count)
     gpu = facts.gpus[0]
     assert (gpu.name, gpu.memory_mib, gpu.compute_capability) == (first, memory, capability)
+
+
+def test_the_cuda_of_a_driver_branch_never_exceeds_what_nvidia_smi_reports() -> None:
+    """Every output that prints its CUDA version checks the table: equal where the toolkit release is a row,
+    lower where the driver reports a release the table lacks (12.7, 13.1, 13.2), never higher."""
+    from packaging.version import Version
+
+    reported = {e[0]: e[1] for e in EXPECTED.values() if e[0] and e[1]}
+    assert len(reported) >= 10
+    for driver, cuda in reported.items():
+        derived = cuda_of_driver(driver)
+        assert derived is not None and Version(derived) <= Version(cuda), (driver, derived, cuda)
+        if cuda in {c for _, c in CUDA_OF_DRIVER}:
+            assert derived == cuda, driver
+    assert [cuda_of_driver(d) for d in ("590.48.01", "565.57.01", "440.33", None)] == ["13.0", "12.6", None, None]
+    h200 = parse_nvidia("", (SMI / "h200-590.48-query-csv.txt").read_text())
+    assert h200.cuda == "13.0"  # csv alone: the cuda variant is planned on it (see chip answers)
 
 
 def test_the_second_gpu_of_a_mixed_machine_is_its_own() -> None:

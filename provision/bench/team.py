@@ -107,8 +107,18 @@ def _usual_locks(reports: list[dict[str, Any]]) -> dict[str, str]:
     for report in reports:
         lock = (report.get("environment") or {}).get("lock_sha256")
         if lock:
-            counts.setdefault(str(report.get("profile") or report.get("name")), Counter())[lock] += 1
+            counts.setdefault(str(_environment_name(report)), Counter())[lock] += 1
     return {profile: counter.most_common(1)[0][0] for profile, counter in counts.items()}
+
+
+def _environment_name(report: dict[str, Any]) -> str | None:
+    """`torch-linux (cuda)`: the profile and, for a profile with variants, the variant the node installed
+    (the nodes of one variant share a lock; a CPU node is not "other lock" beside the GPU nodes)."""
+    from ..grammar import VARIANT_NAME, full
+
+    name = report.get("profile") or report.get("name")
+    variant = report.get("variant")
+    return f"{name} ({variant})" if name is not None and full(VARIANT_NAME, variant) else name
 
 
 def rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -116,13 +126,13 @@ def rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
     usual = _usual_locks(reports)
     for report in reports:
         machine = report.get("machine") or {}
-        state = environment_state(report, usual.get(str(report.get("profile") or report.get("name"))))
+        state = environment_state(report, usual.get(str(_environment_name(report))))
         for verdict in report["results"]:
             best = verdict.best("float32")
             out.append({
                 "machine": machine.get("hostname") or Path(report["_file"]).parent.name,
                 "chip": machine.get("chip") or verdict.device_name or "?",
-                "profile": report.get("profile") or report.get("name"),
+                "profile": _environment_name(report),
                 "framework": verdict.framework,
                 "device": verdict.device,
                 "verdict": verdict.status.value,

@@ -60,11 +60,12 @@ def verify_target(target: Target, device: str | None, quick: bool, report_dir: P
         results.append(benchmark(python, framework, wanted, quick, profile.acceptance.thresholds or Thresholds(), env))
     files: list[str] = []
     if show:
-        report.show(results, f"{target.name} ({target.prefix})")
+        report.show(results, f"{target.label} ({target.prefix})")
     if report_dir is not None:
         from ..apply.inputs import environment_fingerprint
 
-        meta = {"profile": target.name, "platform": target.platform, "prefix": str(target.prefix),
+        meta = {"profile": target.name, "variant": target.variant, "platform": target.platform,
+                "prefix": str(target.prefix),
                 "machine": machine_identity(), "environment": environment_fingerprint(target)}  # fmt: skip
         files = [str(p) for p in report.save(results, report_dir, target.name, meta)]
     return Acceptance(results, files)

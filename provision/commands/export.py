@@ -35,6 +35,7 @@ def command(
     from .. import export
     from ..files import write_atomic
 
+    forced_variant = ctx.meta.get("provision.variant")  # the job passes only a variant the user chose
     view = locked_platform(ctx, profile, platform, lockfile)
     chosen, lock = view.platform, view.lock
     packages, python = view.packages, lock.python_version(chosen)
@@ -69,7 +70,8 @@ def command(
         "pylock": lambda: {"pylock.toml": export.pylock(packages, chosen, label, python)},
         "dockerfile": lambda: {"Dockerfile": export.dockerfile(resolved, chosen, _pack_name(label, chosen), runner)},
         "slurm": lambda: {"provision.sbatch": export.slurm(resolved, chosen, runner, str(project.root),
-                                                          str((output or Path()).resolve() / "reports"))},
+                                                          str((output or Path()).resolve() / "reports"),
+                                                          forced_variant)},
     }[fmt]()  # fmt: skip
     if output is None:
         click.echo(next(iter(files.values())), nl=False)
