@@ -22,6 +22,7 @@ from .state import OURS, InstalledState
 class Layer(Enum):
     CONDA = "conda"
     PYPI = "pypi"
+    PREFIX = "prefix"  # files of no package (accounting.py)
 
 
 class DriftKind(Enum):
@@ -30,6 +31,7 @@ class DriftKind(Enum):
     EXTRA = "extra"  # installed outside the lock
     FOREIGN = "foreign"  # the locked version, but put there by another installer
     FILES = "files"  # installed files differ from the package's own record
+    UNACCOUNTED = "unaccounted"  # a file of no package, or one of provision's own changed (accounting.py)
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,14 @@ class Drift:
     locked: str | None = None
     installed: str | None = None
     files: tuple[str, ...] = ()
+    note: str = ""
 
     def line(self) -> str:
         where = f"({self.layer.value})"
+        if self.kind is DriftKind.UNACCOUNTED:
+            from ..grammar import printable
+
+            return f"{printable(self.name)}: {self.note} {where}"
         if self.kind is DriftKind.MISSING:
             return f"{self.name} {self.locked} missing {where}"
         if self.kind is DriftKind.CHANGED:

@@ -64,7 +64,10 @@ def finished_stamp(target: Target) -> Stamp:
     digest = ""
     if target.profile is not None and target.project_root is not None:
         digest = inputs_digest(input_files(target.project_root, target.name))
-    return replace(wanted_stamp(target, listing_fingerprint(target.prefix)), exact=exact, inputs=digest)
+    from .accounting import own_files
+
+    return replace(wanted_stamp(target, listing_fingerprint(target.prefix)), exact=exact, inputs=digest,
+                   own=own_files(target.prefix))  # fmt: skip
 
 
 def environment_fingerprint(target: Target) -> dict[str, object]:
@@ -95,13 +98,18 @@ def _conda_python(packages: list[LockedPackage]) -> str | None:
     return next((p.version for p in packages if p.manager == "conda" and p.name == "python"), None)
 
 
-def current_drift(target: Target, stamp: Stamp | None, check_files: bool = False) -> tuple[InstalledState, list[Drift]]:
-    """The prefix's real state and how it differs from the lock. When the listings are exactly as the
-    last finished apply left them (same fingerprint, same lock), nothing was installed, removed or
-    edited since, so the records need not be parsed again."""
+def current_drift(
+    target: Target, stamp: Stamp | None, check_files: bool = False, trust_fingerprint: bool = True,
+    account: bool = False,
+) -> tuple[InstalledState, list[Drift]]:  # fmt: skip
+    """The prefix's real state and how it differs from the lock. For apply's plan (`trust_fingerprint`):
+    when the listings are exactly as the last finished apply left them (same fingerprint, same lock), the
+    records need not be parsed again; the fingerprint is names, sizes and times, so `status` (which must
+    prove, not guess) reads the records. `account`: also every file of no package (accounting.py)."""
     wanted = wanted_stamp(target)
     if (
-        not check_files
+        trust_fingerprint
+        and not check_files
         and stamp is not None
         and stamp.exact
         and stamp.fingerprint
@@ -113,6 +121,10 @@ def current_drift(target: Target, stamp: Stamp | None, check_files: bool = False
     drift = compare(target.packages, state, target.editable_names) if state.exists else []
     if check_files and state.exists:
         drift += file_drift(target.prefix, state)
+    if account and state.exists:
+        from .accounting import unaccounted
+
+        drift += unaccounted(target.prefix, state, stamp.own if stamp is not None else None)
     return state, drift
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import __version__
@@ -31,6 +31,7 @@ class Stamp:
     inputs: str = ""  # digest of the files that decide the outcome (quick.py's no-op answer)
     provision_version: str = __version__
     variant: str | None = None  # the profile's variant installed (cpu, cuda), when it has variants
+    own: dict[str, str] = field(default_factory=dict)  # provision's own files -> hash or link (accounting.py)
 
     def same_lock(self, other: Stamp) -> bool:
         """Both describe the same locked environment (the fingerprint and versions aside)."""

@@ -30,7 +30,7 @@ def command(
     if not target.prefix.is_dir():
         raise ProvisionError(f"{target.prefix}: no environment here; run `{target.apply_command}`.")
     stamp = read_stamp(target.prefix)
-    _, drift = current_drift(target, stamp, check_files)
+    _, drift = current_drift(target, stamp, check_files, trust_fingerprint=False, account=check_files)
     finished = stamp is not None and stamp.same_lock(wanted_stamp(target))
     # A git entry has no artifact hash: say what pins it, so "exact" is never read as "hashed".
     by_commit = [p for p in target.packages if p.git_commit is not None]
