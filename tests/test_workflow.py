@@ -295,6 +295,15 @@ def test_add_and_remove_keep_comments_and_relock(world: VenvWorld) -> None:
     assert "provtest-extra" not in world.locked("linux-64")
     missing = world.run("remove-package", "w", "nothere")
     assert missing.returncode == 1 and "no package 'nothere'" in missing.stderr
+    before = profile_file.read_text()
+    rendered = (world.root / "envs" / "w" / "environment.yml").read_text()
+    unsolvable = world.run("add", "w", "--pypi", "provtest-hello==9.9")  # valid, but no such version to lock
+    assert unsolvable.returncode != 0
+    assert "restored profiles/w.yaml: the change could not be locked" in unsolvable.stderr
+    assert profile_file.read_text() == before and (world.root / "envs/w/environment.yml").read_text() == rendered
+    twice = world.run("add", "w", "--pypi", "provtest-extra==1.0", "Provtest_Extra>=1")
+    assert twice.returncode == 2 and "provtest-extra is named twice (provtest-extra==1.0, Provtest_Extra>=1)" \
+        in twice.stderr and profile_file.read_text() == before  # fmt: skip
 
 
 def test_tree_and_outdated_on_a_real_lock(tmp_path: Path) -> None:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 
 from .common import mirrors_from, progress_line, project_from
@@ -20,14 +23,44 @@ def command(
     mirrors: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Add packages to PROFILE (a spec for a package already listed replaces it), keeping the file's
-    comments and order, then re-lock PROFILE. An invalid result leaves the profile as it was."""
+    comments and order, then re-lock PROFILE. An invalid result, or one that cannot be locked, leaves the
+    profile as it was."""
     from ..editing import add_packages
+    from ..merge import conda_name, pypi_name
+
+    key = pypi_name if pypi else conda_name
+    names = [key(spec) for spec in specs]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise click.UsageError(f"{twice[0]} is named twice ({', '.join(s for s in specs if key(s) == twice[0])}); "
+                               "give one spec per package")  # fmt: skip
+    project = project_from(ctx)
+    with restored_on_failure(ctx, profile):
+        path = add_packages(project, profile, list(specs), pypi, platform)
+        click.echo(f"updated {project.relative(path)}: {', '.join(specs)}")
+        if not no_lock:
+            relock(ctx, profile, mirrors)
+
+
+@contextmanager
+def restored_on_failure(ctx: click.Context, profile: str) -> Iterator[None]:
+    """The profile and its rendered files as they were when the edit or its lock fails (the old lock is
+    never replaced by a failed solve): an edit either lands whole, locked, or not at all."""
+    from ..generated import write_files
+    from ..profiles import load_profile
+    from ..render import profile_files
 
     project = project_from(ctx)
-    path = add_packages(project, profile, list(specs), pypi, platform)
-    click.echo(f"updated {project.relative(path)}: {', '.join(specs)}")
-    if not no_lock:
-        relock(ctx, profile, mirrors)
+    path = project.require_profile(profile)
+    before = path.read_bytes()
+    try:
+        yield
+    except BaseException:
+        if path.read_bytes() != before:
+            path.write_bytes(before)
+            write_files(project, profile_files(load_profile(project, profile)))
+            click.echo(f"restored {project.relative(path)}: the change could not be locked", err=True)
+        raise
 
 
 def relock(ctx: click.Context, profile: str, mirrors: tuple[str, ...]) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from .add import relock
+from .add import relock, restored_on_failure
 from .common import project_from
 
 
@@ -18,7 +18,8 @@ def command(ctx: click.Context, profile: str, names: tuple[str, ...], no_lock: b
     from ..editing import remove_packages
 
     project = project_from(ctx)
-    path, removed = remove_packages(project, profile, list(names))
-    click.echo(f"updated {project.relative(path)}: removed {', '.join(removed)}")
-    if not no_lock:
-        relock(ctx, profile, mirrors)
+    with restored_on_failure(ctx, profile):
+        path, removed = remove_packages(project, profile, list(names))
+        click.echo(f"updated {project.relative(path)}: removed {', '.join(removed)}")
+        if not no_lock:
+            relock(ctx, profile, mirrors)
