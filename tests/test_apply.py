@@ -97,14 +97,18 @@ def test_killed_apply_never_claims_success_and_the_next_one_repairs(e2e: E2E, po
     killed = e2e.run("apply", "e2e", extra={"PROVISION_TEST_KILL_AT": point})
     assert killed.returncode == -signal.SIGKILL
     stamp = read_stamp(e2e.prefix)
+    kept = e2e.prefix.with_name(".e2e.provision-backup")
     if point == "fetched":  # nothing changed yet: the old stamp still tells the truth
-        assert stamp is not None and e2e.tool() == "tool 1\n"
+        assert stamp is not None and e2e.tool() == "tool 1\n" and not kept.exists()
     else:
         assert stamp is None
+        assert (kept / "share/provtest/tool.txt").read_text() == "tool 1\n"  # the environment before, kept aside
     pending = e2e.run("plan", "e2e")
     assert pending.returncode == 0 and "changes pending." in pending.stdout, pending.stderr
     repaired = e2e.run("apply", "e2e")
     assert repaired.returncode == 0, repaired.stderr
+    assert ("an earlier apply was interrupted" in repaired.stderr) == (point != "fetched")
+    assert not kept.exists()
     assert e2e.tool() == "tool 2\n"
     assert e2e.in_env("import provtest_hello; print(provtest_hello.VERSION)") == "2.0"
     assert "up to date" in e2e.run("apply", "e2e").stdout
@@ -189,3 +193,41 @@ def test_dry_run_changes_nothing(e2e: E2E) -> None:
     done = e2e.run("apply", "e2e", "--dry-run")
     assert done.returncode == 0 and "changes pending" in done.stdout
     assert not e2e.prefix.exists()
+
+
+def test_a_full_disk_keeps_the_previous_environment(tmp_path: Path) -> None:
+    """The environments' folder is a 2 MB tmpfs (real ENOSPC, from the kernel): the new version's 6 MB file
+    cannot be linked, and the environment before the change is back, usable, with the cause named."""
+    from . import builders
+
+    world = E2E(tmp_path)
+    world.channel = builders.channel(tmp_path / "big-channel", [
+        ("provtest-base", "1.0", {"share/provtest/base.txt": b"base 1\n"}, []),
+        ("provtest-tool", "1.0", {"share/provtest/tool.txt": b"tool 1\n"}, ["provtest-base"]),
+        ("provtest-tool", "3.0", {"share/provtest/tool.txt": b"tool 3\n", "share/provtest/big.bin": b"\0" * 6_000_000},
+         ["provtest-base"]),
+    ])  # fmt: skip
+    envs = world.prefix.parent
+    envs.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(envs)], check=True)
+    try:
+        world.write_profile("provtest-tool 1.*", ["provtest-hello==1.0"], "yes")
+        assert world.run("lock", "e2e").returncode == 0
+        assert world.run("apply", "e2e", "--no-verify").returncode == 0
+        world.write_profile("provtest-tool 3.*", ["provtest-hello==2.0"], "yes")
+        assert world.run("lock", "e2e").returncode == 0
+        failed = world.run("apply", "e2e", "--no-verify")
+        assert failed.returncode == 5, failed.stdout + failed.stderr  # a tool failed (README: exit codes)
+        said = failed.stderr.strip().splitlines()[-1]
+        assert said.startswith(f"error: no space left on the device of {world.prefix} (2 MB free; linking the conda "
+                               "layer failed: 'failed to link provtest-tool-3.0-0.tar.bz2'); free some space and "
+                               "apply again: the previous environment was restored"), said  # fmt: skip
+        assert world.tool() == "tool 1\n"
+        assert world.in_env("import provtest_hello; print(provtest_hello.VERSION)") == "1.0"
+        world.write_profile("provtest-tool 1.*", ["provtest-hello==1.0"], "yes")
+        assert world.run("lock", "e2e").returncode == 0
+        status = world.run("status", "e2e", "--files")
+        assert status.returncode == 0, status.stdout + status.stderr  # the old stamp came back with it
+        assert sorted(p.name for p in envs.iterdir()) == ["e2e"]  # nothing kept aside is left behind
+    finally:
+        subprocess.run(["umount", "-l", str(envs)], check=False)

@@ -67,7 +67,10 @@ def install_conda(
             reinstall_packages=set(reinstall or ()) or None, ignored_packages=set(keep or ()) or None,
         ))  # fmt: skip
     except Exception as exc:  # rattler's exception types are not public API
-        raise ToolFailed(f"{prefix}: linking the conda layer failed: {str(exc).splitlines()[0]}") from exc
+        # rattler's first line names the package; the cause (a full disk, a permission) is further down.
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        cause = f" ({lines[-1]})" if len(lines) > 1 else ""
+        raise ToolFailed(f"{prefix}: linking the conda layer failed: {lines[0] if lines else exc!r}{cause}") from exc
 
 
 def _sha256(path: Path) -> str:

@@ -21,6 +21,7 @@ from ..lock.mirrors import Mirrors
 from ..runner import run
 from .activation import write_activation
 from .archives import check_archive
+from .backup import backup_path, kept_until_done, restore_interrupted
 from .conda_install import install_conda
 from .drift import DriftKind, Layer
 from .editable import install_editables
@@ -63,6 +64,7 @@ def apply_target(
     `say` reports each step; `tick` each package (a terminal shows it, plain logs leave it out)."""
     check_preflight(target, host)
     with prefix_lock(target.prefix, options.wait, say):
+        restore_interrupted(target.prefix, say)
         plan = plan_for(target, host, options)  # again under the lock: another apply may have finished
         if not plan.up_to_date:
             _change(target, plan, options, mirrors, cache, say, tick or (lambda message: None))
@@ -100,25 +102,30 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
         wanted = [p for p in wanted if p.git_commit is None]  # built from its commit at install: nothing to fetch
         local = _fetch_all(target, wanted, mirrors, cache / "artifacts", staging, say, tick)
         _test_kill_point("fetched")
-        # Nothing has changed yet; from here on the prefix may, so no stamp may claim success.
-        clear_stamp(target.prefix)
-        claim(target.prefix, target.name)
-        if environment:
-            _environment(target, plan, options, local, staging, say)
-            _test_kill_point("environment")
-        if pypi:
-            wheels = [(p, local[p.url]) for p in target.packages if p.manager == "pip" and p.git_commit is None]
-            git = tuple(p for p in target.packages if p.git_commit is not None)
-            extras = set() if options.keep_extras else work_for(plan, Layer.PYPI, (DriftKind.EXTRA,))
-            fresh = environment and target.kind == "venv"  # a venv (re)created: every wheel goes in
-            say(_pypi_line(plan, fresh, len(wheels) + len(git), len(git), len(extras)))
-            install_wheels(target.prefix, wheels, reinstall=work_for(plan, Layer.PYPI, REDO), remove=extras, git=git)
-            if target.editables:
-                say(f"pypi: {len(target.editables)} editable project(s): {', '.join(e.name for e in target.editables)}")
-                install_editables(env_python(target.prefix), target.editables)
-            _test_kill_point("pypi")
-    write_activation(target.prefix, target.env)
-    write_stamp(target.prefix, finished_stamp(target))
+        with kept_until_done(target.prefix, say):
+            # Nothing has changed yet; from here on the prefix may, so no stamp may claim success.
+            clear_stamp(target.prefix)
+            claim(target.prefix, target.name)
+            if environment:
+                _environment(target, plan, options, local, staging, say)
+                _test_kill_point("environment")
+            if pypi:
+                _pypi(target, plan, options, local, environment, say)
+                _test_kill_point("pypi")
+            write_activation(target.prefix, target.env)
+            write_stamp(target.prefix, finished_stamp(target))
+
+
+def _pypi(target: Target, plan: Plan, options: Options, local: dict[str, Path], environment: bool, say: Say) -> None:
+    wheels = [(p, local[p.url]) for p in target.packages if p.manager == "pip" and p.git_commit is None]
+    git = tuple(p for p in target.packages if p.git_commit is not None)
+    extras = set() if options.keep_extras else work_for(plan, Layer.PYPI, (DriftKind.EXTRA,))
+    fresh = environment and target.kind == "venv"  # a venv (re)created: every wheel goes in
+    say(_pypi_line(plan, fresh, len(wheels) + len(git), len(git), len(extras)))
+    install_wheels(target.prefix, wheels, reinstall=work_for(plan, Layer.PYPI, REDO), remove=extras, git=git)
+    if target.editables:
+        say(f"pypi: {len(target.editables)} editable project(s): {', '.join(e.name for e in target.editables)}")
+        install_editables(env_python(target.prefix), target.editables)
 
 
 def _pypi_line(plan: Plan, fresh: bool, locked: int, from_git: int, removing: int) -> str:
@@ -188,6 +195,7 @@ def remove_prefix(prefix: Path, wait: bool, say: Say) -> None:
     if owner is not Ownership.OURS:
         raise UnsafeInput(f"{prefix}: not created by provision (no record of it outside the folder); left as it is.")
     with prefix_lock(prefix, wait, say):
+        shutil.rmtree(backup_path(prefix), ignore_errors=True)  # what an interrupted apply kept aside
         try:
             shutil.rmtree(prefix)
         except OSError as exc:
