@@ -6,16 +6,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..apply.execute import apply_target
-from ..apply.inputs import Options, plan_for
-from ..config import cache_root
-from ..errors import AcceptanceFailed
 from .apply_options import adopt_option, insecure_option, pack_option, select_target, target_options, verify_choice
 from .common import json_option, mirrors_from, print_json
 from .plan import print_plan
+
+if TYPE_CHECKING:
+    from ..apply.inputs import Options
 
 
 @contextmanager
@@ -64,6 +64,8 @@ def command(
     Preflight checks come first; what differs between the lock and the environment is repaired
     (packages missing, changed or installed outside the lock); downloads are verified against the
     lock's hashes before anything changes; acceptance runs after a change."""
+    from ..apply.inputs import Options
+
     _apply(ctx, Request(profile, lockfile, prefix, mirrors, dry_run, yes, as_json, allow_http, pack),
            Options(use_brew=not no_brew, verify=not no_verify, wait=not no_wait, jupyter=jupyter, adopt=adopt,
                    keep_extras=keep_extras, check_files=repair_files))  # fmt: skip
@@ -86,6 +88,10 @@ class Request:
 
 def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
     started = time.perf_counter()
+    from ..apply.execute import apply_target
+    from ..apply.inputs import plan_for
+    from ..config import cache_root
+    from ..errors import AcceptanceFailed
     from ..host import override_note
 
     as_json = request.as_json

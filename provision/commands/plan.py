@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..apply.inputs import Options, plan_for
-from ..apply.plan import Plan
 from .apply_options import (
     adopt_option,
     facts_option,
@@ -16,6 +15,9 @@ from .apply_options import (
     verify_choice,
 )
 from .common import json_option, print_json
+
+if TYPE_CHECKING:
+    from ..apply.plan import Plan
 
 
 def print_plan(plan: Plan) -> None:
@@ -43,7 +45,7 @@ def command(
 ) -> None:  # fmt: skip
     """Show what `apply` would do on this machine (or the one --facts describes), and why.
     Changes nothing; lists the preflight problems apply would stop on."""
-    from ..apply.inputs import preflight_problems
+    from ..apply.inputs import Options, plan_for, preflight_problems
 
     target, host = select_target(ctx, profile, lockfile, prefix, facts_dir, allow_http, pack, by_host=True)
     from ..host import override_note
