@@ -72,8 +72,8 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="provision")
 @click.option(
     "--root",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Project folder (default: the nearest parent folder with profiles/).",
+    type=click.Path(file_okay=False, path_type=Path), envvar="PROVISION_ROOT",
+    help="Project folder (default: $PROVISION_ROOT, else the nearest parent folder with profiles/).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines: only results, warnings and errors.")

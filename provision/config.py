@@ -113,7 +113,11 @@ def settings(cli_values: tuple[str, ...] = ()) -> list[Setting]:
     for origin, layer in origins:
         for channel, url in layer.by_channel.items():
             chosen[channel] = Setting(f"mirror {channel}", url, origin)
-    out += [chosen[c] for c in sorted(chosen)]
+    out += [chosen[c] for c in sorted(chosen)] or [Setting(
+        "mirrors", "none: conda channels are read from their own URLs",
+        f"set one with `mirrors: {{conda-forge: URL or FOLDER}}` in {path}, "
+        f"{MIRRORS_VARIABLE}=conda-forge=URL, or --mirror conda-forge=URL",
+    )]  # fmt: skip
     home_origin = "PROVISION_HOME" if os.environ.get("PROVISION_HOME") else "default"
     cache_origin = "XDG_CACHE_HOME" if os.environ.get("XDG_CACHE_HOME") else "default"
     out += [Setting("environments", str(provision_home() / "envs"), home_origin),

@@ -54,5 +54,6 @@ def find_project(root: Path | None, start: Path | None = None) -> Project:
         if (folder / "profiles").is_dir():
             return Project(folder)
     raise ProjectNotFound(
-        str(here), "no profiles/ folder here or in any parent", "run inside a project or pass --root."
+        str(here), "no profiles/ folder here or in any parent",
+        "run inside a project (a folder with profiles/), pass --root DIR, or set PROVISION_ROOT=DIR.",
     )

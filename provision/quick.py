@@ -69,6 +69,7 @@ def inputs_digest(files: list[Path]) -> str:
 
 
 def _project_root(explicit: str | None) -> Path | None:
+    explicit = explicit if explicit is not None else os.environ.get("PROVISION_ROOT") or None
     if explicit is not None:
         root = Path(explicit).absolute()
         return root if (root / "profiles").is_dir() else None

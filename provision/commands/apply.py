@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .apply_options import adopt_option, insecure_option, pack_option, select_target, target_options, verify_choice
-from .common import json_option, mirrors_from, print_json
+from .common import json_option, mirrors_from, next_steps, print_json
 from .plan import print_plan
 
 if TYPE_CHECKING:
@@ -131,6 +131,8 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
         click.echo(f"{target.label}: up to date ({target.prefix})")
     else:
         click.echo(f"{target.label}: applied to {target.prefix} in {elapsed:.1f} s")
+        if not ctx.obj.quiet:
+            click.echo(next_steps(target.origin or target.name, target.benchmarks, ctx.obj.root))
     from ..bench.values import Status
 
     if done.verdict is not None and done.verdict.status is not Status.PASS:

@@ -12,8 +12,10 @@ from .verify import DEVICES
 @click.command("bench")
 @click.option("--python", "python", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="The interpreter of the environment to test.")  # fmt: skip
-@click.option("--framework", required=True, type=click.Choice(["torch", "tensorflow", "jax", "mlx"]))
-@click.option("--device", type=DEVICES, default="auto", show_default=True)
+@click.option("--framework", required=True, type=click.Choice(["torch", "tensorflow", "jax", "mlx"]),
+              help="The framework whose matrix multiply is measured.")  # fmt: skip
+@click.option("--device", type=DEVICES, default="auto", show_default=True,
+              help="Where it runs (auto: the accelerator the framework finds, else the CPU).")  # fmt: skip
 @click.option("--quick", is_flag=True, help="Fewer sizes and samples.")
 @click.option(
     "--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), help="Save JSON and PNG here."

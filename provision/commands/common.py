@@ -118,6 +118,45 @@ def _read_variant(ctx: click.Context, profile: Profile) -> Profile:
     return choose_variant(profile, None, forced).unit
 
 
+def invoked_as() -> str:
+    """How the user ran provision, for a command line they can paste: `provision` when that is on PATH,
+    else the path they typed (`.venv/bin/provision`, right after the README's first command)."""
+    import os
+    import shlex
+    import shutil
+    import sys
+
+    argv0 = sys.argv[0]
+    if argv0.endswith("__main__.py"):
+        return "python -m provision"
+    found = shutil.which("provision")
+    if found and os.path.realpath(found) == os.path.realpath(argv0):
+        return "provision"
+    relative = os.path.relpath(argv0)
+    return shlex.quote(argv0 if relative.startswith("../..") else relative)
+
+
+def next_steps(target: str, frameworks: tuple[str, ...], root: Path | None) -> str:
+    """The short block after a finished apply: how to run, activate and check what was made (with `--root`
+    when the project is not the one this folder is in, so each line works pasted here)."""
+    import shlex
+
+    prog = invoked_as()
+    try:
+        here = find_project(None).root
+    except ProjectNotFound:
+        here = None
+    if root is not None and here != root.resolve():
+        prog += f" --root {shlex.quote(str(root))}"
+    module = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "mlx": "mlx.core"}.get(
+        frameworks[0] if frameworks else "", "sys")
+    rows = [(f"{prog} run {target} -- python -c 'import {module}'", "a command inside the environment"),
+            (f'eval "$({prog} shell {target})"', "activate it in this shell"),
+            (f"{prog} status {target}", "is it still exactly the lock?")]  # fmt: skip
+    width = max(len(command) for command, _ in rows)
+    return "next:\n" + "\n".join(f"  {command:<{width}}  # {why}" for command, why in rows)
+
+
 def _this_platform() -> str | None:
     import platform
 

@@ -19,11 +19,13 @@ if TYPE_CHECKING:
 @lockfile_option
 @variant_option
 @category_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="What to write (see the list).")
 @click.option("--platform", help="Which locked platform (default: the profile's first; a lockfile's: this machine's).")
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path),
               help="Write files into this folder (required for dockerfile and slurm).")  # fmt: skip
-@click.option("--mirror", "mirrors", multiple=True, help="CHANNEL=URL or CHANNEL=FOLDER: pack through a mirror.")
+@click.option("--mirror", "mirrors", multiple=True,
+              help="CHANNEL=URL or CHANNEL=FOLDER: with --format dockerfile, fetch the pack's packages "
+              "through a mirror.")  # fmt: skip
 @json_option
 @click.pass_context
 def command(

@@ -27,7 +27,9 @@ def context_tokens(text: str) -> int:
 @click.option("--context", default="4k", show_default=True, help="Context length for the KV cache, e.g. 16k.")
 @click.option("--train", is_flag=True, help="Plan training instead of inference.")
 @click.option("--tokens", default="1T", show_default=True, help="Training tokens, e.g. 2T.")
-@click.option("--precision", type=click.Choice(["mixed", "fp32"]), default="mixed", show_default=True)
+@click.option("--precision", type=click.Choice(["mixed", "fp32"]), default="mixed", show_default=True,
+              help="Training: mixed (16-bit weights and gradients, fp32 master weights and Adam states) "
+              "or fp32.")  # fmt: skip
 @click.option("--checkpointing", is_flag=True, help="Full activation checkpointing (training).")
 @click.option("--seq", type=int, default=4096, show_default=True, help="Training sequence length.")
 @click.option("--batch", type=click.IntRange(1, 1 << 20), default=1, show_default=True,

@@ -1,0 +1,52 @@
+"""A newcomer's first hour: what apply says to do next works when pasted, settings say how to set what is
+unset, a command outside a project says how to point at one, and `python -m provision` is the same tool."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .world import E2E
+
+
+def test_the_next_block_after_apply_works_pasted(tmp_path: Path) -> None:
+    world = E2E(tmp_path)
+    assert world.run("lock", "e2e").returncode == 0
+    done = world.run("apply", "e2e", "--no-verify")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    block = lines[lines.index("next:") + 1 :]
+    assert len(block) == 3, done.stdout
+    commands = [line.strip().split("  # ")[0].strip() for line in block]
+    assert f"--root {world.root}" in commands[0]  # this test's folder is not the project: --root is needed
+    for command in commands:
+        if command.startswith("eval"):
+            command += ' && python -c "import os; print(os.environ[\'PROVTEST\'])"'
+        ran = subprocess.run(["bash", "-c", command], env=world.env, capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0, (command, ran.stderr)
+        if command.startswith("eval"):
+            assert ran.stdout.strip() == "yes"
+    quiet = world.run("-q", "apply", "e2e", "--no-verify", "--repair-files")
+    assert quiet.returncode == 0 and "next:" not in quiet.stdout
+
+
+def test_settings_and_projects_say_how_to_set_them(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env.pop("PROVISION_MIRRORS", None)
+    env.pop("PROVISION_ROOT", None)
+    provision = str(Path(sys.executable).parent / "provision")
+    config = subprocess.run([provision, "config"], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert config.returncode == 0
+    assert "set one with `mirrors: {conda-forge: URL or FOLDER}` in " in config.stdout
+    assert "PROVISION_MIRRORS=conda-forge=URL, or --mirror conda-forge=URL" in config.stdout
+    outside = subprocess.run([provision, "list"], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert outside.returncode == 1
+    assert outside.stderr.strip().endswith("pass --root DIR, or set PROVISION_ROOT=DIR.")
+    repo = Path(__file__).resolve().parent.parent
+    pointed = subprocess.run([provision, "list"], env={**env, "PROVISION_ROOT": str(repo)}, cwd=tmp_path,
+                             capture_output=True, text=True)  # fmt: skip
+    assert pointed.returncode == 0 and "linux-cpu" in pointed.stdout
+    module = subprocess.run([sys.executable, "-m", "provision", "--version"], capture_output=True, text=True)
+    assert module.returncode == 0 and module.stdout.startswith("provision, version ")
