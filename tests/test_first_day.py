@@ -141,3 +141,36 @@ def test_an_interpreter_older_than_3_10_gets_one_line_saying_how_to_get_a_newer_
         quick.main()
     message = str(exited.value.code)
     assert "\n" not in message and "3.9.6" in message and "brew install python@3.11" in message
+
+
+def readme_first_command() -> str:
+    """The README's first command, as a newcomer copies it: the first code block under "Two commands"."""
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Two commands", 1)[1]
+    return section.split("```\n", 2)[1].strip()
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_the_readmes_first_command_in_a_plain_clone_with_an_empty_home(clone: Path) -> None:
+    """Quiet install, provision's own lines first, the acceptance run, then a "next" block whose every line
+    works pasted. Only the download caches are the machine's (they are caches, not the user's state)."""
+    command = readme_first_command()
+    assert command.startswith("python3 -m venv .venv && ") and " -q " in command
+    home = clone.parent / "readme-home"
+    home.mkdir()
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PROVISION_", "CONDA_", "XDG_"))}
+    env = {**base, "HOME": str(home), "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin",
+           "PIP_CACHE_DIR": str(Path.home() / ".cache" / "pip"), "UV_CACHE_DIR": str(Path.home() / ".cache" / "uv")}
+    done = subprocess.run(["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    said = (done.stderr + done.stdout).splitlines()
+    assert said[0].startswith("==> "), said[:5]  # pip said nothing: provision's own line comes first
+    assert any("acceptance: jax on cpu" in line for line in said)
+    lines = done.stdout.splitlines()
+    block = [line.split("  # ")[0].strip() for line in lines[lines.index("next:") + 1 :]]
+    assert block[0] == ".venv/bin/provision run linux-cpu -- python -c 'import jax'"
+    for line in block:
+        line += ' && python -c "import jax"' if line.startswith("eval") else ""
+        ran = subprocess.run(["bash", "-c", line], cwd=clone, env=env, capture_output=True, text=True, timeout=300)
+        assert ran.returncode == 0, (line, ran.stderr)
