@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from ..errors import LocatedError, ProvisionError
-from .values import REPORT_SCHEMA, Status, Verdict
+from .node_report import NodeReport, Refused, read_report
+from .values import Status
 
 NO_REPORT = "NO REPORT"  # the verdict of a node a job was given that wrote nothing
 # The row of such a node: every column `rows` fills, blank.
@@ -15,32 +15,28 @@ NOTHING_REPORTED: dict[str, Any] = {
     "machine": "?", "chip": "?", "profile": None, "framework": "-", "device": "-", "verdict": NO_REPORT,
     "fp32_tflops": None, "fraction_of_peak": None, "created": None, "environment": "?", "fingerprint": None,
 }  # fmt: skip
+MAX_CHART_BARS = 400  # Agg draws at most 2**16 pixels a side: about 800 bars; past a few hundred none is readable
 
 
-def load_reports(paths: list[Path]) -> list[dict[str, Any]]:
-    """verify-*.json files, given directly or found in folders."""
+def load_reports(paths: list[Path]) -> tuple[list[NodeReport], list[Refused]]:
+    """verify-*.json files, given directly or found in folders: the valid reports, and one `Refused`
+    per file that is not one (every node writes into the folder, so any file may be hostile)."""
     files: list[Path] = []
     for path in paths:
         files += sorted(path.glob("**/verify-*.json")) if path.is_dir() else [path]
-    reports = []
-    for file in files:
-        try:
-            report = json.loads(file.read_text())
-        except (OSError, ValueError) as exc:
-            raise ProvisionError(f"{file}: not a readable verify report ({exc}).") from None
-        if report.get("schema") not in (1, REPORT_SCHEMA) or "results" not in report:
-            raise ProvisionError(f"{file}: not a provision verify report (schema 1 or {REPORT_SCHEMA} with results).")
-        try:
-            report["results"] = [Verdict.from_json(r) for r in report["results"]]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ProvisionError(f"{file}: a result is malformed ({type(exc).__name__}: {exc}).") from None
-        report["_file"] = str(file)
-        reports.append(report)
-    if not reports and not any(expected_nodes(p) for p in paths):
+    reports: list[NodeReport] = []
+    refused: list[Refused] = []
+    for file in dict.fromkeys(files):  # a file named directly and inside a folder given too is read once
+        report = read_report(file)
+        if isinstance(report, Refused):
+            refused.append(report)
+        else:
+            reports.append(report)
+    if not files and not any(expected_nodes(p) for p in paths):
         raise ProvisionError(
             f"no verify-*.json reports in {', '.join(map(str, paths))}; run `provision verify --report DIR`."
         )
-    return reports
+    return reports, refused
 
 
 def expected_nodes(folder: Path) -> list[str]:
@@ -63,84 +59,90 @@ def expected_nodes(folder: Path) -> list[str]:
     return nodes
 
 
-def unreported(paths: list[Path], reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A row for every expected node with no report in its folder (FOLDER/NODE/verify-*.json)."""
-    seen = {Path(r["_file"]).resolve().parent for r in reports}
+def unreported(paths: list[Path], reports: list[NodeReport], refused: list[Refused]) -> list[dict[str, Any]]:
+    """A row for every expected node with no report in its folder (FOLDER/NODE/verify-*.json). A node whose
+    report was refused did write one: it is named for that, not as silent."""
+    seen = {_resolved(file.parent) for file in [*(r.file for r in reports), *(r.file for r in refused)]}
     out = []
     for folder in paths:
         for node in expected_nodes(folder):
-            if (folder / node).resolve() not in seen:
+            if _resolved(folder / node) not in seen:
                 out.append({**NOTHING_REPORTED, "machine": node})
     return out
 
 
-def problems(table: list[dict[str, Any]]) -> list[str]:
-    """One line per machine that failed or never reported, for the summary and the exit code."""
+def _resolved(path: Path) -> Path:
+    """`path` with its links followed; the nodes' folder may hold a link loop, which is then taken as it is."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # Python before 3.13 raises RuntimeError for a loop
+        return path.absolute()
+
+
+REFUSALS_SHOWN = 5  # the error is one line: thousands of bad files are counted, not listed
+
+
+def problems(table: list[dict[str, Any]], refused: list[Refused]) -> list[str]:
+    """One line per machine that failed or never reported, and per file that is not a valid report, for
+    the summary and the exit code."""
     from ..grammar import printable
 
     failed = sorted(
         {printable(f"{r['machine']} ({r['framework']})") for r in table if r["verdict"] == Status.FAIL.value}
     )
     missing = sorted({printable(r["machine"]) for r in table if r["verdict"] == NO_REPORT})
-    return ([f"FAIL on {', '.join(failed)}"] if failed else []) + (
-        [f"never reported: {', '.join(missing)}"] if missing else []
-    )
+    return (
+        ([f"FAIL on {', '.join(failed)}"] if failed else [])
+        + ([f"never reported: {', '.join(missing)}"] if missing else [])
+        + [r.line() for r in refused[:REFUSALS_SHOWN]]
+        + ([f"and {len(refused) - REFUSALS_SHOWN} more files that are not valid reports"]
+           if len(refused) > REFUSALS_SHOWN else [])
+    )  # fmt: skip
 
 
-def environment_state(report: dict[str, Any], usual_lock: str | None) -> str:
+def environment_state(report: NodeReport, usual_lock: str | None) -> str:
     """'exact', 'differs (N)', 'other lock' or '?' (a report written before provision recorded it)."""
-    environment = report.get("environment") or {}
-    if not environment:
+    environment = report.environment
+    if environment is None:
         return "?"
-    if usual_lock and environment.get("lock_sha256") != usual_lock:
+    if usual_lock and environment.lock_sha256 != usual_lock:
         return "other lock"
-    if environment.get("matches_lock"):
+    if environment.matches_lock:
         return "exact"
-    return f"differs ({len(environment.get('differences') or [])})"
+    return f"differs ({environment.differences})"
 
 
-def _usual_locks(reports: list[dict[str, Any]]) -> dict[str, str]:
+def _usual_locks(reports: list[NodeReport]) -> dict[str, str]:
     """Per profile, the lock most machines report (the one the team claims)."""
     from collections import Counter
 
     counts: dict[str, Counter[str]] = {}
     for report in reports:
-        lock = (report.get("environment") or {}).get("lock_sha256")
+        lock = report.environment.lock_sha256 if report.environment else None
         if lock:
-            counts.setdefault(str(_environment_name(report)), Counter())[lock] += 1
+            counts.setdefault(str(report.environment_name), Counter())[lock] += 1
     return {profile: counter.most_common(1)[0][0] for profile, counter in counts.items()}
 
 
-def _environment_name(report: dict[str, Any]) -> str | None:
-    """`torch-linux (cuda)`: the profile and, for a profile with variants, the variant the node installed
-    (the nodes of one variant share a lock; a CPU node is not "other lock" beside the GPU nodes)."""
-    from ..grammar import VARIANT_NAME, full
-
-    name = report.get("profile") or report.get("name")
-    variant = report.get("variant")
-    return f"{name} ({variant})" if name is not None and full(VARIANT_NAME, variant) else name
-
-
-def rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def rows(reports: list[NodeReport]) -> list[dict[str, Any]]:
     out = []
     usual = _usual_locks(reports)
     for report in reports:
-        machine = report.get("machine") or {}
-        state = environment_state(report, usual.get(str(_environment_name(report))))
-        for verdict in report["results"]:
-            best = verdict.best("float32")
+        state = environment_state(report, usual.get(str(report.environment_name)))
+        installed = report.environment.installed_sha256 if report.environment else None
+        for result in report.results:
             out.append({
-                "machine": machine.get("hostname") or Path(report["_file"]).parent.name,
-                "chip": machine.get("chip") or verdict.device_name or "?",
-                "profile": _environment_name(report),
-                "framework": verdict.framework,
-                "device": verdict.device,
-                "verdict": verdict.status.value,
-                "fp32_tflops": best.tflops if best else None,
-                "fraction_of_peak": verdict.fraction("float32", best.n) if best else None,
-                "created": report.get("created"),
+                "machine": report.hostname or report.file.parent.name,
+                "chip": report.chip or result.device_name or "?",
+                "profile": report.environment_name,
+                "framework": result.framework,
+                "device": result.device,
+                "verdict": result.status.value,
+                "fp32_tflops": result.fp32_tflops,
+                "fraction_of_peak": result.fraction_of_peak,
+                "created": report.created,
                 "environment": state,
-                "fingerprint": ((report.get("environment") or {}).get("installed_sha256") or "")[:12] or None,
+                "fingerprint": (installed or "")[:12] or None,
             })  # fmt: skip
     return sorted(out, key=lambda r: (r["profile"] or "", r["fp32_tflops"] or 0))
 
@@ -180,33 +182,51 @@ def needs_log_scale(values: list[float]) -> bool:
 
 
 def chart(table: list[dict[str, Any]], path: Path) -> None:
+    """The fp32 throughput of every row as a bar; past MAX_CHART_BARS rows, the failed and slowest ones."""
     import warnings
 
     import matplotlib
 
-    warnings.filterwarnings("ignore", module="matplotlib")
+    from ..grammar import printable
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [f"{r['machine']}\n{r['chip']}\n{r['profile']} ({r['framework']}/{r['device']})" for r in table]
-    values = [r["fp32_tflops"] or 0 for r in table]
-    colors = ["tab:green" if r["verdict"] == Status.PASS.value else "tab:red" for r in table]
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.7 * len(table)))
-    bars = ax.barh(range(len(table)), values, color=colors)
-    for bar, row in zip(bars, table, strict=True):
-        note = row["verdict"] + (f", {row['fraction_of_peak']:.0%} of peak" if row["fraction_of_peak"] else "")
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f"  {note}", va="center", fontsize=8)
-    ax.set_yticks(range(len(table)), labels, fontsize=7)
-    positive = [v for v in values if v > 0]
-    if needs_log_scale(values):
-        # A laptop CPU beside an H200: on a linear axis the small bars vanish.
-        ax.set_xscale("log")
-        ax.set_xlim(min(positive) / 2, max(positive) * 4)
-        ax.set_xlabel("fp32 GEMM TFLOPS (decimal, log scale); green PASS, red FAIL")
-    else:
-        ax.set_xlim(0, max(values or [1]) * 1.45)
-        ax.set_xlabel("fp32 GEMM TFLOPS (decimal); green PASS, red FAIL")
-    ax.set_title("Acceptance across the team's machines")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    shown = table
+    if len(table) > MAX_CHART_BARS:
+        # The rows worth a look come first: what failed, then what ran slowest; kept in the table's order.
+        worst = sorted(range(len(table)), key=lambda i: (table[i]["verdict"] == Status.PASS.value,
+                                                         table[i]["fp32_tflops"] or 0))  # fmt: skip
+        shown = [table[i] for i in sorted(worst[:MAX_CHART_BARS])]
+    # A node's text is written as text: escaped like the terminal's, and never parsed as mathtext or TeX
+    # (a host name "$\\frac{1}{0}$" or "a$b" is a label, not a formula to typeset or to fail on).
+    labels = ["\n".join(printable(str(part)) for part in (r["machine"], r["chip"],
+                                                           f"{r['profile']} ({r['framework']}/{r['device']})"))
+              for r in shown]  # fmt: skip
+    values = [r["fp32_tflops"] or 0 for r in shown]
+    colors = ["tab:green" if r["verdict"] == Status.PASS.value else "tab:red" for r in shown]
+    with warnings.catch_warnings(), matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        # Missing glyphs and layout notices would print a node's text to the terminal, raw: none is shown.
+        warnings.simplefilter("ignore")
+        fig, ax = plt.subplots(figsize=(8, 1.2 + 0.7 * len(shown)))
+        bars = ax.barh(range(len(shown)), values, color=colors)
+        for bar, row in zip(bars, shown, strict=True):
+            note = row["verdict"] + (f", {row['fraction_of_peak']:.0%} of peak" if row["fraction_of_peak"] else "")
+            ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f"  {note}", va="center", fontsize=8)
+        ax.set_yticks(range(len(shown)), labels, fontsize=7)
+        positive = [v for v in values if v > 0]
+        if needs_log_scale(values):
+            # A laptop CPU beside an H200: on a linear axis the small bars vanish.
+            ax.set_xscale("log")
+            ax.set_xlim(min(positive) / 2, max(positive) * 4)
+            ax.set_xlabel("fp32 GEMM TFLOPS (decimal, log scale); green PASS, red FAIL")
+        else:
+            ax.set_xlim(0, (max(values, default=0) or 1) * 1.45)
+            ax.set_xlabel("fp32 GEMM TFLOPS (decimal); green PASS, red FAIL")
+        title = "Acceptance across the team's machines"
+        if len(shown) < len(table):
+            title += f": the {len(shown)} failed or slowest of {len(table)} results"
+        ax.set_title(title)
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)

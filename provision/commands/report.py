@@ -15,20 +15,22 @@ def command(paths: tuple[Path, ...], png: Path | None, as_json: bool) -> None:
     """Aggregate `provision verify --report` results from many machines into one table and chart.
 
     A folder written by the exported Slurm job also lists the nodes it was given: a node with no
-    report is shown as NO REPORT. Exit 1 when any machine failed or never reported."""
+    report is shown as NO REPORT. Every node writes into that folder, so a file that is not a valid
+    report is named in one line and the others are still shown. Exit 1 when any machine failed or
+    never reported, or any report was not valid."""
     from ..bench.team import chart, load_reports, problems, rows, show, unreported
     from ..errors import CheckFailed
 
-    reports = load_reports(list(paths))
-    table = rows(reports) + unreported(list(paths), reports)
+    reports, refused = load_reports(list(paths))
+    table = rows(reports) + unreported(list(paths), reports, refused)
     if as_json:
         print_json(table)
-    else:
+    elif table:  # only refused files: their lines say it all
         show(table)
-    if png is not None:
+    if png is not None and table:  # with every report refused there is nothing to draw
         chart(table, png)
         if not as_json:
             click.echo(f"saved {png}")
-    found = problems(table)
+    found = problems(table, refused)
     if found:
         raise CheckFailed("; ".join(found) + ".")
