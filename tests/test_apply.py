@@ -59,10 +59,14 @@ def test_apply_reapply_change_and_remove(e2e: E2E) -> None:
     )
     assert e2e.in_env("import importlib.util; print(importlib.util.find_spec('provtest_extra'))") == "None"
 
+    # conda's list of environments, read as `conda env list` reads it: one prefix per line.
+    registry = Path(e2e.env["HOME"]) / ".conda" / "environments.txt"
+    assert registry.read_text().splitlines() == [str(e2e.prefix)]
     shell = e2e.run("shell", "e2e").stdout
     assert f"export CONDA_PREFIX={e2e.prefix}" in shell and "export PROVTEST=changed" in shell
     removed = e2e.run("remove", "e2e")
     assert removed.returncode == 0 and not e2e.prefix.exists()
+    assert registry.read_text() == ""
 
 
 def test_remove_refuses_a_folder_provision_did_not_create(e2e: E2E, tmp_path: Path) -> None:

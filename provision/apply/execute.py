@@ -32,6 +32,7 @@ from .plan import Plan, StepName, work_for
 from .prefix_lock import prefix_lock
 from .prefixes import Ownership, claim, forbidden_reason, forget, ownership
 from .pypi_install import create_venv, env_python, install_wheels
+from .registry import register, unregister
 from .stamp import clear_stamp, read_stamp, write_stamp
 from .target import Target
 
@@ -114,6 +115,8 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
                 _test_kill_point("pypi")
             write_activation(target.prefix, target.env)
             write_stamp(target.prefix, finished_stamp(target))
+        if target.kind == "conda":
+            register(target.prefix)
 
 
 def _pypi(target: Target, plan: Plan, options: Options, local: dict[str, Path], environment: bool, say: Say) -> None:
@@ -201,3 +204,4 @@ def remove_prefix(prefix: Path, wait: bool, say: Say) -> None:
         except OSError as exc:
             raise ToolFailed(f"{prefix}: could not remove it completely ({exc.strerror}).") from exc
         forget(prefix)
+        unregister(prefix)
