@@ -3,17 +3,23 @@ settings, so `provision apply --pack FILE` installs where no channel or index ca
 from bootstrap.py, provision itself, so that `python3 FILE apply` works where provision is not installed.
 
 Every artifact is checked against the lock as it is packed, and again as it is installed (the
-pack is as untrusted as any cache). Opening a pack accepts only the members a pack can have, so
-a hostile archive cannot write outside its folder.
+pack is as untrusted as any cache). Beside the pack go its sha256 (PACK.sha256, as `sha256sum`
+writes it) and, with a key, its OpenSSH signature (PACK.sig): what checks a pack from outside.
+Opening a pack checks those first when given, bounds the archive, accepts only the members a pack
+can have (so a hostile archive cannot write outside its folder) and unpacks it into a private
+folder that is removed when the command ends (the rules themselves are in pack_runner.py, which
+the pack's own runner shares).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +28,11 @@ from . import grammar, pack_runner
 from .apply.fetch import cache_key, fetch_url, fetch_verified, staging_area
 from .apply.target import Target
 from .bootstrap import Bootstrap
-from .errors import LockfileError
+from .errors import ExitCode, LocatedError, LockfileError
 from .git_wheels import build_git_wheel
 from .lock.mirrors import Mirrors
 from .lock.records import LockedPackage
-from .pack_runner import CODE, MANIFEST, RUNNER, WHEELS
+from .pack_runner import CODE, MANIFEST, RUNNER, WHEELS, OutsideChecks, Refused
 
 PACK_SCHEMA = 1
 LOCK_MEMBER = "conda-lock.yml"
@@ -38,6 +44,15 @@ class PackSummary:
     path: Path
     packages: int
     bytes: int
+    sha256: str  # also in checksum_file(path)
+
+
+def checksum_file(pack: Path) -> Path:
+    return pack.with_name(pack.name + ".sha256")
+
+
+def signature_file(pack: Path) -> Path:
+    return pack.with_name(pack.name + ".sig")  # where `ssh-keygen -Y sign` writes it
 
 
 def write_pack(
@@ -79,7 +94,32 @@ def write_pack(
         os.replace(tmp, output)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    return PackSummary(output, len(packages), output.stat().st_size)
+    signature_file(output).unlink(missing_ok=True)  # it signed the pack this one replaced
+    sha256 = _write_checksum(output)
+    return PackSummary(output, len(packages), output.stat().st_size, sha256)
+
+
+def _write_checksum(pack: Path) -> str:
+    """PACK.sha256 in `sha256sum`'s format (HEX, two spaces, the file's name), so `sha256sum -c` reads it."""
+    digest = hashlib.sha256()
+    with open(pack, "rb") as file:
+        while chunk := file.read(pack_runner.CHUNK):
+            digest.update(chunk)
+    target = checksum_file(pack)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(f"{digest.hexdigest()}  {pack.name}\n", encoding="utf-8")
+    os.replace(tmp, target)
+    return digest.hexdigest()
+
+
+def sign_pack(pack: Path, key: Path) -> Path:
+    """PACK.sig, made by `ssh-keygen -Y sign` with `key` (a private key, or a public one whose private
+    half is in ssh-agent) for provision's namespace; `--allowed-signers` checks it."""
+    from .runner import run
+
+    signature_file(pack).unlink(missing_ok=True)  # ssh-keygen would ask before overwriting one
+    run(["ssh-keygen", "-Y", "sign", "-f", str(key), "-n", pack_runner.SIGNATURE_NAMESPACE, str(pack)])
+    return signature_file(pack)
 
 
 def _write_lock_member(
@@ -115,7 +155,7 @@ def _write_bootstrap(
 
 @dataclass(frozen=True)
 class OpenedPack:
-    folder: Path  # where the pack was unpacked (private, removed by the caller)
+    folder: Path  # where the pack was unpacked (private, removed when open_pack's context ends)
     lock: Path
     settings: dict[str, Any]
 
@@ -124,31 +164,75 @@ class OpenedPack:
         return self.folder / "artifacts"
 
 
-def open_pack(path: Path, folder: Path) -> OpenedPack:
-    """Unpack what apply reads from `path` (settings, lock, artifacts) into `folder`, after checking
-    every member name; the bootstrap members stay packed (only `python3 PACK` reads them)."""
+class PackRefused(LocatedError):
+    """A check of the pack failed (outside checksum, signature, bounds, a member's hash): nothing of it is used."""
+
+    def __init__(self, path: Path, refused: Refused) -> None:
+        super().__init__(str(path), str(refused))
+        self.exit_code = ExitCode(refused.code)
+
+
+@contextmanager
+def open_pack(path: Path, checks: OutsideChecks, note: Callable[[str], None]) -> Iterator[OpenedPack]:
+    """`path` checked from outside (`checks`, else `note` says that none was given) and bounded, then
+    what apply reads (settings, lock, artifacts, each artifact's hash checked as it is written)
+    unpacked into a private folder that lives as long as this context; the bootstrap members stay
+    packed (only `python3 PACK` reads them)."""
+    if not checks.given:
+        note(f"{path}: {pack_runner.NO_OUTSIDE_CHECK}")
+    with ExitStack() as stack:
+        try:
+            raw = stack.enter_context(open(path, "rb", buffering=0))  # unbuffered: ssh-keygen reads this fd too
+            archive = stack.enter_context(pack_runner.checked_archive(raw, path, checks))
+            _check_names(path, archive)
+            folder = stack.enter_context(pack_runner.private_folder("provision-pack-"))
+            _unpack(archive, folder)
+        except Refused as refused:
+            raise PackRefused(path, refused) from None
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            raise LockfileError(str(path), f"cannot open or unpack it ({why})", "") from None
+        archive.close()  # what apply reads is unpacked; the pack is not read again
+        raw.close()
+        yield OpenedPack(folder, folder / LOCK_MEMBER, _settings(path, folder))
+
+
+def _check_names(path: Path, archive: zipfile.ZipFile) -> None:
+    for name in archive.namelist():
+        if not _allowed(name):
+            raise LockfileError(str(path), f"unexpected member {name!r}", "make the pack again with `provision pack`")
+
+
+def _unpack(archive: zipfile.ZipFile, folder: Path) -> None:
+    for info in archive.infolist():
+        if _bootstrap_member(info.filename):
+            continue
+        dest = folder / info.filename  # a name _allowed passed: no absolute path, no `..`
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        pack_runner.stream_member(archive, info, dest, _named_hash(info.filename))
+
+
+def _named_hash(name: str) -> tuple[str, str] | None:
+    """(algorithm, hex) of an artifact, from its folder's name (artifacts/KEY/FILE, KEY as cache_key writes it)."""
+    parts = name.split("/")
+    if parts[0] != "artifacts":
+        return None
+    return ("md5", parts[1][4:]) if parts[1].startswith("md5-") else ("sha256", parts[1])
+
+
+def _settings(path: Path, folder: Path) -> dict[str, Any]:
+    file = folder / SETTINGS_MEMBER
     try:
-        archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise LockfileError(
-            str(path), f"not a provision pack ({type(exc).__name__})", "make it with `provision pack`"
-        ) from None
-    with archive:
-        for name in archive.namelist():
-            if not _allowed(name):
-                raise LockfileError(
-                    str(path), f"unexpected member {name!r}", "make the pack again with `provision pack`"
-                )
-        archive.extractall(folder, [n for n in archive.namelist() if not _bootstrap_member(n)])
-    try:
-        settings = json.loads((folder / SETTINGS_MEMBER).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        if file.stat().st_size > pack_runner.SMALL_MEMBER_MAX:
+            raise ValueError("too large")
+        settings = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested past the parser's depth
         raise LockfileError(
             str(path), f"no readable {SETTINGS_MEMBER} ({type(exc).__name__})", "make it again"
         ) from None
     if not isinstance(settings, dict) or settings.get("schema") != PACK_SCHEMA:
         raise LockfileError(str(path), f"not a schema-{PACK_SCHEMA} pack", "make it with this provision version")
-    return OpenedPack(folder, folder / LOCK_MEMBER, settings)
+    return settings
 
 
 def _bootstrap_member(name: str) -> bool:

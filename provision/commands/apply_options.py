@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..apply.target import Target, target_for_lockfile, target_for_profile
-from ..host import HostFacts, this_host
 from ..lock.records import MAIN
 from .common import project_from
+
+if TYPE_CHECKING:  # loaded when a command runs, not for its --help (the apply machinery is most of start-up)
+    from ..apply.target import Target
+    from ..host import HostFacts
 
 F = Callable[..., Any]
 
@@ -58,11 +60,42 @@ def lock_categories(ctx: click.Context) -> frozenset[str]:
     return frozenset({MAIN, *ctx.meta.get("provision.categories", ())})
 
 
-pack_option = click.option(
-    "--pack", "pack", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A file made by `provision pack`: its lock and settings name the environment (apply installs it "
-    "with no network).",
-)  # fmt: skip
+def _keep_pack_check(ctx: click.Context, param: click.Parameter, value: object) -> None:
+    ctx.meta[f"provision.pack.{param.name}"] = value
+
+
+def _pack_checks(ctx: click.Context, _: click.Parameter, pack: Path | None) -> Path | None:
+    """The outside checks (eager, so already read) become one value; without --pack they would check nothing."""
+    from ..pack_runner import OutsideChecks
+
+    checks = OutsideChecks(**{name: ctx.meta.get(f"provision.pack.{name}")
+                              for name in ("sha256", "sha256_file", "allowed_signers")})  # fmt: skip
+    if checks.given and pack is None:
+        raise click.UsageError("--sha256, --sha256-file and --allowed-signers check a --pack FILE; give one")
+    ctx.meta["provision.pack_checks"] = checks
+    return pack
+
+
+def pack_option(func: F) -> F:
+    """--pack FILE, and what checks it from outside it: its sha256, or its OpenSSH signature."""
+    for name, kind, text in [
+        ("--allowed-signers", click.Path(dir_okay=False, exists=True, path_type=Path),
+         "With --pack: require PACK.sig (from `provision pack --sign KEY`) by a signer in this file "
+         "(ssh-keygen's allowed_signers format)."),
+        ("--sha256-file", click.Path(dir_okay=False, exists=True, path_type=Path),
+         "With --pack: check the whole pack against its line in this `sha256sum` file (PACK.sha256) before "
+         "opening it."),
+        ("--sha256", click.STRING, "With --pack: check the whole pack against this sha256 before opening it."),
+    ]:  # fmt: skip
+        func = click.option(name, type=kind, expose_value=False, is_eager=True, callback=_keep_pack_check,
+                            metavar="HEX" if name == "--sha256" else None, help=text)(func)  # fmt: skip
+    return click.option(
+        "--pack", "pack", type=click.Path(dir_okay=False, exists=True, path_type=Path), callback=_pack_checks,
+        help="A file made by `provision pack`: its lock and settings name the environment (apply installs it "
+        "with no network).",
+    )(func)  # fmt: skip
+
+
 adopt_option = click.option(
     "--adopt", is_flag=True,
     help="Take over an existing environment of the same kind (conda or venv) that provision did not create.",
@@ -82,7 +115,7 @@ def host_facts(facts_dir: Path | None) -> HostFacts:
     """This machine's facts (or a saved folder's), with CONDA_OVERRIDE_* applied on top."""
     import os
 
-    from ..host import load_raw, parse_facts, with_overrides
+    from ..host import load_raw, parse_facts, this_host, with_overrides
 
     host = this_host() if facts_dir is None else parse_facts(load_raw(facts_dir), f"{facts_dir}/")
     if facts_dir is not None:
@@ -108,6 +141,7 @@ def select_target(
     """The target of a PROFILE, a --lockfile or a --pack (unpacked into a private folder that lives
     as long as the command), and this machine's facts. A profile's variant is `--variant`, else (`by_host`,
     for commands that change or plan an environment) the one this host fits, else the one installed."""
+    from ..apply.target import target_for_lockfile, target_for_profile
     from ..lock.validate import Rules
 
     if sum(map(bool, (profile, lockfile, pack))) != 1:
@@ -120,11 +154,11 @@ def select_target(
     platform = host.target_subdir or f"{host.system}-{host.machine}".lower()
     rules = Rules(allow_insecure_http=allow_http)
     if pack is not None:
-        import tempfile
-
         from ..pack import open_pack, target_for_pack
+        from ..pack_runner import OutsideChecks
 
-        opened = open_pack(pack, Path(ctx.with_resource(tempfile.TemporaryDirectory(prefix="provision-pack-"))))
+        checks = ctx.meta.get("provision.pack_checks", OutsideChecks())
+        opened = ctx.with_resource(open_pack(pack, checks, lambda line: click.echo(f"note: {line}", err=True)))
         return target_for_pack(opened, pack, prefix, platform), host
     if lockfile:
         return target_for_lockfile(lockfile, prefix, platform, rules, lock_categories(ctx)), host

@@ -23,18 +23,22 @@ from .common import mirrors_from, progress_line, project_from
 )
 @click.option("--no-bootstrap", is_flag=True,
               help="Leave provision itself out (the node then needs provision to apply the pack).")  # fmt: skip
+@click.option("--sign", "key", type=click.Path(dir_okay=False, exists=True, path_type=Path), metavar="KEYFILE",
+              help="Also sign the pack with this OpenSSH key into FILE.sig (`ssh-keygen -Y sign`); "
+              "`apply --pack FILE --allowed-signers SIGNERS` checks it.")  # fmt: skip
 @click.pass_context
 def command(
     ctx: click.Context, profile: str | None, lockfile: Path | None, prefix: Path | None, platform: str | None,
-    output: Path, mirrors: tuple[str, ...], pythons: tuple[str, ...], no_bootstrap: bool,
+    output: Path, mirrors: tuple[str, ...], pythons: tuple[str, ...], no_bootstrap: bool, key: Path | None,
 ) -> None:  # fmt: skip
     """Pack a locked platform (lock, every artifact checked against its hash, the profile's settings)
     and provision itself into one file that installs with no network at all: `python3 FILE apply`
-    on a node with only python3, or `provision apply --pack FILE`."""
+    on a node with only python3, or `provision apply --pack FILE`. Its sha256 goes beside it in
+    FILE.sha256 (and, with --sign, its signature in FILE.sig): what checks the pack from outside."""
     from dataclasses import replace
 
     from ..bootstrap import bootstrap_for
-    from ..pack import write_pack
+    from ..pack import checksum_file, sign_pack, write_pack
 
     target, _ = select_target(ctx, profile, lockfile, prefix)
     platform = platform or target.platform  # select_target's platform is this machine's
@@ -46,8 +50,13 @@ def command(
     summary = write_pack(target, mirrors_from(ctx, mirrors), cache_root(), output, progress_line(ctx),
                          bootstrap)  # fmt: skip
     click.echo(f"packed {summary.packages} packages for {platform} into {summary.path} ({summary.bytes / 1e6:.1f} MB)")
+    click.echo(f"sha256 {summary.sha256} (in {checksum_file(summary.path)}, which `sha256sum -c` and "
+               "`--sha256-file` read)")  # fmt: skip
+    if key is not None:
+        click.echo(f"signed: {sign_pack(summary.path, key)} (checked by `--allowed-signers FILE`)")
     if bootstrap is not None:
-        click.echo(f"on a node with python {' or '.join(bootstrap.pythons)}: python3 {summary.path} apply --yes")
+        click.echo(f"on a node with python {' or '.join(bootstrap.pythons)}: python3 {summary.path} apply --yes "
+                   f"--sha256 {summary.sha256}")  # fmt: skip
 
 
 def _bootstrap_root(ctx: click.Context) -> Path:
