@@ -60,6 +60,13 @@ def dockerfile_string(value: str) -> str:
     return f'"{escaped}"'
 
 
+def lua_string(value: str) -> str:
+    """A Lua string literal holding exactly `value`'s UTF-8 bytes: every byte that is not plain printable
+    ASCII, and every quote and backslash, is a decimal escape (`\\ddd`), so nothing can end the string."""
+    safe = set(b" !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~")
+    return '"' + "".join(chr(b) if b in safe else f"\\{b:03d}" for b in value.encode("utf-8")) + '"'
+
+
 def comment_text(value: str) -> str:
     """Text inside a `#` comment of a generated script: one line whatever it holds (a newline in a
     folder name must never start a line of its own, where the shell or sbatch would read it)."""

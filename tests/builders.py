@@ -116,4 +116,4 @@ def file_uri(path: Path) -> str:
 def quiet_env(tmp: Path) -> dict[str, str]:
     """Environment for subprocess runs: own caches and environment home, nothing from the user."""
     return {**os.environ, "PROVISION_HOME": str(tmp / "home"), "XDG_CACHE_HOME": str(tmp / "cache"),
-            "UV_CACHE_DIR": str(tmp / "uv-cache"), "HOME": str(tmp / "user")}  # fmt: skip
+            "UV_CACHE_DIR": str(tmp / "uv-cache"), "HOME": str(tmp / "home-folder")}  # fmt: skip

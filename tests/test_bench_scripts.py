@@ -5,6 +5,7 @@ that is how provision runs them: with the target environment's interpreter."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -77,7 +78,6 @@ print(json.dumps(2 * 1024**3 / m.median / 1e12))
 def test_the_in_process_calibration_agrees_with_an_independent_sgemm(python: Path) -> None:
     """The BLAS calibration the torch script records (numpy's sgemm, in its own process) is in line with
     an independent measurement: torch's own Timer on the same n=1024 GEMM in a separate process."""
-    import json
     import subprocess
 
     doc = run_script(python, "torch", "cpu", quick=False, env=None)
@@ -123,3 +123,23 @@ def test_the_architecture_check_names_the_missing_sm() -> None:
     assert arch_verdict((9, 0), [*built, "compute_86"]) == (
         "PASS", "no sm_90 kernels, but compute_86 PTX is compiled for it by the driver"
     )  # fmt: skip
+
+
+def test_distributed_acceptance_on_this_host_over_loopback(tmp_path: Path, run_cli) -> None:
+    """`verify --distributed` outside Slurm: two ranks on this host (JAX over gloo) all-reduce exactly, report bus
+    bandwidth by size, and take DDP steps whose loss equals the one-process reference."""
+    import json
+
+    bench = REPO / ".venv-bench"
+    result = run_cli("--root", str(REPO), "verify", "linux-cpu", "--prefix", str(bench), "--distributed",
+                     "--ranks", "2", "--report", str(tmp_path))  # fmt: skip
+    assert result.code == 0, result.out + result.err
+    assert "distributed: PASS across 2 ranks (this host, cpu)" in result.out
+    saved = json.loads((tmp_path / "distributed-linux-cpu.json").read_text())
+    assert [r["rank"] for r in saved["ranks"]] == [0, 1] and saved["verdict"] == "PASS"
+    for rank in saved["ranks"]:
+        assert rank["correct"] is True and rank["ddp"]["difference"] <= saved["tolerance"]
+        assert [b["bytes"] >> 20 for b in rank["bandwidth"]] == [1, 4, 16, 64, 256]
+        # nccl-tests' definition, recomputed here: busbw = algbw x 2(n-1)/n, algbw = bytes / time
+        for b in rank["bandwidth"]:
+            assert abs(b["busbw_gbs"] - b["bytes"] / b["seconds"] / 1e9 * 2 * (2 - 1) / 2) < 1e-9

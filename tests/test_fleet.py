@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,7 +81,27 @@ def slurm(env: dict[str, str]) -> Iterator[dict[str, str]]:
         services("slurm-stop", env)
 
 
-def test_the_exported_slurm_job_applies_and_verifies_on_a_real_slurmd(
+NODES = ["n1", "n2", "n3"]  # tests/services.sh starts three slurmd on this machine
+
+
+def _submit(script: Path, job: Path, env: dict[str, str]) -> str:
+    argv = ["sbatch", "--wait", f"--nodes={len(NODES)}", f"--output={job}/job-%j.out", str(script)]
+    submitted = subprocess.run(argv, cwd=job, env=env, capture_output=True, text=True, timeout=900)
+    logs = "".join(p.read_text() for p in job.glob("job-*.out"))
+    assert submitted.returncode == 0, submitted.stderr + logs[-3000:]
+    return logs
+
+
+def _report(job: Path, env: dict[str, str]) -> list[dict[str, object]]:
+    shown = subprocess.run([PROVISION, "report", str(job / "reports")], env=env, capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert all(node in shown.stdout for node in NODES) and "PASS" in shown.stdout and "exact" in shown.stdout
+    table: list[dict[str, object]] = json.loads(subprocess.run(
+        [PROVISION, "report", str(job / "reports"), "--json"], env=env, capture_output=True, text=True).stdout)
+    return table
+
+
+def test_the_exported_slurm_job_applies_and_verifies_on_every_node(
     context: Path, slurm: dict[str, str], home: Path
 ) -> None:
     job = home / "job"
@@ -91,25 +110,25 @@ def test_the_exported_slurm_job_applies_and_verifies_on_a_real_slurmd(
     assert made.returncode == 0, made.stderr
     script = job / "provision.sbatch"
     assert os.access(script, os.X_OK) and subprocess.run(["bash", "-n", str(script)]).returncode == 0
-    # The nodes see python3 and nothing else: no provision on PATH, the pack brings it.
+    # The nodes see python3 and nothing else: no provision on PATH, the pack brings it. Three nodes on one
+    # machine share its folders, as nodes share a network filesystem: {node} keeps their prefixes apart.
     node_env = {**slurm, "PATH": "/usr/bin:/bin", "PROVISION_PACK": str(context / "linux-cpu-linux-64.pack"),
-                "PROVISION_PREFIX": str(home / "node-env"), "TMPDIR": str(home)}  # fmt: skip
-    submitted = subprocess.run(["sbatch", "--wait", "--nodes=1", f"--output={job}/job-%j.out", str(script)],
-                               cwd=job, env=node_env, capture_output=True, text=True, timeout=900)  # fmt: skip
-    logs = "".join(p.read_text() for p in job.glob("job-*.out"))
-    assert submitted.returncode == 0, submitted.stderr + logs[-3000:]
-    node = socket.gethostname().split(".")[0]
-    assert (job / "reports" / "expected-nodes.txt").read_text().split() == [node]
-    assert (job / "reports" / node / "verify-linux-cpu.json").is_file(), logs[-3000:]
-
-    shown = subprocess.run([PROVISION, "report", str(job / "reports")], env=slurm, capture_output=True, text=True)
-    assert shown.returncode == 0, shown.stderr
-    assert node in shown.stdout and "PASS" in shown.stdout and "exact" in shown.stdout
-    table = json.loads(subprocess.run([PROVISION, "report", str(job / "reports"), "--json"], env=slurm,
-                                      capture_output=True, text=True).stdout)  # fmt: skip
-    assert [(r["machine"], r["device"], r["verdict"]) for r in table] == [(socket.gethostname(), "cpu", "PASS")]
-    assert table[0]["fp32_tflops"] > 0 and table[0]["fraction_of_peak"] > 0 and table[0]["fingerprint"]
+                "PROVISION_PREFIX": str(home / "node-env" / "{node}"), "TMPDIR": str(home)}  # fmt: skip
+    logs = _submit(script, job, node_env)
+    assert (job / "reports" / "expected-nodes.txt").read_text().split() == NODES
+    for node in NODES:
+        assert (job / "reports" / node / "verify-linux-cpu.json").is_file(), logs[-3000:]
+        assert f"{node}: applying linux-cpu into {home / 'node-env' / node}" in logs
+    assert sorted(p.name for p in (home / "node-env").iterdir()) == NODES
+    table = _report(job, slurm)
+    assert sorted((r["machine"], r["device"], r["verdict"]) for r in table) == [(n, "cpu", "PASS") for n in NODES]
+    assert all(r["fp32_tflops"] and r["fingerprint"] == table[0]["fingerprint"] for r in table)  # type: ignore[operator]
     # (a fraction of the CPU's static ceiling: a VM's boost clock may run above it, as the source line says)
+    # The ranks then worked together: every node's all-reduce exact, the DDP loss the one-process one.
+    assert "distributed: PASS across 3 ranks (slurm, cpu)" in logs
+    together = json.loads((job / "reports" / "distributed-linux-cpu.json").read_text())
+    assert sorted(r["node"] for r in together["ranks"]) == NODES
+    assert all(r["correct"] and r["ddp"]["difference"] <= together["tolerance"] for r in together["ranks"])
 
     # A node the job was given that wrote nothing is named, and the report exits 1.
     with (job / "reports" / "expected-nodes.txt").open("a") as expected:
@@ -117,3 +136,22 @@ def test_the_exported_slurm_job_applies_and_verifies_on_a_real_slurmd(
     missing = subprocess.run([PROVISION, "report", str(job / "reports")], env=slurm, capture_output=True, text=True)
     assert missing.returncode == 1 and "never reported: gpu-node-7" in missing.stderr
     assert "NO REPORT" in missing.stdout
+
+
+def test_a_shared_prefix_is_applied_once_and_checked_on_every_node(
+    context: Path, slurm: dict[str, str], home: Path
+) -> None:
+    """The HPC layout: one environment on a shared filesystem. One task applies it; then every node checks it
+    read-only (`status --files`: every file accounted for) and runs the acceptance benchmark in it."""
+    job, shared = home / "shared-job", home / "shared" / "linux-cpu"
+    made = subprocess.run([PROVISION, "--root", str(REPO), "export", "linux-cpu", "--format", "slurm", "--output",
+                           str(job), "--shared-prefix", str(shared)], env=slurm, capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    node_env = {**slurm, "PATH": "/usr/bin:/bin", "PROVISION_PACK": str(context / "linux-cpu-linux-64.pack"),
+                "TMPDIR": str(home)}  # fmt: skip
+    logs = _submit(job / "provision.sbatch", job, node_env)
+    assert logs.count(f"applying linux-cpu once into the shared {shared}") == 1, logs[-3000:]
+    assert sorted(line.split(":")[0] for line in logs.splitlines() if "checking the shared" in line) == NODES
+    assert logs.count("the environment is exactly the lock") == len(NODES)
+    table = _report(job, slurm)
+    assert sorted(r["machine"] for r in table) == NODES  # type: ignore[type-var]

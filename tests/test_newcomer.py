@@ -50,3 +50,30 @@ def test_settings_and_projects_say_how_to_set_them(tmp_path: Path) -> None:
     assert pointed.returncode == 0 and "linux-cpu" in pointed.stdout
     module = subprocess.run([sys.executable, "-m", "provision", "--version"], capture_output=True, text=True)
     assert module.returncode == 0 and module.stdout.startswith("provision, version ")
+
+
+LMOD = Path("/usr/share/lmod/lmod/init/bash")  # Debian's lmod (tests/run-all installs it)
+
+
+def test_an_exported_modulefile_loads_with_lmod(tmp_path: Path) -> None:
+    """`export --format lmod`: Lmod itself loads it (`module use; module load`), and the environment's Python
+    runs with the profile's variables, a hostile-looking value arriving as exactly that text."""
+    assert LMOD.is_file(), "lmod is missing: tests/run-all installs it"
+    world = E2E(tmp_path)
+    value = "it's $(touch PWNED) ]] é"
+    world.write_profile("provtest-tool 1.*", ["provtest-hello==1.0"], value)
+    assert world.run("lock", "e2e").returncode == 0
+    assert world.run("apply", "e2e", "--no-verify").returncode == 0
+    modules = tmp_path / "modules"
+    made = world.run("export", "e2e", "--format", "lmod", "--output", str(modules), "--prefix", str(world.prefix))
+    assert made.returncode == 0, made.stderr
+    assert (modules / "e2e.lua").is_file()
+    shown = "import os, provtest_hello; print(os.environ['PROVTEST']); print(os.environ['CONDA_PREFIX'])"
+    script = f'source {LMOD} && module use {modules} && module load e2e && python -c "{shown}" && module whatis e2e'
+    loaded = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=world.env, capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.splitlines()[:2] == [value, str(world.prefix)]
+    assert "Lock: conda-lock.yml sha256 " in loaded.stderr + loaded.stdout  # whatis names the lock it came from
+    assert not (tmp_path / "PWNED").exists()
+    relative = world.run("export", "e2e", "--format", "lmod", "--output", str(modules), "--prefix", "env")
+    assert relative.returncode == 2 and "give an absolute folder" in relative.stderr

@@ -124,7 +124,9 @@ def _usual_locks(reports: list[NodeReport]) -> dict[str, str]:
     return {profile: counter.most_common(1)[0][0] for profile, counter in counts.items()}
 
 
-def rows(reports: list[NodeReport]) -> list[dict[str, Any]]:
+def rows(reports: list[NodeReport], nodes: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """One row per result; a report in the folder of a node its job was given (`nodes`) is named by that
+    node, as Slurm names it: several nodes may share a host name (or a container's), never a node name."""
     out = []
     usual = _usual_locks(reports)
     for report in reports:
@@ -132,7 +134,8 @@ def rows(reports: list[NodeReport]) -> list[dict[str, Any]]:
         installed = report.environment.installed_sha256 if report.environment else None
         for result in report.results:
             out.append({
-                "machine": report.hostname or report.file.parent.name,
+                "machine": report.file.parent.name if report.file.parent.name in nodes
+                else report.hostname or report.file.parent.name,
                 "chip": report.chip or result.device_name or "?",
                 "profile": report.environment_name,
                 "framework": result.framework,

@@ -57,6 +57,7 @@ class LockedView:
     label: str  # the profile's name, or the lockfile's path, as the user gave it
     profile: Profile | None = None
     project: Project | None = None
+    lock_path: Path | None = None
 
     @property
     def packages(self) -> list[LockedPackage]:
@@ -87,7 +88,7 @@ def locked_platform(ctx: click.Context, profile: str | None, platform: str | Non
         lock = read_lock(lockfile).in_categories(lock_categories(ctx), str(lockfile))
         here = _this_platform()
         chosen = platform or (here if here in lock.platforms else lock.platforms[0])
-        view = LockedView(lock, chosen, str(lockfile))
+        view = LockedView(lock, chosen, str(lockfile), lock_path=lockfile)
         shown = str(lockfile)
     else:
         assert profile is not None
@@ -96,7 +97,7 @@ def locked_platform(ctx: click.Context, profile: str | None, platform: str | Non
         path = project.root / lock_path(resolved.lock_name)
         shown = str(project.relative(path))
         lock = read_lock(path, shown)
-        view = LockedView(lock, platform or resolved.platforms[0], profile, resolved, project)
+        view = LockedView(lock, platform or resolved.platforms[0], profile, resolved, project, path)
     if view.platform not in view.lock.platforms:
         raise ProvisionError(f"{shown}: no {view.platform} in this lock; it has {', '.join(view.lock.platforms)}.")
     return view

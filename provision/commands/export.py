@@ -12,6 +12,7 @@ from .common import json_option, locked_platform, print_json, progress_line
 
 if TYPE_CHECKING:
     from ..bootstrap import Bootstrap
+    from ..model import Profile
 
 
 @click.command("export")
@@ -26,14 +27,21 @@ if TYPE_CHECKING:
 @click.option("--mirror", "mirrors", multiple=True,
               help="CHANNEL=URL or CHANNEL=FOLDER: with --format dockerfile, fetch the pack's packages "
               "through a mirror.")  # fmt: skip
+@click.option("--shared-prefix", type=click.Path(file_okay=False, path_type=Path),
+              help="With --format slurm: one folder every node reads (Lustre, NFS): the job applies it once, then "
+              "checks it read-only on every node.")  # fmt: skip
+@click.option("--prefix", type=click.Path(file_okay=False, path_type=Path),
+              help="With --format lmod: the environment the module activates (default: this machine's for the "
+              "profile).")  # fmt: skip
 @json_option
 @click.pass_context
 def command(
     ctx: click.Context, profile: str | None, lockfile: Path | None, fmt: str, platform: str | None,
-    output: Path | None, mirrors: tuple[str, ...], as_json: bool,
+    output: Path | None, mirrors: tuple[str, ...], shared_prefix: Path | None, prefix: Path | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Export PROFILE's lock (or a --lockfile's): an explicit conda list, hashed requirements,
-    pylock.toml, a Dockerfile with the pack it installs from (its build context), or a Slurm batch script."""
+    pylock.toml, a Dockerfile with the pack it installs from (its build context), a Slurm batch script, or
+    an Lmod modulefile."""
     from .. import export
     from ..files import write_atomic
 
@@ -46,6 +54,18 @@ def command(
         # conda create --file would make an empty environment from it, and say nothing.
         raise ProvisionError(f"{label} [{chosen}]: no conda layer to list in an @EXPLICIT file (its packages come "
                              "from PyPI); use --format requirements or --format pylock")  # fmt: skip
+    for flag, value, used_by in (("--shared-prefix", shared_prefix, "slurm"), ("--prefix", prefix, "lmod")):
+        if value is not None and fmt != used_by:
+            raise click.UsageError(f"{flag} is for --format {used_by}")
+        if value is not None and not value.is_absolute():
+            raise click.UsageError(f"{flag} {str(value)!r}: give an absolute folder (every node reads the same path)")
+    if fmt == "lmod":
+        if view.profile is None or output is None:
+            raise click.UsageError("--format lmod needs a PROFILE and --output DIR (the modulefile's folder)")
+        assert view.lock_path is not None
+        module = _modulefile(view.profile, view.lock_path, prefix, output)
+        print_json({"format": fmt, "files": [str(module)]}) if as_json else click.echo(f"wrote {module}")
+        return
     bootstrap = None  # what the pack carries of provision; its primary Python runs the pack on a node
     if fmt in ("dockerfile", "slurm"):
         from ..bootstrap import bootstrap_for
@@ -73,7 +93,8 @@ def command(
         "dockerfile": lambda: {"Dockerfile": export.dockerfile(resolved, chosen, _pack_name(label, chosen), runner)},
         "slurm": lambda: {"provision.sbatch": export.slurm(resolved, chosen, runner, str(project.root),
                                                           str((output or Path()).resolve() / "reports"),
-                                                          forced_variant)},
+                                                          forced_variant,
+                                                          str(shared_prefix) if shared_prefix else None)},
     }[fmt]()  # fmt: skip
     if output is None:
         click.echo(next(iter(files.values())), nl=False)
@@ -91,6 +112,25 @@ def command(
     else:
         for file in written:
             click.echo(f"wrote {file}")
+
+
+def _modulefile(profile: Profile, lock: Path, prefix: Path | None, output: Path) -> Path:
+    """OUTPUT/PROFILE.lua for `module use OUTPUT; module load PROFILE`."""
+    import hashlib
+
+    from .. import export
+    from ..apply.prefixes import default_prefix, resolved
+    from ..files import write_atomic
+    from ..grammar import control_character
+
+    folder = resolved(prefix or default_prefix(profile.name))
+    bad = control_character(str(folder))
+    if bad:
+        raise click.UsageError(f"--prefix: a folder name with the control character {bad} cannot be a module's path")
+    text = export.lmod(profile, str(folder), profile.kind, lock.name, hashlib.sha256(lock.read_bytes()).hexdigest())
+    path = output / f"{profile.name}.lua"
+    write_atomic(path, text)
+    return path
 
 
 def _pack_name(profile: str, platform: str) -> str:

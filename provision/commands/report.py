@@ -18,11 +18,12 @@ def command(paths: tuple[Path, ...], png: Path | None, as_json: bool) -> None:
     report is shown as NO REPORT. Every node writes into that folder, so a file that is not a valid
     report is named in one line and the others are still shown. Exit 1 when any machine failed or
     never reported, or any report was not valid."""
-    from ..bench.team import chart, load_reports, problems, rows, show, unreported
+    from ..bench.team import chart, expected_nodes, load_reports, problems, rows, show, unreported
     from ..errors import CheckFailed
 
     reports, refused = load_reports(list(paths))
-    table = rows(reports) + unreported(list(paths), reports, refused)
+    nodes = frozenset(node for path in paths for node in expected_nodes(path))
+    table = rows(reports, nodes) + unreported(list(paths), reports, refused)
     if as_json:
         print_json(table)
     elif table:  # only refused files: their lines say it all

@@ -1,0 +1,175 @@
+"""`verify --distributed`: the ranks of a job prove they can work together (scripts/dist_jax.py).
+
+Under Slurm every task runs it once, the rendezvous taken from Slurm's variables (the first node of the
+step is the coordinator, the port derived from the job id); elsewhere it starts `ranks` processes on this
+host, over loopback: the figure a cluster's links are compared with. Every value read from the
+environment is checked before it reaches a command line or an address.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import grammar
+from ..errors import ProvisionError, ToolFailed
+from .values import Status
+
+SCRIPT = Path(__file__).parent / "scripts" / "dist_jax.py"
+SIZES_MB = (1, 4, 16, 64, 256)
+# Peak bandwidth of one direction of a link, GB/s, what nccl-tests' busbw is held to. Sources: NVIDIA H100
+# and H200 datasheets (NVLink 4: 900 GB/s per GPU, both directions together); PCI-SIG (PCIe 4.0 x16 about
+# 32 GB/s, 5.0 x16 about 64 GB/s per direction); InfiniBand Trade Association (HDR 200 Gb/s, NDR 400 Gb/s).
+LINK_PEAKS_GBS = {"NVLink 4 (H100, H200)": 450.0, "PCIe 5.0 x16": 64.0, "PCIe 4.0 x16": 32.0,
+                  "InfiniBand NDR (400 Gb/s)": 50.0, "InfiniBand HDR (200 Gb/s)": 25.0}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Rendezvous:
+    coordinator: str  # HOST:PORT of rank 0
+    ranks: int
+    rank: int
+    where: str  # "slurm" or "this host"
+
+
+def from_slurm(env: dict[str, str]) -> Rendezvous | None:
+    """This task's place in a Slurm step, or None outside one."""
+    if "SLURM_PROCID" not in env:
+        return None
+    values = {name: env.get(name, "") for name in ("SLURM_PROCID", "SLURM_NTASKS", "SLURM_JOB_ID")}
+    bad = [name for name, value in values.items() if not (value.isdigit() and len(value) <= 9)]
+    if bad:
+        raise ProvisionError(f"{bad[0]}={grammar.printable(values[bad[0]])[:40]!r}: not a number; run it under srun.")
+    nodes = env.get("SLURM_STEP_NODELIST") or env.get("SLURM_JOB_NODELIST") or ""
+    first = _scontrol(["show", "hostnames", nodes]).split()[:1]
+    if not first or not grammar.full(grammar.HOST_NAME, first[0]):
+        raise ProvisionError(f"SLURM_STEP_NODELIST: no node name in {grammar.printable(nodes)[:80]!r}.")
+    address = _node_address(first[0])
+    port = 20000 + int(values["SLURM_JOB_ID"]) % 20000  # one per job: two jobs on a node never collide
+    return Rendezvous(f"{address}:{port}", int(values["SLURM_NTASKS"]), int(values["SLURM_PROCID"]), "slurm")
+
+
+def _scontrol(args: list[str]) -> str:
+    done = subprocess.run(["scontrol", *args], capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise ToolFailed(f"scontrol {' '.join(args[:2])} failed: {done.stderr.strip()[:200]}")
+    return done.stdout
+
+
+def _node_address(node: str) -> str:
+    """Where the node listens (its NodeAddr: several nodes of a test cluster may share one host)."""
+    shown = _scontrol(["show", "node", "-o", node])
+    for field in shown.split():
+        if field.startswith("NodeAddr="):
+            address = field.removeprefix("NodeAddr=")
+            if grammar.full(grammar.HOST_NAME, address):
+                return address
+    return node
+
+
+def run_ranks(python: Path, env: dict[str, str], rendezvous: Rendezvous | None, ranks: int) -> dict[str, Any] | None:
+    """Run the check; rank 0's gathered result (every rank's figures), or None on the other ranks."""
+    sizes = ",".join(map(str, SIZES_MB))
+    if rendezvous is not None:
+        argv = [str(python), "-I", str(SCRIPT), rendezvous.coordinator, str(rendezvous.ranks), str(rendezvous.rank)]
+        done = subprocess.run([*argv, sizes], env=env, capture_output=True, text=True, timeout=1800)
+        _check(done, rendezvous.rank)
+        return _result(done.stdout) if rendezvous.rank == 0 else None
+    port = _free_port()
+    processes = [subprocess.Popen([str(python), "-I", str(SCRIPT), f"127.0.0.1:{port}", str(ranks), str(rank), sizes],
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for rank in range(ranks)]  # fmt: skip
+    outputs = [process.communicate(timeout=1800) for process in processes]
+    for rank, (process, (out, err)) in enumerate(zip(processes, outputs, strict=True)):
+        _check(subprocess.CompletedProcess(process.args, process.returncode, out, err), rank)
+    return _result(outputs[0][0])
+
+
+def _check(done: subprocess.CompletedProcess[str], rank: int) -> None:
+    if done.returncode != 0:
+        last = [line for line in done.stderr.splitlines() if line.strip()][-1:] or ["no output"]
+        raise ToolFailed(f"distributed check, rank {rank}: exit {done.returncode}: {grammar.printable(last[0])[:300]}")
+
+
+def _result(stdout: str) -> dict[str, Any]:
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    try:
+        result: dict[str, Any] = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        raise ToolFailed("distributed check: rank 0 printed no result") from None
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def verdict(result: dict[str, Any], where: str) -> tuple[Status, list[str]]:
+    """The cluster's verdict and a line per rank; the slowest rank is named."""
+    ranks = result["ranks"]
+    tolerance = float(result["tolerance"])
+    lines = []
+    for entry in ranks:
+        largest = entry["bandwidth"][-1]
+        lines.append(f"rank {entry['rank']} ({grammar.printable(str(entry['node']))[:64]}): all-reduce "
+                     f"{'exact' if entry['correct'] else 'WRONG'}; busbw {largest['busbw_gbs']:.2f} GB/s at "
+                     f"{largest['bytes'] >> 20} MB; DDP loss after {result['steps']} steps "
+                     f"{entry['ddp']['loss']:.6g} vs {entry['ddp']['reference']:.6g} one-process "
+                     f"(relative difference {entry['ddp']['difference']:.1e}, at most {tolerance:.0e})")  # fmt: skip
+    slowest = min(ranks, key=lambda e: e["bandwidth"][-1]["busbw_gbs"])
+    backend = ranks[0]["backend"]
+    link = ("gloo over TCP: no published peak; compare with `provision verify --distributed` on one host "
+            "(loopback)" if backend == "cpu" else
+            "link peaks: " + ", ".join(f"{name} {peak:.0f} GB/s" for name, peak in LINK_PEAKS_GBS.items()))  # fmt: skip
+    lines.append(f"slowest: rank {slowest['rank']} ({grammar.printable(str(slowest['node']))[:64]}), "
+                 f"busbw {slowest['bandwidth'][-1]['busbw_gbs']:.2f} GB/s; {link}")  # fmt: skip
+    passed = all(e["correct"] and e["ddp"]["difference"] <= tolerance for e in ranks)
+    status = Status.PASS if passed else Status.FAIL
+    lines.append(f"distributed: {status.value} across {len(ranks)} ranks ({where}, {backend})")
+    return status, lines
+
+
+def save(result: dict[str, Any], folder: Path, name: str) -> Path:
+    from ..files import write_atomic
+
+    path = folder / f"distributed-{name}.json"
+    write_atomic(path, json.dumps(result, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def verify_distributed(target: Any, ranks: int, report_dir: Path | None, show: bool) -> Status:
+    """Run the check for `target`'s environment; rank 0 says the verdict (and saves it), others are silent."""
+    from ..apply.activation import activated_environment
+    from ..apply.pypi_install import env_python
+
+    if target.profile is None or "jax" not in target.profile.acceptance.benchmarks:
+        raise ProvisionError(f"{target.label}: --distributed runs JAX's collectives, and this environment's "
+                             "acceptance has no jax; torch's distributed check is not built yet")  # fmt: skip
+    python = env_python(target.prefix)
+    if not python.exists():
+        raise ProvisionError(f"{target.prefix}: no environment here; run `{target.apply_command}` first.")
+    env = activated_environment(target.prefix, target.env, kind=target.kind)
+    rendezvous = from_slurm(dict(os.environ))
+    if show and (rendezvous is None or rendezvous.rank == 0):
+        print(f"distributed: {rendezvous.ranks if rendezvous else ranks} ranks, all-reduce over "
+              f"{', '.join(f'{s} MB' for s in SIZES_MB)} and a DDP step", file=sys.stderr, flush=True)  # fmt: skip
+    result = run_ranks(python, env, rendezvous, ranks)
+    if result is None:
+        return Status.PASS  # not rank 0: rank 0 holds every rank's figures and says the verdict
+    status, lines = verdict(result, rendezvous.where if rendezvous else "this host")
+    if show:
+        print("\n".join(lines), flush=True)
+    if report_dir is not None:
+        saved = save({**result, "verdict": status.value, "profile": target.name}, report_dir, target.name)
+        if show:
+            print(f"saved {saved}", flush=True)
+    return status
