@@ -80,7 +80,7 @@ def main() -> None:
         residual = inputs[mine] @ weights - targets[mine]
         local = np.concatenate([inputs[mine].T @ residual, [float(residual @ residual)]]).astype(np.float32)
         total = all_reduce(local) / (ranks * PER_RANK)
-        weights = weights - 0.1 * 2 * total[:-1]
+        weights = (weights - 0.1 * 2 * total[:-1]).astype(np.float32)
         whole = inputs.astype(np.float64) @ reference - targets
         reference = reference - 0.1 * 2 * (inputs.astype(np.float64).T @ whole) / (ranks * PER_RANK)
     loss = float(np.mean((inputs @ weights - targets) ** 2))
