@@ -8,7 +8,7 @@ from .lock.records import LockedPackage
 from .model import Profile
 from .render import comment_text, dockerfile_string, lua_string
 
-FORMATS = ("explicit", "requirements", "pylock", "dockerfile", "slurm", "lmod")
+FORMATS = ("explicit", "requirements", "pylock", "dockerfile", "slurm", "lmod", "cyclonedx")
 EXPECTED_NODES = "expected-nodes.txt"  # what a Slurm job was given, so `provision report` names who never reported
 
 

@@ -12,6 +12,7 @@ from .common import json_option, locked_platform, print_json, progress_line
 
 if TYPE_CHECKING:
     from ..bootstrap import Bootstrap
+    from ..lock.records import LockedPackage
     from ..model import Profile
 
 
@@ -90,6 +91,7 @@ def command(
         "explicit": lambda: {f"explicit-{chosen}.txt": export.explicit(packages, chosen, label)},
         "requirements": lambda: {f"requirements-{chosen}.txt": export.requirements(packages, chosen, label)},
         "pylock": lambda: {"pylock.toml": export.pylock(packages, chosen, label, python)},
+        "cyclonedx": lambda: {f"sbom-{chosen}.cdx.json": _sbom(packages, chosen, label, view.lock_path)},
         "dockerfile": lambda: {"Dockerfile": export.dockerfile(resolved, chosen, _pack_name(label, chosen), runner)},
         "slurm": lambda: {"provision.sbatch": export.slurm(resolved, chosen, runner, str(project.root),
                                                           str((output or Path()).resolve() / "reports"),
@@ -112,6 +114,14 @@ def command(
     else:
         for file in written:
             click.echo(f"wrote {file}")
+
+
+def _sbom(packages: list[LockedPackage], platform: str, label: str, lock: Path | None) -> str:
+    import hashlib
+
+    from ..sbom import cyclonedx
+
+    return cyclonedx(packages, platform, label, hashlib.sha256(lock.read_bytes()).hexdigest() if lock else "")
 
 
 def _modulefile(profile: Profile, lock: Path, prefix: Path | None, output: Path) -> Path:
