@@ -109,9 +109,18 @@ def hoisted(args: list[str]) -> list[str]:
     return flags + rest
 
 
+def _terminated(signum: int, frame: object) -> None:
+    # SIGTERM (a scheduler's kill, `kill PID`) as Ctrl-C: the same clean-up runs (a failed change puts the
+    # previous environment back, private folders are removed) and the same "interrupted" line is said.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
+    import signal
+
     args = hoisted(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         cli.main(args=args, prog_name="provision", standalone_mode=False)
     except ProvisionError as exc:
@@ -125,6 +134,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))
+    except click.UsageError as exc:
+        # One line, like every other error: what is wrong, and where the command's help is.
+        where = exc.ctx.command_path if exc.ctx is not None else "provision"
+        click.echo(f"error: {exc.format_message().rstrip('.')} (see `{where} --help`)", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

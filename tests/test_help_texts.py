@@ -30,3 +30,16 @@ def test_every_option_says_what_it_does_on_its_own_command() -> None:
     mirrors = {name: p.help or "" for name, p in options if p.opts[0] == "--mirror"}
     assert "dockerfile" in mirrors["export"]  # export makes a pack only for a Dockerfile's build context
     assert all(("through a mirror" in text or "as it would apply" in text) for text in mirrors.values()), mirrors
+
+
+def test_a_usage_error_is_one_line_naming_the_help() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    provision = str(Path(sys.executable).parent / "provision")
+    for argv, said in [(["apply", "--bogus"], "error: No such option '--bogus' (see `provision apply --help`)"),
+                       (["nonsense"], "error: No such command 'nonsense' (see `provision --help`)"),
+                       (["export", "linux-cpu", "--format", "nope"], "'nope' is not one of ")]:  # fmt: skip
+        done = subprocess.run([provision, *argv], capture_output=True, text=True)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1 and said in done.stderr, done.stderr
