@@ -113,11 +113,19 @@ def _describe(error: Any) -> tuple[Location, str]:
 def _fields_at(loc: Location) -> list[str]:
     """Field names of the model found at `loc` (for did-you-mean on unknown keys)."""
     model: type[BaseModel] = Profile
+    mapping = False  # the last step was a dict of models (variants, targets): the next part is a key
     for part in loc:
+        if mapping:
+            mapping = False
+            continue
         if isinstance(part, int) or part not in model.model_fields:
             return []
         annotation = model.model_fields[part].annotation
         candidates = [annotation, *typing.get_args(annotation)]
+        if typing.get_origin(annotation) is dict:  # dict[Name, Model]: the model is the value's
+            value = typing.get_args(annotation)[1]
+            candidates = [*candidates, value, *typing.get_args(value)]
+            mapping = True
         nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
         if not nested:
             return []

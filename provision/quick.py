@@ -40,12 +40,14 @@ def listing_fingerprint(prefix: Path) -> str:
             continue
         for entry in entries:
             if entry.name.endswith((".json", ".dist-info")):
+                # ctime too: `os.utime` can put a modification time back, nothing can put back a ctime.
                 info = entry.stat(follow_symlinks=False)
-                digest.update(f"{folder.name}/{entry.name}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+                digest.update(f"{folder.name}/{entry.name}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}\n"
+                              .encode())  # fmt: skip
     for relative in ACTIVATION:
         try:
             info = (prefix / relative).stat()
-            digest.update(f"{relative}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+            digest.update(f"{relative}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}\n".encode())
         except OSError:
             digest.update(f"{relative}:absent\n".encode())
     return digest.hexdigest()

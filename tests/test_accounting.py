@@ -31,6 +31,8 @@ def _site(world: E2E) -> Path:
 
 
 def test_planted_files_are_named_and_startup_code_called_out(applied: E2E) -> None:
+    # What an interpreter writes for a listed source (its __pycache__) is fine.
+    assert applied.in_env("import provtest_hello; print(provtest_hello.VERSION)") == "1.0"
     site = _site(applied)
     (site / "zzz-evil.pth").write_text("import os; os.system('touch /tmp/pwned')\n")
     (site / "sitecustomize.py").write_text("print('hi')\n")
@@ -40,7 +42,7 @@ def test_planted_files_are_named_and_startup_code_called_out(applied: E2E) -> No
     tool.write_text("#!/bin/sh\necho hi\n")
     tool.chmod(0o755)
     (site / "__pycache__").mkdir(exist_ok=True)
-    (site / "__pycache__" / "anything.cpython-311.pyc").write_bytes(b"\0")  # what interpreters write: fine
+    (site / "__pycache__" / "anything.cpython-311.pyc").write_bytes(b"\0")  # bytecode of no source: named
 
     plain = applied.run("status", "e2e")
     assert plain.returncode == 0, plain.stdout  # plain status compares packages only; --files proves the rest
@@ -49,7 +51,8 @@ def test_planted_files_are_named_and_startup_code_called_out(applied: E2E) -> No
     lines = {d["name"]: d["line"] for d in json.loads(result.stdout)["drift"]}
     relative = site.relative_to(applied.prefix).as_posix()
     assert set(lines) == {f"{relative}/zzz-evil.pth", f"{relative}/sitecustomize.py",
-                          f"{relative}/stray/__init__.py", "bin/newtool"}  # fmt: skip
+                          f"{relative}/stray/__init__.py", "bin/newtool",
+                          f"{relative}/__pycache__/anything.cpython-311.pyc"}  # fmt: skip
     assert lines[f"{relative}/zzz-evil.pth"].endswith(
         "a file no package record lists and provision did not write; it runs code at every interpreter start (prefix)"
     )
@@ -88,3 +91,24 @@ def test_plain_status_reads_the_records_not_the_fingerprint(applied: E2E) -> Non
     result = applied.run("status", "e2e")
     assert result.returncode == 1
     assert "provtest-tool 9.0-0 installed, the lock has 1.0-0 (conda)" in result.stdout
+
+
+def test_forged_bytecode_for_a_listed_source_is_named(applied: E2E) -> None:
+    """A .pyc carrying the source's own mtime and size in its header is what Python loads instead of the
+    source (hostile, made here): the environment's own interpreter compiles the source and compares."""
+    site = _site(applied)
+    source = site / "provtest_hello.py"
+    forge = (
+        "import importlib.util, marshal, sys; from pathlib import Path\n"
+        f"source = Path({str(source)!r}); info = source.stat()\n"
+        "cache = Path(importlib.util.cache_from_source(str(source))); cache.parent.mkdir(exist_ok=True)\n"
+        "header = importlib.util.MAGIC_NUMBER + (0).to_bytes(4, 'little') + int(info.st_mtime).to_bytes(4, 'little')"
+        " + (info.st_size & 0xFFFFFFFF).to_bytes(4, 'little')\n"
+        "cache.write_bytes(header + marshal.dumps(compile(\"VERSION = 'PWNED'\", str(source), 'exec')))\n"
+    )
+    assert applied.in_env(forge) == ""
+    assert applied.in_env("import provtest_hello; print(provtest_hello.VERSION)") == "PWNED"  # it does run
+    result = applied.run("status", "e2e", "--files")
+    assert result.returncode == 1
+    assert "provtest_hello.cpython-" in result.stdout
+    assert "bytecode that is not what " in result.stdout and "provtest_hello.py compiles to" in result.stdout

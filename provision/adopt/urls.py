@@ -41,7 +41,8 @@ def checked_url(url: str, where: str, what: str) -> str:
         raise LocatedError(where, f"{what} containing a control character", "fix the file")
     parts = urlsplit(url)
     if parts.username or parts.password:
-        raise LocatedError(where, f"{what} carries credentials ({parts.scheme}://{parts.username}:…@{parts.hostname})",
+        # Nothing of the userinfo is said: a lone token, or user%3Apassword, is the secret itself.
+        raise LocatedError(where, f"{what} carries credentials ({parts.scheme}://…@{parts.hostname})",
                            CREDENTIALS_FIX)  # fmt: skip
     if not URL.fullmatch(url):
         raise LocatedError(where, f"{url!r} is not {what} (an https:// or file:// URL)", "fix the file")

@@ -57,6 +57,7 @@ def _unaccounted(prefix: Path, state: InstalledState, recorded: dict[str, str] |
     listed = _listed(prefix, state)
     present = _walk(prefix)
     lines = []
+    bytecode: list[tuple[str, str]] = []  # (pyc, its source) to hold to what the source compiles to
     for relative, path in present:
         if relative in listed:
             # A re-pointed link keeps its listed name (bin/python -> /bin/sh): its target is the stamp's.
@@ -66,6 +67,11 @@ def _unaccounted(prefix: Path, state: InstalledState, recorded: dict[str, str] |
                                         f"{_said(expected)})"))  # fmt: skip
             continue
         if _written_by_interpreter(relative):
+            source = _source_of(relative)
+            if source is None or (source not in listed and not _matches(source, OWN)):
+                lines.append((relative, "bytecode of no listed source file; Python may run it in place of one"))
+            else:
+                bytecode.append((relative, source))
             continue
         if _matches(relative, OWN):
             if _matches(relative, UNHASHED):
@@ -83,7 +89,56 @@ def _unaccounted(prefix: Path, state: InstalledState, recorded: dict[str, str] |
         lines.append((relative, f"a {kind} no package record lists and provision did not write{why}"))
     for relative in sorted(set(recorded or {}) - {r for r, _ in present}):
         lines.append((relative, "missing since the last apply"))
+    lines += [(pyc, f"bytecode that is not what {source} compiles to; Python runs it in place of the source")
+              for pyc, source in _forged_bytecode(prefix, bytecode)]  # fmt: skip
     return lines
+
+
+def _source_of(relative: str) -> str | None:
+    """`pkg/__pycache__/mod.cpython-311.opt-1.pyc` -> `pkg/mod.py`; None for bytecode outside __pycache__
+    (a bare `mod.pyc` is imported even with no source) and for anything else in __pycache__."""
+    path = PurePosixPath(relative)
+    if path.parent.name != "__pycache__" or path.suffix != ".pyc":
+        return None
+    return str(path.parent.parent / f"{path.name.split('.')[0]}.py")
+
+
+# Run by the environment's own interpreter (bytecode is specific to one Python): each .pyc's code object
+# against the one its source compiles to. Code objects compare without their file name, so a .pyc written
+# by any import of the listed source is equal, and one forged with the source's mtime and size is not.
+_CHECK_BYTECODE = """
+import importlib.util, json, marshal, sys
+bad = []
+for pyc, source in json.load(sys.stdin):
+    try:
+        data = open(pyc, "rb").read()
+        if data[:4] != importlib.util.MAGIC_NUMBER:
+            continue  # another Python's bytecode: this interpreter ignores it
+        name = pyc.rsplit("/", 1)[-1]
+        level = int(name.split(".opt-")[1][0]) if ".opt-" in name else 0
+        compiled = compile(open(source, "rb").read(), source, "exec", dont_inherit=True, optimize=level)
+        if marshal.loads(data[16:]) != compiled:
+            bad.append(pyc)
+    except Exception:
+        bad.append(pyc)
+print(json.dumps(bad))
+"""
+
+
+def _forged_bytecode(prefix: Path, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    import subprocess
+
+    python = prefix / "bin" / "python"
+    if not pairs or not python.exists():
+        return []
+    given = [(str(prefix / pyc), str(prefix / source)) for pyc, source in pairs]
+    done = subprocess.run([str(python), "-I", "-c", _CHECK_BYTECODE], input=json.dumps(given), capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
+    try:
+        bad = set(json.loads(done.stdout))
+    except ValueError:
+        return [(pyc, source) for pyc, source in pairs]  # the check itself failed: nothing is vouched for
+    return [(pyc, source) for pyc, source in pairs if str(prefix / pyc) in bad]
 
 
 def _walk(prefix: Path) -> list[tuple[str, Path]]:

@@ -49,7 +49,10 @@ def _record(package: LockedPackage, local: Path, channels: list[str]) -> RepoDat
         md5=bytes.fromhex(package.md5) if package.md5 else None,
     )
     channel = next((c for c in channels if package.url.startswith(canonical_channel_url(c) + "/")), "")
-    return RepoDataRecord(record, package.file_name, local.as_uri(), canonical_channel_url(channel) if channel else "")
+    # A foreign lock may list a package from outside its channels: the URL's own channel is recorded
+    # (rattler needs one; an empty one is "a relative URL without a base").
+    where = canonical_channel_url(channel) if channel else package.url.rsplit("/", 2)[0]
+    return RepoDataRecord(record, package.file_name, local.as_uri(), where)
 
 
 def install_conda(

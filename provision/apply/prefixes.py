@@ -106,9 +106,22 @@ def forget(prefix: Path) -> None:
 
 def forbidden_reason(prefix: Path, project_root: Path | None) -> str | None:
     """Why `prefix` can never be an environment, or None."""
+    from ..grammar import control_character
+
+    bad = control_character(str(prefix))
+    if bad:
+        return f"its path holds the control character {bad} (scripts and messages would break on it)"
     real = resolved(prefix)
     if real == Path(real.anchor):
         return "it is the root of the filesystem"
+    # The nearest part of the path that is there decides whether a folder can be made here at all.
+    existing = next(p for p in (real, *real.parents) if os.path.lexists(p))
+    if os.path.islink(existing):
+        return f"{existing} is a link that leads nowhere (a loop of links?)"
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"provision cannot write in {existing}"
     home = provision_home()
     protected = [
         (resolved(Path.home()), "the home folder"),
@@ -132,7 +145,10 @@ def guard_prefix(prefix: Path, project_root: Path | None, kind: str, adopt: bool
     pyvenv.cfg), as `conda create` users expect; any other folder stays refused."""
     reason = forbidden_reason(prefix, project_root)
     if reason:
-        raise UnsafeInput(f"{prefix}: refused as an environment folder: {reason}; pass --prefix with a new folder.")
+        from ..grammar import printable
+
+        raise UnsafeInput(f"{printable(str(prefix))}: refused as an environment folder: {reason}; pass --prefix with "
+                          "a new folder.")  # fmt: skip
     owner = ownership(prefix)
     if owner is Ownership.FOREIGN and not (adopt and _environment_of_kind(prefix, kind)):
         why = f"--adopt takes only a {kind} environment, and this is none" if adopt else "nothing was changed"

@@ -46,6 +46,9 @@ def from_slurm(env: dict[str, str]) -> Rendezvous | None:
     bad = [name for name, value in values.items() if not (value.isdigit() and len(value) <= 9)]
     if bad:
         raise ProvisionError(f"{bad[0]}={grammar.printable(values[bad[0]])[:40]!r}: not a number; run it under srun.")
+    if not 0 <= int(values["SLURM_PROCID"]) < int(values["SLURM_NTASKS"]):
+        raise ProvisionError(f"SLURM_PROCID={values['SLURM_PROCID']} is not a rank of SLURM_NTASKS="
+                             f"{values['SLURM_NTASKS']}; run it under srun.")  # fmt: skip
     nodes = env.get("SLURM_STEP_NODELIST") or env.get("SLURM_JOB_NODELIST") or ""
     first = _scontrol(["show", "hostnames", nodes]).split()[:1]
     if not first or not grammar.full(grammar.HOST_NAME, first[0]):
@@ -56,9 +59,14 @@ def from_slurm(env: dict[str, str]) -> Rendezvous | None:
 
 
 def _scontrol(args: list[str]) -> str:
-    done = subprocess.run(["scontrol", *args], capture_output=True, text=True, timeout=60)
+    try:
+        done = subprocess.run(["scontrol", *args], capture_output=True, text=True, timeout=60)
+    except OSError:
+        raise ProvisionError("SLURM_PROCID is set but this is not a Slurm step (no scontrol on PATH); unset it, "
+                             "or run it under srun") from None  # fmt: skip
     if done.returncode != 0:
-        raise ToolFailed(f"scontrol {' '.join(args[:2])} failed: {done.stderr.strip()[:200]}")
+        first = (done.stderr.strip().splitlines() or ["no output"])[0]
+        raise ToolFailed(f"scontrol {' '.join(args[:2])} failed: {grammar.printable(first)[:200]}")
     return done.stdout
 
 

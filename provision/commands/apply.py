@@ -132,7 +132,8 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
     else:
         click.echo(f"{target.label}: applied to {target.prefix} in {elapsed:.1f} s")
         if not ctx.obj.quiet:
-            click.echo(next_steps(target.origin or target.name, target.benchmarks, ctx.obj.root))
+            click.echo(next_steps(target.name if request.profile else target.origin, target.benchmarks, ctx.obj.root,
+                                  request.prefix if request.profile else None))  # fmt: skip
     from ..bench.values import Status
 
     if done.verdict is not None and done.verdict.status is not Status.PASS:

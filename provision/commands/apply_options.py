@@ -30,6 +30,10 @@ def target_options(func: F) -> F:
 
 
 def _keep_variant(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    from ..grammar import VARIANT_NAME, full, printable
+
+    if value is not None and not full(VARIANT_NAME, value):
+        raise click.BadParameter(f"{printable(value)[:40]!r} is not a variant name (e.g. cpu, cuda)")
     ctx.meta["provision.variant"] = value
 
 

@@ -137,7 +137,7 @@ def invoked_as() -> str:
     return shlex.quote(argv0 if relative.startswith("../..") else relative)
 
 
-def next_steps(target: str, frameworks: tuple[str, ...], root: Path | None) -> str:
+def next_steps(target: str, frameworks: tuple[str, ...], root: Path | None, prefix: Path | None = None) -> str:
     """The short block after a finished apply: how to run, activate and check what was made (with `--root`
     when the project is not the one this folder is in, so each line works pasted here)."""
     import shlex
@@ -149,6 +149,8 @@ def next_steps(target: str, frameworks: tuple[str, ...], root: Path | None) -> s
         here = None
     if root is not None and here != root.resolve():
         prog += f" --root {shlex.quote(str(root))}"
+    if prefix is not None:  # before the profile: `run` reads what follows the profile as the command
+        target = f"--prefix {shlex.quote(str(prefix))} {target}"
     module = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "mlx": "mlx.core"}.get(
         frameworks[0] if frameworks else "", "sys")
     rows = [(f"{prog} run {target} -- python -c 'import {module}'", "a command inside the environment"),

@@ -58,6 +58,11 @@ def command(
     for flag, value, used_by in (("--shared-prefix", shared_prefix, "slurm"), ("--prefix", prefix, "lmod")):
         if value is not None and fmt != used_by:
             raise click.UsageError(f"{flag} is for --format {used_by}")
+        from ..grammar import control_character
+
+        if value is not None and control_character(str(value)):
+            raise click.UsageError(f"{flag}: a folder name with the control character {control_character(str(value))}"
+                                   " cannot go into a script; rename it")  # fmt: skip
         if value is not None and not value.is_absolute():
             raise click.UsageError(f"{flag} {str(value)!r}: give an absolute folder (every node reads the same path)")
     if fmt == "lmod":

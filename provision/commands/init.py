@@ -32,7 +32,9 @@ def command(ctx: click.Context, name: str, source: Path, wanted: tuple[str, ...]
     from ..errors import ProvisionError
 
     if not grammar.full(grammar.PROFILE_NAME, name):
-        raise click.UsageError(f"{name!r} is not a profile name; use lower-case letters, digits and '-'")
+        shown = grammar.printable(name)
+        raise click.UsageError(f"{shown[:40]!r}{'…' if len(shown) > 40 else ''} is not a profile name; use at most 64 "
+                               "lower-case letters, digits and '-'")  # fmt: skip
     draft = import_file(source, str(source), frozenset(wanted))  # before any folder is made
     profile = draft.profile(name, source.name)  # the last notes (defaults chosen) are written here
     for note in draft.notes:  # text from the file: control characters are shown, never sent to the terminal

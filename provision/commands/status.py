@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import CheckFailed, ProvisionError
+
+if TYPE_CHECKING:
+    from ..apply.drift import Drift
 from .apply_options import pack_option, select_target, target_options
 from .common import json_option, print_json
 
@@ -48,7 +52,24 @@ def command(
         if not finished:
             click.echo("note: the last apply of this lock did not finish; `provision apply` completes it", err=True)
         if not drift:
-            checked = "every file checked" if check_files else "packages checked"
+            checked = "packages, every file checked" if check_files else "packages checked"
             click.echo(f"{target.label}: the environment is exactly the lock ({len(target.packages)} {checked})")
     if drift:
-        raise CheckFailed(f"{target.label}: {len(drift)} difference(s) from the lock; `provision apply` repairs them.")
+        raise CheckFailed(f"{target.label}: {len(drift)} difference(s) from the lock; {_repair(drift)}.")
+
+
+def _repair(drift: list[Drift]) -> str:
+    """What mends these differences: apply repairs the packages it installed; a file of no package is not its
+    to delete, and a changed link or scaffolding file comes back with a fresh environment."""
+    from ..apply.drift import DriftKind, Layer
+
+    packages = [d for d in drift if d.layer is not Layer.PREFIX]
+    said = []
+    if packages:
+        deep = any(d.kind is DriftKind.FILES for d in packages)
+        said.append("`provision apply --repair-files` repairs the packages" if deep else
+                    "`provision apply` repairs the packages")  # fmt: skip
+    if len(packages) < len(drift):
+        said.append("remove the files provision did not write; `provision remove` and apply again makes the "
+                    "environment anew")  # fmt: skip
+    return "; ".join(said)
