@@ -217,7 +217,10 @@ def parse_sysctl(text: str) -> dict[str, str]:
 
 
 def _int(text: str | None) -> int | None:
-    """The last integer in a value: '26000 -> 26000' (as sysctl prints a change) reads 26000."""
+    """The last integer in a value: '26000 -> 26000' (as sysctl prints a change) reads 26000; 'inf', 'nan'
+    and 'Infinity' (JSON from a hostile facts folder) read as unknown."""
+    if text is not None and re.search(r"(?i)\b(inf|infinity|nan)\b", text):
+        return None
     numbers = re.findall(r"\d{1,19}", text or "")  # a longer run is no count of anything
     return int(numbers[-1]) if numbers else None
 

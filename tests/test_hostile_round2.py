@@ -71,3 +71,32 @@ def test_a_foreign_lock_with_a_package_from_outside_its_channel_installs(tmp_pat
     done = world.run("apply", "--lockfile", str(lock), "--prefix", str(tmp_path / "env"), "--yes", "--no-verify")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "env" / "share" / "provtest" / "tool.txt").read_text() == "tool 1\n"
+
+
+def test_an_explicit_list_whose_url_climbs_out_of_its_folder_is_named(tmp_path: Path, run_cli) -> None:
+    listed = tmp_path / "dots.txt"
+    listed.write_text("# platform: linux-64\n@EXPLICIT\nhttps://conda.anaconda.org/conda-forge/linux-64/../../../etc/"
+                      f"x-1.0-0.tar.bz2#{'0' * 32}\n")  # fmt: skip
+    done = run_cli("plan", "--lockfile", str(listed), "--prefix", str(tmp_path / "env"))
+    assert done.code == 1 and "climbs out of its folder ('..')" in done.err and "linux-64/../../../etc" in done.err
+    _one_line(done.err)
+
+
+def test_infinite_numbers_in_a_facts_folder_are_unknown(tmp_path: Path, run_cli) -> None:
+    import json
+
+    facts = tmp_path / "facts"
+    facts.mkdir()
+    (facts / "python.txt").write_text(json.dumps({"system": "Linux", "machine": "x86_64", "libc": ["glibc", "2.36"]}))
+    (facts / "disk.txt").write_text('{"free": Infinity}')
+    done = run_cli("doctor", "--facts", str(facts), "--json")
+    assert "internal error" not in done.err
+    assert json.loads(done.out)["host"]["free_disk_bytes"] is None
+
+
+def test_a_plain_http_find_links_is_noted(tmp_path: Path, run_cli) -> None:
+    source = tmp_path / "requirements.txt"
+    source.write_text("--find-links http://wheels.example.org/simple\nnumpy\n")
+    done = run_cli("--root", str(tmp_path / "p"), "init", "x", "--from", str(source))
+    assert done.code == 0, done.err
+    assert "http://wheels.example.org/simple is plain http" in done.err + done.out

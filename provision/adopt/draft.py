@@ -110,7 +110,8 @@ class Draft:
         if self.python is None:
             self.note(f"the file names no Python: python: \"{DEFAULT_PYTHON}\" was chosen (provision's default)")
         self._one_layer_each()
-        for url in [*self.channels, self.index_url or "", *self.extra_index_urls, *self.indexes.values()]:
+        for url in [*self.channels, self.index_url or "", *self.extra_index_urls, *self.indexes.values(),
+                    *self.find_links]:
             if url.startswith("http://"):
                 self.note(f"{url} is plain http: anyone on the network can change what it serves, and the lock "
                           "would record it; use https if the host has it")  # fmt: skip

@@ -55,7 +55,8 @@ def kept_until_done(prefix: Path, say: Callable[[str], None]) -> Iterator[None]:
     except BaseException as exc:
         _swap_back(prefix, copy)
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
-            raise ToolFailed(f"{_cause(exc, prefix)}; the previous environment was restored in {prefix}") from None
+            advice = "free some space and apply again" if exc.errno != errno.EIO else "check the disk and apply again"
+            raise ToolFailed(f"{_cause(exc, prefix)}; {advice}: the previous environment was restored") from None
         if isinstance(exc, ToolFailed) and _no_space(exc.message):
             step = exc.message.removeprefix(f"{prefix}: ").split(" (Caused by")[0]
             raise ToolFailed(f"no space left on the device of {prefix} ({_free(prefix)}; {step}); free some space "

@@ -91,6 +91,8 @@ def _conda_entry(line: str, where: str, loc: str) -> dict[str, Any]:
     url, _, fragment = line.partition("#")
     if not grammar.full(grammar.URL, url):
         raise LockfileError(where, f"{grammar.printable(line[:80])!r} is not a package URL", FIX, loc)
+    if "/../" in url or "/./" in url:  # the folder it names is not the channel and platform it seems to
+        raise LockfileError(where, f"{grammar.printable(url[:120])!r} climbs out of its folder ('..')", FIX, loc)
     file_name = url.rsplit("/", 1)[-1]
     stem = file_name.removesuffix(".conda").removesuffix(".tar.bz2")
     parts = stem.rsplit("-", 2)
