@@ -143,7 +143,7 @@ def test_a_shared_prefix_is_applied_once_and_checked_on_every_node(
 ) -> None:
     """The HPC layout: one environment on a shared filesystem. One task applies it; then every node checks it
     read-only (`status --files`: every file accounted for) and runs the acceptance benchmark in it."""
-    job, shared = home / "shared-job", home / "shared" / "linux-cpu"
+    job, shared = home / "shared-job", home / "lustre" / "linux-cpu"  # one folder every node reads
     made = subprocess.run([PROVISION, "--root", str(REPO), "export", "linux-cpu", "--format", "slurm", "--output",
                            str(job), "--shared-prefix", str(shared)], env=slurm, capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
