@@ -104,3 +104,18 @@ def test_a_variant_is_held_to_the_profile_rules(project: Path, run_cli) -> None:
     path.write_text(original)
     shown = run_cli("--root", str(project), "lock", "torch-linux", "--check")
     assert shown.code == 0 and "torch-linux/cpu" in shown.out and "torch-linux/cuda" in shown.out
+
+
+def test_advice_repeats_only_a_variant_the_user_forced() -> None:
+    from provision.apply.target import target_for_profile
+    from provision.host import HostFacts
+    from provision.project import Project
+
+    from .conftest import REPO
+
+    host = HostFacts(system="Linux", machine="x86_64", subdir="linux-64")  # no NVIDIA driver
+    chosen = target_for_profile(Project(REPO), "torch-linux", None, "linux-64", host=host)
+    assert chosen.variant == "cpu" and "--variant cuda to take it anyway" in chosen.variant_reason
+    assert chosen.apply_command == "provision apply torch-linux"
+    forced = target_for_profile(Project(REPO), "torch-linux", None, "linux-64", host=host, variant="cuda")
+    assert forced.variant == "cuda" and forced.apply_command == "provision apply torch-linux --variant cuda"

@@ -35,6 +35,7 @@ class Target:
     # How the user named what this target comes from, so advice names a command that works for it.
     origin: str = ""
     variant_reason: str = ""  # why this variant of the profile (variant_choice.py), said by plan and apply
+    variant_forced: bool = False  # chosen by --variant: a command that makes this environment again names it
 
     @property
     def variant(self) -> str | None:
@@ -48,7 +49,7 @@ class Target:
     @property
     def apply_command(self) -> str:
         """The apply that makes this environment, as the user would type it."""
-        forced = f" --variant {self.variant}" if self.variant and "--variant" in self.variant_reason else ""
+        forced = f" --variant {self.variant}" if self.variant_forced else ""
         return f"provision apply {self.origin or self.name}{forced}"
 
     @property
@@ -127,6 +128,7 @@ def target_for_profile(
         project_root=project.root,
         editables=tuple(read_editables(list(profile.pypi.editable), project.root, f"profiles/{name}.yaml")),
         variant_reason=choice.reason,
+        variant_forced=choice.forced,
     )
 
 

@@ -17,6 +17,7 @@ from ..model import Profile
 class VariantChoice:
     unit: Profile  # the profile as the chosen variant makes it
     reason: str  # one line: why this variant, and how to take another
+    forced: bool = False  # --variant named it: advice repeats it
 
 
 def choose_variant(profile: Profile, host: HostFacts | None, forced: str | None = None,
@@ -32,7 +33,7 @@ def choose_variant(profile: Profile, host: HostFacts | None, forced: str | None 
         if forced not in names:
             raise ProvisionError(f"profiles/{profile.name}.yaml: no variant {forced!r}; "
                                  f"{profile.name} has {', '.join(names)}.")  # fmt: skip
-        return VariantChoice(with_variant(profile, forced), f"variant {forced} (--variant)")
+        return VariantChoice(with_variant(profile, forced), f"variant {forced} (--variant)", forced=True)
     if installed in names:
         return VariantChoice(with_variant(profile, installed), f"variant {installed} (the one installed)")
     assert host is not None, "a profile with variants is chosen for a host"
