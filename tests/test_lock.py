@@ -108,7 +108,8 @@ def test_editing_a_profile_makes_the_check_fail_with_the_reason(project: Path, r
     result = run_cli("--root", str(project), "lock", "--check")
     assert result.code == 1
     stale = [line for line in result.out.splitlines() if "STALE" in line]
-    assert stale == ["torch-mps    osx-arm64      STALE: profile changed (pypi: +einops)"]
+    # the name column is as wide as the widest unit (torch-linux/cuda)
+    assert stale == ["torch-mps        osx-arm64      STALE: profile changed (pypi: +einops)"]
     assert "stale locks: torch-mps [osx-arm64]" in result.err
 
 

@@ -88,9 +88,10 @@ def _check(project: Project, profiles: dict[str, Profile], platforms: set[str], 
             [{"profile": s.profile, "platform": s.platform, "fresh": s.fresh, "reasons": s.reasons} for s in statuses]
         )
     else:
+        width = max([12, *(len(s.profile) for s in statuses)])  # `torch-linux/cuda`: variants widen the column
         for s in statuses:
             verdict = "fresh" if s.fresh else "STALE: " + "; ".join(s.reasons)
-            click.echo(f"{s.profile:<12} {s.platform:<14} {verdict}")
+            click.echo(f"{s.profile:<{width}} {s.platform:<14} {verdict}")
         click.echo(f"{len(statuses)} platform locks checked, {len(stale)} stale.")
     if stale:
         names = ", ".join(f"{s.profile} [{s.platform}]" for s in stale)
