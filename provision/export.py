@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .lock.records import LockedPackage
 from .model import Profile
+from .platforms import TABLE
 from .render import comment_text, dockerfile_string, lua_string
 
 FORMATS = ("explicit", "requirements", "pylock", "dockerfile", "slurm", "lmod", "cyclonedx")
@@ -48,7 +49,7 @@ def dockerfile(profile: Profile, platform: str, pack_name: str, python: str) -> 
     pack carries provision itself, so the base needs only python3), and run the acceptance check
     as the image's command. The base comes from `--build-arg BASE=...`; the default is a digest
     placeholder, so an unpinned base is never taken by accident."""
-    arch = {"linux-64": "linux/amd64", "linux-aarch64": "linux/arm64"}[platform]
+    arch = TABLE[platform].docker
     runner = f"/opt/provision/{pack_name}"
     # A GPU profile is built on machines without the GPU: preflight takes the driver as given.
     override = f"CONDA_OVERRIDE_CUDA={profile.requires.cuda_driver} " if profile.requires.cuda_driver else ""

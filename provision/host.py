@@ -280,12 +280,9 @@ def parse_gpus(query: str) -> list[Gpu]:
 
 
 def conda_subdir(system: str, machine: str) -> str | None:
-    return {
-        ("Darwin", "arm64"): "osx-arm64",
-        ("Darwin", "x86_64"): "osx-64",
-        ("Linux", "x86_64"): "linux-64",
-        ("Linux", "aarch64"): "linux-aarch64",
-    }.get((system, machine))
+    from .platforms import subdir_of
+
+    return subdir_of(system, machine)
 
 
 def parse_facts(raw: dict[str, str], origin: str = "") -> HostFacts:

@@ -14,11 +14,12 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from . import grammar
 from .merge import conda_name, merge_by_name, pypi_name
+from .platforms import NAMES, TABLE
 
-PLATFORMS = ("osx-arm64", "linux-64", "linux-aarch64")
+PLATFORMS = NAMES
 # conda-build's selector for each platform, as conda-lock reads it in an environment.yml (`# [linux64]`).
-PLATFORM_SELECTORS = {"linux-64": "linux64", "linux-aarch64": "aarch64", "osx-arm64": "arm64"}
-Platform = Literal["osx-arm64", "linux-64", "linux-aarch64"]
+PLATFORM_SELECTORS = {name: TABLE[name].selector for name in NAMES}
+Platform = Literal["osx-arm64", "linux-64", "linux-aarch64"]  # the type of platforms.NAMES (a test keeps them equal)
 Kind = Literal["conda", "venv"]
 Framework = Literal["torch", "tensorflow", "jax", "mlx"]
 Device = Literal["auto", "cpu", "cuda", "mps", "gpu"]

@@ -16,9 +16,10 @@ import jinja2
 import yaml
 
 from .model import PLATFORM_SELECTORS, Profile
+from .platforms import TABLE
 from .project import BOOTSTRAP
 
-NIX_SYSTEMS = {"osx-arm64": "aarch64-darwin", "linux-64": "x86_64-linux", "linux-aarch64": "aarch64-linux"}
+NIX_SYSTEMS = {name: names.nix_system for name, names in TABLE.items()}
 
 
 @dataclass(frozen=True)

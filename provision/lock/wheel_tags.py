@@ -6,9 +6,10 @@ from packaging import tags
 from packaging.utils import parse_wheel_filename
 
 from ..model import Profile
+from ..platforms import TABLE
 
-ARCH = {"osx-arm64": "arm64", "linux-64": "x86_64", "linux-aarch64": "aarch64"}
-UV_ARCH = {"osx-arm64": "aarch64", "linux-64": "x86_64", "linux-aarch64": "aarch64"}
+ARCH = {name: names.wheel_arch for name, names in TABLE.items()}
+UV_ARCH = {name: names.uv_arch for name, names in TABLE.items()}
 
 
 def _version_pair(text: str) -> tuple[int, int]:
