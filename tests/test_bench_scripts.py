@@ -152,3 +152,16 @@ def test_distributed_acceptance_on_this_host_over_loopback(tmp_path: Path, run_c
         # nccl-tests' definition, recomputed here: busbw = algbw x 2(n-1)/n, algbw = bytes / time
         for b in rank["bandwidth"]:
             assert abs(b["busbw_gbs"] - b["bytes"] / b["seconds"] / 1e9 * 2 * (2 - 1) / 2) < 1e-9
+
+
+def test_distributed_acceptance_of_torch_over_loopback(tmp_path: Path, run_cli) -> None:
+    """The same check with torch.distributed (gloo on CPU) and torch's own DistributedDataParallel: a profile whose
+    acceptance runs torch (torch-linux, its cpu variant on this host) gets torch's collectives."""
+    import json
+
+    result = run_cli("--root", str(REPO), "verify", "torch-linux", "--prefix", str(REPO / ".venv-bench"),
+                     "--distributed", "--ranks", "2", "--report", str(tmp_path))  # fmt: skip
+    assert result.code == 0, result.out + result.err
+    assert "2 ranks of torch" in result.err and "distributed: PASS across 2 ranks (this host, cpu)" in result.out
+    saved = json.loads((tmp_path / "distributed-torch-linux.json").read_text())
+    assert all(r["correct"] and r["ddp"]["difference"] <= saved["tolerance"] for r in saved["ranks"])

@@ -21,7 +21,9 @@ from .. import grammar
 from ..errors import ProvisionError, ToolFailed
 from .values import Status
 
-SCRIPT = Path(__file__).parent / "scripts" / "dist_jax.py"
+# One script per framework, the same checks and the same JSON: the framework's own collectives and DDP.
+SCRIPTS = {"jax": Path(__file__).parent / "scripts" / "dist_jax.py",
+           "torch": Path(__file__).parent / "scripts" / "dist_torch.py"}  # fmt: skip
 SIZES_MB = (1, 4, 16, 64, 256)
 # Peak bandwidth of one direction of a link, GB/s, what nccl-tests' busbw is held to. Sources: NVIDIA H100
 # and H200 datasheets (NVLink 4: 900 GB/s per GPU, both directions together); PCI-SIG (PCIe 4.0 x16 about
@@ -81,16 +83,18 @@ def _node_address(node: str) -> str:
     return node
 
 
-def run_ranks(python: Path, env: dict[str, str], rendezvous: Rendezvous | None, ranks: int) -> dict[str, Any] | None:
+def run_ranks(python: Path, env: dict[str, str], rendezvous: Rendezvous | None, ranks: int,
+              framework: str = "jax") -> dict[str, Any] | None:  # fmt: skip
     """Run the check; rank 0's gathered result (every rank's figures), or None on the other ranks."""
     sizes = ",".join(map(str, SIZES_MB))
+    script = SCRIPTS[framework]
     if rendezvous is not None:
-        argv = [str(python), "-I", str(SCRIPT), rendezvous.coordinator, str(rendezvous.ranks), str(rendezvous.rank)]
+        argv = [str(python), "-I", str(script), rendezvous.coordinator, str(rendezvous.ranks), str(rendezvous.rank)]
         done = subprocess.run([*argv, sizes], env=env, capture_output=True, text=True, timeout=1800)
         _check(done, rendezvous.rank)
         return _result(done.stdout) if rendezvous.rank == 0 else None
     port = _free_port()
-    processes = [subprocess.Popen([str(python), "-I", str(SCRIPT), f"127.0.0.1:{port}", str(ranks), str(rank), sizes],
+    processes = [subprocess.Popen([str(python), "-I", str(script), f"127.0.0.1:{port}", str(ranks), str(rank), sizes],
                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for rank in range(ranks)]  # fmt: skip
     outputs = [process.communicate(timeout=1800) for process in processes]
@@ -159,18 +163,20 @@ def verify_distributed(target: Any, ranks: int, report_dir: Path | None, show: b
     from ..apply.activation import activated_environment
     from ..apply.pypi_install import env_python
 
-    if target.profile is None or "jax" not in target.profile.acceptance.benchmarks:
-        raise ProvisionError(f"{target.label}: --distributed runs JAX's collectives, and this environment's "
-                             "acceptance has no jax; torch's distributed check is not built yet")  # fmt: skip
+    benchmarks = target.profile.acceptance.benchmarks if target.profile is not None else []
+    framework = next((f for f in benchmarks if f in SCRIPTS), None)
+    if framework is None:
+        raise ProvisionError(f"{target.label}: --distributed runs the collectives of jax or torch, and this "
+                             "environment's acceptance has neither (acceptance.benchmarks)")  # fmt: skip
     python = env_python(target.prefix)
     if not python.exists():
         raise ProvisionError(f"{target.prefix}: no environment here; run `{target.apply_command}` first.")
     env = activated_environment(target.prefix, target.env, kind=target.kind)
     rendezvous = from_slurm(dict(os.environ))
     if show and (rendezvous is None or rendezvous.rank == 0):
-        print(f"distributed: {rendezvous.ranks if rendezvous else ranks} ranks, all-reduce over "
+        print(f"distributed: {rendezvous.ranks if rendezvous else ranks} ranks of {framework}, all-reduce over "
               f"{', '.join(f'{s} MB' for s in SIZES_MB)} and a DDP step", file=sys.stderr, flush=True)  # fmt: skip
-    result = run_ranks(python, env, rendezvous, ranks)
+    result = run_ranks(python, env, rendezvous, ranks, framework)
     if result is None:
         return Status.PASS  # not rank 0: rank 0 holds every rank's figures and says the verdict
     status, lines = verdict(result, rendezvous.where if rendezvous else "this host")
