@@ -20,6 +20,7 @@ from pathlib import Path
 from . import __version__
 
 STATE_DIR = ".provision"  # provision's folder inside a prefix (stamp, marker, requirements)
+BACKUP_SUFFIX = ".provision-backup"  # `.NAME.provision-backup` beside a prefix: the copy a change keeps (backup.py)
 ACTIVATION_SCRIPT = "provision-env.sh"
 ACTIVATION = tuple(f"etc/conda/{folder}/{ACTIVATION_SCRIPT}" for folder in ("activate.d", "deactivate.d"))
 # Options that cannot change a no-op's outcome: verify, brew, waiting and extras act only on a change
@@ -118,6 +119,8 @@ def up_to_date(argv: list[str]) -> str | None:
     if not isinstance(stamp, dict) or stamp.get("profile") != profile or stamp.get("exact") is not True:
         return None
     if stamp.get("variant"):  # which variant is right depends on the host's GPU and driver: the full path asks
+        return None
+    if prefix.with_name(f".{prefix.name}{BACKUP_SUFFIX}").exists():  # an interrupted apply's copy: the full path
         return None
     files = input_files(root, profile)
     if stamp.get("inputs") != inputs_digest(files) or stamp.get("fingerprint") != listing_fingerprint(prefix):

@@ -235,3 +235,17 @@ def test_a_full_disk_keeps_the_previous_environment(tmp_path: Path) -> None:
         assert sorted(p.name for p in envs.iterdir()) == ["e2e"]  # nothing kept aside is left behind
     finally:
         subprocess.run(["umount", "-l", str(envs)], check=False)
+
+
+def test_a_copy_left_after_a_finished_change_is_removed_not_restored(e2e: E2E) -> None:
+    """Killed while deleting the copy it kept: the change had finished (the stamp is there), so the next apply
+    deletes the copy and keeps the new environment."""
+    import shutil
+
+    assert e2e.run("apply", "e2e").returncode == 0
+    kept = e2e.prefix.with_name(".e2e.provision-backup")
+    shutil.copytree(e2e.prefix, kept, symlinks=True)
+    (kept / "share/provtest/tool.txt").write_text("tool 0\n")
+    again = e2e.run("apply", "e2e")
+    assert again.returncode == 0 and "interrupted" not in again.stderr
+    assert not kept.exists() and e2e.tool() == "tool 1\n"

@@ -126,7 +126,7 @@ def _group_pins(
 
 def _finish(
     profile: Profile, path: Path, previous: LockData | None,
-    futures: dict[str, Future[tuple[list[LockedPackage], str]]],
+    futures: dict[str, Future[Solved]],
 ) -> LockOutcome:  # fmt: skip
     """Write one profile's lock from its solved platforms and the previous lock's others."""
     packages: list[LockedPackage] = []

@@ -15,23 +15,19 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 
-STEPS = 5
-TOLERANCE = 1e-5  # relative, float32 sums in another order
-FEATURES, PER_RANK = 64, 256
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _distcore as core  # beside this script: it runs as a file, not as a package
 
 
 def main() -> None:
-    coordinator, ranks, rank = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    sizes = [int(s) for s in sys.argv[4].split(",")]
+    coordinator, ranks, rank, sizes = core.arguments()
     import jax
 
     # CPU collectives over TCP (it only concerns the CPU backend; GPUs talk through NCCL). Set before
     # anything touches a backend: initialize() must come first.
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address=coordinator, num_processes=ranks, process_id=rank)
-    import jax.numpy as jnp
     import numpy as np
     from jax.experimental import multihost_utils
     from jax.sharding import Mesh, NamedSharding
@@ -49,54 +45,30 @@ def main() -> None:
     def all_reduce(local: np.ndarray) -> np.ndarray:
         return np.asarray(reduce_sum(global_array(local)).addressable_data(0))
 
-    expected = ranks * (ranks + 1) / 2
     summed = all_reduce(np.full(1 << 20, rank + 1, dtype=np.float32))
-    correct = bool(np.all(summed == expected))
+    correct = bool(np.all(summed == ranks * (ranks + 1) / 2))
 
     bandwidth = []
     for megabytes in sizes:
         local = np.ones(megabytes * (1 << 20) // 4, dtype=np.float32)
         array = global_array(local)
-        reduce_sum(array).block_until_ready()  # compiled and warmed once
-        repeats = 5 if megabytes <= 16 else 2
-        started = time.perf_counter()
-        for _ in range(repeats):
-            reduce_sum(array).block_until_ready()
-        seconds = (time.perf_counter() - started) / repeats
-        algbw = local.nbytes / seconds / 1e9
-        bandwidth.append({"bytes": local.nbytes, "seconds": seconds, "algbw_gbs": algbw,
-                          "busbw_gbs": algbw * 2 * (ranks - 1) / ranks})  # fmt: skip
+        bandwidth.append(core.timed(local.nbytes, megabytes, ranks, lambda a=array: reduce_sum(a).block_until_ready()))
         del array, local
 
-    # DDP: a linear model, mean-squared error over the whole batch; each rank holds PER_RANK rows.
-    generator = np.random.default_rng(0)
-    inputs = generator.standard_normal((ranks * PER_RANK, FEATURES)).astype(np.float32)
-    truth = generator.standard_normal(FEATURES).astype(np.float32)
-    targets = inputs @ truth + 0.01 * generator.standard_normal(ranks * PER_RANK).astype(np.float32)
-    mine = slice(rank * PER_RANK, (rank + 1) * PER_RANK)
-    weights = np.zeros(FEATURES, dtype=np.float32)
-    reference = np.zeros(FEATURES, dtype=np.float64)
-    for _ in range(STEPS):
+    # DDP by hand: each rank's gradient of its shard, summed across the ranks by the all-reduce.
+    inputs, targets = core.problem(ranks)
+    mine = core.shard(rank)
+    weights = np.zeros(core.FEATURES, dtype=np.float32)
+    for _ in range(core.STEPS):
         residual = inputs[mine] @ weights - targets[mine]
-        local = np.concatenate([inputs[mine].T @ residual, [float(residual @ residual)]]).astype(np.float32)
-        total = all_reduce(local) / (ranks * PER_RANK)
-        weights = (weights - 0.1 * 2 * total[:-1]).astype(np.float32)
-        whole = inputs.astype(np.float64) @ reference - targets
-        reference = reference - 0.1 * 2 * (inputs.astype(np.float64).T @ whole) / (ranks * PER_RANK)
-    loss = float(np.mean((inputs @ weights - targets) ** 2))
-    reference_loss = float(np.mean((inputs.astype(np.float64) @ reference - targets) ** 2))
-    difference = abs(loss - reference_loss) / max(abs(reference_loss), 1e-12)
+        total = all_reduce((inputs[mine].T @ residual).astype(np.float32)) / len(inputs)
+        weights = (weights - core.LEARNING_RATE * 2 * total).astype(np.float32)
 
-    mine_json = json.dumps({
-        "rank": rank, "node": os.environ.get("SLURMD_NODENAME") or os.uname().nodename, "correct": correct,
-        "bandwidth": bandwidth, "ddp": {"loss": loss, "reference": reference_loss, "difference": difference},
-        "backend": jax.default_backend(), "devices": jax.device_count(),
-    })  # fmt: skip
+    mine_json = json.dumps(core.rank_result(rank, correct, bandwidth, core.ddp_result(inputs, targets, weights),
+                                            jax.default_backend(), jax.device_count()))  # fmt: skip
     gathered = multihost_utils.process_allgather(np.frombuffer(mine_json.encode().ljust(8192), dtype=np.uint8))
     if rank == 0:
-        ranks_json = [json.loads(bytes(row).decode().strip()) for row in np.asarray(gathered)]
-        print(json.dumps({"ranks": ranks_json, "tolerance": TOLERANCE, "steps": STEPS}))
-    jnp.zeros(1).block_until_ready()
+        print(json.dumps(core.report([json.loads(bytes(row).decode().strip()) for row in np.asarray(gathered)])))
     jax.distributed.shutdown()
 
 

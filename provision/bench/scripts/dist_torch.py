@@ -8,17 +8,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 
-STEPS = 5
-TOLERANCE = 1e-5  # relative, float32 sums in another order
-FEATURES, PER_RANK = 64, 256
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _distcore as core  # beside this script: it runs as a file, not as a package
 
 
 def main() -> None:
-    coordinator, ranks, rank = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    sizes = [int(s) for s in sys.argv[4].split(",")]
-    import numpy as np
+    coordinator, ranks, rank, sizes = core.arguments()
     import torch
     import torch.distributed as dist
 
@@ -29,67 +25,40 @@ def main() -> None:
     dist.init_process_group("nccl" if cuda else "gloo", init_method=f"tcp://{coordinator}", world_size=ranks,
                             rank=rank)  # fmt: skip
 
-    def synchronize() -> None:
+    def all_reduce(tensor: torch.Tensor) -> None:
+        dist.all_reduce(tensor)
         if cuda:
             torch.cuda.synchronize(device)
 
-    expected = ranks * (ranks + 1) / 2
     summed = torch.full((1 << 20,), float(rank + 1), device=device)
-    dist.all_reduce(summed)
-    correct = bool(torch.all(summed == expected).item())
+    all_reduce(summed)
+    correct = bool(torch.all(summed == ranks * (ranks + 1) / 2).item())
 
     bandwidth = []
     for megabytes in sizes:
         tensor = torch.ones(megabytes * (1 << 20) // 4, dtype=torch.float32, device=device)
-        dist.all_reduce(tensor)  # warmed once
-        synchronize()
-        repeats = 5 if megabytes <= 16 else 2
-        started = time.perf_counter()
-        for _ in range(repeats):
-            dist.all_reduce(tensor)
-        synchronize()
-        seconds = (time.perf_counter() - started) / repeats
-        nbytes = tensor.numel() * 4
-        algbw = nbytes / seconds / 1e9
-        bandwidth.append({"bytes": nbytes, "seconds": seconds, "algbw_gbs": algbw,
-                          "busbw_gbs": algbw * 2 * (ranks - 1) / ranks})  # fmt: skip
+        bandwidth.append(core.timed(tensor.numel() * 4, megabytes, ranks, lambda t=tensor: all_reduce(t)))
         del tensor
 
-    # DDP: a linear model, mean-squared error; each rank holds PER_RANK rows of the batch; DDP averages
-    # the gradients, which for equal shards is the gradient of the whole batch.
-    generator = np.random.default_rng(0)
-    inputs = generator.standard_normal((ranks * PER_RANK, FEATURES)).astype(np.float32)
-    truth = generator.standard_normal(FEATURES).astype(np.float32)
-    targets = inputs @ truth + 0.01 * generator.standard_normal(ranks * PER_RANK).astype(np.float32)
-    mine = slice(rank * PER_RANK, (rank + 1) * PER_RANK)
-    model = torch.nn.Linear(FEATURES, 1, bias=False).to(device)
+    # DDP: torch's own DistributedDataParallel averages the gradients, which for equal shards is the
+    # gradient of the whole batch.
+    inputs, targets = core.problem(ranks)
+    mine = core.shard(rank)
+    model = torch.nn.Linear(core.FEATURES, 1, bias=False).to(device)
     torch.nn.init.zeros_(model.weight)
     parallel = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
-    optimizer = torch.optim.SGD(parallel.parameters(), lr=0.1)
+    optimizer = torch.optim.SGD(parallel.parameters(), lr=core.LEARNING_RATE)
     x, y = torch.from_numpy(inputs[mine]).to(device), torch.from_numpy(targets[mine]).to(device)
-    for _ in range(STEPS):
+    for _ in range(core.STEPS):
         optimizer.zero_grad()
-        loss = torch.mean((parallel(x).squeeze(1) - y) ** 2)
-        loss.backward()
+        torch.mean((parallel(x).squeeze(1) - y) ** 2).backward()
         optimizer.step()
-    weights = model.weight.detach().cpu().numpy().astype(np.float64).ravel()
-    reference = np.zeros(FEATURES, dtype=np.float64)
-    for _ in range(STEPS):
-        whole = inputs.astype(np.float64) @ reference - targets
-        reference = reference - 0.1 * 2 * (inputs.astype(np.float64).T @ whole) / (ranks * PER_RANK)
-    final = float(np.mean((inputs @ weights - targets) ** 2))
-    reference_loss = float(np.mean((inputs.astype(np.float64) @ reference - targets) ** 2))
-    difference = abs(final - reference_loss) / max(abs(reference_loss), 1e-12)
+    ddp = core.ddp_result(inputs, targets, model.weight.detach().cpu().numpy())
 
-    mine_result = {
-        "rank": rank, "node": os.environ.get("SLURMD_NODENAME") or os.uname().nodename, "correct": correct,
-        "bandwidth": bandwidth, "ddp": {"loss": final, "reference": reference_loss, "difference": difference},
-        "backend": "cuda" if cuda else "cpu", "devices": ranks,
-    }  # fmt: skip
     gathered: list[object] = [None] * ranks
-    dist.all_gather_object(gathered, mine_result)
+    dist.all_gather_object(gathered, core.rank_result(rank, correct, bandwidth, ddp, "cuda" if cuda else "cpu", ranks))
     if rank == 0:
-        print(json.dumps({"ranks": gathered, "tolerance": TOLERANCE, "steps": STEPS}), flush=True)
+        print(json.dumps(core.report(gathered)), flush=True)
     dist.barrier()
     # Every rank has its result; leave without running gloo's C++ teardown, whose threads can abort the
     # process at exit ("terminate called without an active exception") when the ranks leave at once.
