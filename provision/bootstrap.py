@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .errors import LockfileError
-from .lock.inputs import lock_path
+from .layout import lock_path
 from .lock.lockfile import read_lock
 from .lock.records import LockedPackage
 from .pack_runner import MANIFEST_SCHEMA

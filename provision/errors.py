@@ -89,4 +89,13 @@ class AcceptanceFailed(ProvisionError):
 
 
 class ToolFailed(ProvisionError):
+    """An external tool failed: the line users read, and, when a command ran, what ran, how it ended and the
+    last lines it printed, so a caller can decide by the exit code instead of searching the wording."""
+
     exit_code = ExitCode.TOOL_FAILED
+
+    def __init__(
+        self, message: str, command: tuple[str, ...] = (), returncode: int | None = None, tail: str = "",
+    ) -> None:  # fmt: skip
+        super().__init__(message)
+        self.command, self.returncode, self.tail = command, returncode, tail

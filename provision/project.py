@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ProfileNotFound, ProjectNotFound
+from .layout import BOOTSTRAP, ENVS_DIR, PROFILE_SUFFIX, PROFILES_DIR, find_root
 
-PROFILE_SUFFIX = ".yaml"
-BOOTSTRAP = "bootstrap"
+__all__ = ["BOOTSTRAP", "Project", "find_project"]  # BOOTSTRAP: the name callers know it by
 
 
 @dataclass(frozen=True)
@@ -17,13 +17,13 @@ class Project:
 
     @property
     def profiles_dir(self) -> Path:
-        return self.root / "profiles"
+        return self.root / PROFILES_DIR
 
     def profile_path(self, name: str) -> Path:
         return self.profiles_dir / f"{name}{PROFILE_SUFFIX}"
 
     def env_dir(self, name: str) -> Path:
-        return self.root / "envs" / name
+        return self.root / ENVS_DIR / name
 
     def relative(self, path: Path) -> Path:
         """Paths in messages are shown relative to the project, as users wrote them."""
@@ -45,15 +45,15 @@ class Project:
 
 
 def find_project(root: Path | None, start: Path | None = None) -> Project:
+    """The project of `--root` (or $PROVISION_ROOT), else of the nearest parent with profiles/ (layout.py's rule,
+    which the quick path shares)."""
+    found = find_root(root, start)
+    if found is not None:
+        return Project(found)
     if root is not None:
-        if not (root / "profiles").is_dir():
-            raise ProjectNotFound(str(root), "no profiles/ folder here", "pass --root with a project folder.")
-        return Project(root.resolve())
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "profiles").is_dir():
-            return Project(folder)
+        raise ProjectNotFound(str(root), "no profiles/ folder here", "pass --root with a project folder.")
     raise ProjectNotFound(
-        str(here), "no profiles/ folder here or in any parent",
+        str((start or Path.cwd()).resolve()),
+        "no profiles/ folder here or in any parent",
         "run inside a project (a folder with profiles/), pass --root DIR, or set PROVISION_ROOT=DIR.",
     )

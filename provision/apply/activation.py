@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 
 from ..files import write_atomic
-from ..quick import ACTIVATION
+from ..layout import ACTIVATION
 
 
 def activation_scripts(values: dict[str, str]) -> dict[str, str | None]:

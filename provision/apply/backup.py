@@ -19,18 +19,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import ToolFailed
-from ..quick import BACKUP_SUFFIX
-
-
-def backup_path(prefix: Path) -> Path:
-    return prefix.with_name(f".{prefix.name}{BACKUP_SUFFIX}")
+from ..layout import backup_path, stamp_path
 
 
 def restore_interrupted(prefix: Path, say: Callable[[str], None]) -> None:
     """Put back the copy a killed apply left, so this apply plans from the environment before it. A prefix
     with a stamp finished its change (the kill came while the copy was being deleted): the copy goes."""
-    from .stamp import stamp_path
-
     copy = backup_path(prefix)
     if not copy.is_dir():
         return

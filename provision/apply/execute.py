@@ -1,8 +1,9 @@
-"""Carry out exactly the plan's steps. Order matters for safety:
+"""Carry out exactly the plan's steps and walk its work lists. Order matters for safety:
 
-preflight (nothing touched) -> prefix lock -> plan again under the lock -> verified, staged
-downloads with their members checked (nothing touched) -> remove the stamp -> brew, conda layer,
-PyPI layer, activation -> write the stamp (with the new fingerprint) -> Jupyter -> verify.
+preflight (nothing touched) -> prefix lock -> the plan again only if the prefix moved since it was made
+(another apply finished meanwhile) -> verified, staged downloads with their members checked (nothing
+touched) -> remove the stamp -> brew, conda layer, PyPI layer, activation -> write the stamp (with the
+new fingerprint) -> Jupyter -> verify.
 """
 
 from __future__ import annotations
@@ -23,24 +24,22 @@ from .activation import write_activation
 from .archives import check_archive
 from .backup import backup_path, kept_until_done, restore_interrupted
 from .conda_install import install_conda
-from .drift import DriftKind, Layer
 from .editable import install_editables
 from .fetch import cache_key, fetch_url, fetch_verified, staging_area
-from .inputs import Options, check_preflight, finished_stamp, plan_for
+from .inputs import Observation, Options, check_preflight, finished_stamp, look_and_plan, refreshed_stamp
 from .jupyter import register_kernel
-from .plan import Plan, StepName, work_for
+from .plan import Plan, StepName
 from .prefix_lock import prefix_lock
-from .prefixes import Ownership, claim, forbidden_reason, forget, ownership
+from .prefixes import Ownership, claim, forbidden_reason, forget, guard_prefix, ownership
 from .pypi_install import create_venv, env_python, install_wheels
 from .registry import register, unregister
-from .stamp import clear_stamp, read_stamp, write_stamp
+from .stamp import clear_stamp, write_stamp
 from .target import Target
 
 if TYPE_CHECKING:
     from ..bench.verify import Acceptance
 
 Say = Callable[[str], None]
-REDO = (DriftKind.CHANGED, DriftKind.FOREIGN, DriftKind.FILES)  # reinstalled even at the same version
 
 
 @dataclass(frozen=True)
@@ -58,19 +57,26 @@ def _test_kill_point(step: str) -> None:
 
 def apply_target(
     target: Target, host: HostFacts, options: Options, mirrors: Mirrors, cache: Path, say: Say,
-    tick: Say | None = None, show_verdict: bool = True,
+    tick: Say | None = None, show_verdict: bool = True, planned: tuple[Observation, Plan] | None = None,
 ) -> Applied:  # fmt: skip
     """Make the prefix match the lock, then prove it works; returns what was carried out.
 
-    `say` reports each step; `tick` each package (a terminal shows it, plain logs leave it out)."""
+    `planned`: the look the caller took and the plan it made from it, if any. `say` reports each step; `tick`
+    each package (a terminal shows it, plain logs leave it out)."""
+    if planned is None:
+        guard_prefix(target.prefix, target.project_root, target.kind, options.adopt)  # refused before preflight
     check_preflight(target, host)
     with prefix_lock(target.prefix, options.wait, say):
         restore_interrupted(target.prefix, say)
-        plan = plan_for(target, host, options)  # again under the lock: another apply may have finished
+        if planned is None or not planned[0].still_current(target):  # another apply may have finished meanwhile
+            planned = look_and_plan(target, host, options)
+        seen, plan = planned
         if not plan.up_to_date:
             _change(target, plan, options, mirrors, cache, say, tick or (lambda message: None))
         else:
-            _refresh_stamp(target)
+            fresh = refreshed_stamp(target, seen)
+            if fresh is not None:
+                write_stamp(target.prefix, fresh)
         if plan.step(StepName.JUPYTER).acts:
             say(f"jupyter: kernel registered at {register_kernel(target.name, target.prefix, target.env)}")
         verdict = None
@@ -81,17 +87,6 @@ def apply_target(
     return Applied(plan, verdict)
 
 
-def _refresh_stamp(target: Target) -> None:
-    """A no-op after an unrelated edit (another profile, a comment) re-records the inputs, so the next
-    no-op takes the quick path again."""
-    stamp = read_stamp(target.prefix)
-    fresh = finished_stamp(target)
-    if stamp is not None and (stamp.exact, stamp.inputs, stamp.fingerprint) != (
-        fresh.exact, fresh.inputs, fresh.fingerprint,
-    ):  # fmt: skip
-        write_stamp(target.prefix, fresh)
-
-
 def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cache: Path, say: Say, tick: Say) -> None:
     if plan.step(StepName.BREW).acts:
         _brew(target)
@@ -99,9 +94,7 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
     if environment and target.offline is None and any(p.manager == "conda" for p in target.packages):
         mirrors.require(target.lock.channels)
     with staging_area(cache / "artifacts") as staging:
-        wanted = [p for p in target.packages if (p.manager == "conda" and environment) or (p.manager == "pip" and pypi)]
-        wanted = [p for p in wanted if p.git_commit is None]  # built from its commit at install: nothing to fetch
-        local = _fetch_all(target, wanted, mirrors, cache / "artifacts", staging, say, tick)
+        local = _fetch_all(target, list(plan.fetch), mirrors, cache / "artifacts", staging, say, tick)
         _test_kill_point("fetched")
         with kept_until_done(target.prefix, say):
             # Nothing has changed yet; from here on the prefix may, so no stamp may claim success.
@@ -122,19 +115,18 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
 def _pypi(target: Target, plan: Plan, options: Options, local: dict[str, Path], environment: bool, say: Say) -> None:
     wheels = [(p, local[p.url]) for p in target.packages if p.manager == "pip" and p.git_commit is None]
     git = tuple(p for p in target.packages if p.git_commit is not None)
-    extras = set() if options.keep_extras else work_for(plan, Layer.PYPI, (DriftKind.EXTRA,))
     fresh = environment and target.kind == "venv"  # a venv (re)created: every wheel goes in
-    say(_pypi_line(plan, fresh, len(wheels) + len(git), len(git), len(extras)))
-    install_wheels(target.prefix, wheels, reinstall=work_for(plan, Layer.PYPI, REDO), remove=extras, git=git)
+    say(_pypi_line(plan, fresh, len(wheels) + len(git), len(git)))
+    install_wheels(target.prefix, wheels, reinstall=set(plan.pypi.reinstall), remove=set(plan.pypi.remove), git=git)
     if target.editables:
         say(f"pypi: {len(target.editables)} editable project(s): {', '.join(e.name for e in target.editables)}")
         install_editables(env_python(target.prefix), target.editables)
 
 
-def _pypi_line(plan: Plan, fresh: bool, locked: int, from_git: int, removing: int) -> str:
+def _pypi_line(plan: Plan, fresh: bool, locked: int, from_git: int) -> str:
     """What the PyPI step does, in numbers: what it installs (everything on a new environment, else what
     is missing or differs) and what it removes; never "installing 6" when it only removes one."""
-    changing = locked if fresh else len(work_for(plan, Layer.PYPI, (DriftKind.MISSING, *REDO)))
+    changing, removing = (locked if fresh else plan.pypi.changing), len(plan.pypi.remove)
     pinned = f"; {from_git} from git at their locked commits" if from_git else ""
     parts = [f"installing {changing} of {locked} locked packages (hashes required{pinned})"] if changing else []
     parts += [f"removing {removing} outside the lock"] if removing else []
@@ -148,11 +140,10 @@ def _environment(target: Target, plan: Plan, options: Options, local: dict[str, 
         return
     conda = [(p, local[p.url]) for p in target.packages if p.manager == "conda"]
     say(f"environment: linking {len(conda)} conda packages into {target.prefix}")
-    extras = work_for(plan, Layer.CONDA, (DriftKind.EXTRA,)) if options.keep_extras else set()
     # rattler extracts into a cache of this apply's own: an extracted-package cache kept between
     # applies would be trusted by name, so a file edited there would be linked into new prefixes.
     install_conda(target.prefix, conda, target.lock.channels, staging / "rattler",
-                  reinstall=work_for(plan, Layer.CONDA, REDO), keep=extras)  # fmt: skip
+                  reinstall=set(plan.conda.reinstall), keep=set(plan.conda.keep))  # fmt: skip
 
 
 def _fetch_all(

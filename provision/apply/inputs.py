@@ -6,20 +6,19 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import HostUnfit, ProvisionError
 from ..host import HostFacts
-from ..lock.freshness import check_lock
-from ..lock.records import LockedPackage
-from ..quick import listing_fingerprint
+from ..layout import input_files, inputs_digest, listing_fingerprint
+from ..lock.freshness import lock_statuses
 from . import preflight
 from .activation import activation_current
 from .drift import Drift, compare, file_drift
 from .plan import Plan, PlanInputs, make_plan
 from .prefixes import guard_prefix
-from .stamp import Stamp, layer_hash, read_stamp, values_hash
+from .stamp import Stamp, layer_hash, read_stamp
 from .state import InstalledState, read_state
 from .target import Target
 
@@ -38,36 +37,31 @@ class Options:
     check_files: bool = False  # hash every installed file (status --files, apply --repair-files)
 
 
-def wanted_stamp(target: Target, listing: str = "") -> Stamp:
-    packages = target.packages
-    return Stamp(
-        profile=target.name,
-        platform=target.platform,
-        conda=layer_hash(packages, "conda"),
-        pypi=layer_hash(packages, "pip"),
-        activation=values_hash(target.env),
-        brew=_brewfile_hash(target),
-        python=target.python if target.kind == "venv" else _conda_python(packages),
-        fingerprint=listing,
-        variant=target.variant,
-    )
-
-
 def finished_stamp(target: Target) -> Stamp:
-    """The stamp a finished apply writes: what the environment now is, read from the prefix."""
-    from dataclasses import replace
-
-    from ..quick import input_files, inputs_digest
-
-    state = read_state(target.prefix)
-    exact = not compare(target.packages, state, target.editable_names)
-    digest = ""
-    if target.profile is not None and target.project_root is not None:
-        digest = inputs_digest(input_files(target.project_root, target.name))
+    """The stamp a finished change writes: what the environment now is, read from the prefix (once more:
+    the change is what it looks at)."""
     from .accounting import own_files
 
-    return replace(wanted_stamp(target, listing_fingerprint(target.prefix)), exact=exact, inputs=digest,
+    seen = observe(target, trust_fingerprint=False)
+    return replace(target.wanted, fingerprint=seen.fingerprint, exact=not seen.drift, inputs=_inputs(target),
                    own=own_files(target.prefix))  # fmt: skip
+
+
+def refreshed_stamp(target: Target, seen: Observation) -> Stamp | None:
+    """For a no-op: the stamp with what an unrelated edit (another profile, a comment) changed re-recorded, so
+    the next no-op takes the quick path again; None when it needs no rewrite. Nothing changed in the prefix, so
+    the look the plan took is the truth (no second scan) and provision's own files keep their record."""
+    stamp = seen.stamp
+    if stamp is None:
+        return None
+    fresh = replace(stamp, fingerprint=seen.fingerprint, exact=not seen.drift, inputs=_inputs(target))
+    return fresh if fresh != stamp else None
+
+
+def _inputs(target: Target) -> str:
+    if target.profile is None or target.project_root is None:
+        return ""
+    return inputs_digest(input_files(target.project_root, target.name))
 
 
 def environment_fingerprint(target: Target) -> dict[str, object]:
@@ -88,35 +82,41 @@ def environment_fingerprint(target: Target) -> dict[str, object]:
     }
 
 
-def _brewfile_hash(target: Target) -> str:
-    if target.brewfile is None or not target.brewfile.is_file():
-        return ""
-    return hashlib.sha256(target.brewfile.read_bytes()).hexdigest()
+@dataclass(frozen=True)
+class Observation:
+    """One look at a prefix: its stamp, what it holds and how that differs from the lock. An apply takes it
+    once, plans from it and, under the prefix lock, takes it again only if the listings moved meanwhile."""
+
+    stamp: Stamp | None
+    state: InstalledState
+    drift: list[Drift]
+    fingerprint: str  # the listings' fingerprint (layout.py) at this look
+    activation_current: bool
+
+    def still_current(self, target: Target) -> bool:
+        """Nothing installed, removed or re-stamped since this look (a few stat calls and one small read)."""
+        return read_stamp(target.prefix) == self.stamp and listing_fingerprint(target.prefix) == self.fingerprint
 
 
-def _conda_python(packages: list[LockedPackage]) -> str | None:
-    return next((p.version for p in packages if p.manager == "conda" and p.name == "python"), None)
-
-
-def current_drift(
-    target: Target, stamp: Stamp | None, check_files: bool = False, trust_fingerprint: bool = True,
-    account: bool = False,
-) -> tuple[InstalledState, list[Drift]]:  # fmt: skip
+def observe(
+    target: Target, check_files: bool = False, trust_fingerprint: bool = True, account: bool = False,
+) -> Observation:  # fmt: skip
     """The prefix's real state and how it differs from the lock. For apply's plan (`trust_fingerprint`):
     when the listings are exactly as the last finished apply left them (same fingerprint, same lock), the
     records need not be parsed again; the fingerprint is names, sizes and times, so `status` (which must
     prove, not guess) reads the records. `account`: also every file of no package (accounting.py)."""
-    wanted = wanted_stamp(target)
+    stamp = read_stamp(target.prefix)
+    fingerprint = listing_fingerprint(target.prefix)
+    current = activation_current(target.prefix, target.env)
     if (
         trust_fingerprint
         and not check_files
         and stamp is not None
         and stamp.exact
-        and stamp.fingerprint
-        and stamp.same_lock(wanted)
-        and stamp.fingerprint == listing_fingerprint(target.prefix)
+        and stamp.fingerprint == fingerprint
+        and stamp.same_lock(target.wanted)
     ):
-        return InstalledState(exists=True, python_version=stamp.python), []
+        return Observation(stamp, InstalledState(exists=True, python_version=stamp.python), [], fingerprint, current)
     state = read_state(target.prefix)
     drift = compare(target.packages, state, target.editable_names) if state.exists else []
     if check_files and state.exists:
@@ -125,27 +125,33 @@ def current_drift(
         from .accounting import unaccounted
 
         drift += unaccounted(target.prefix, state, stamp.own if stamp is not None else None)
-    return state, drift
+    return Observation(stamp, state, drift, fingerprint, current)
 
 
-def plan_for(target: Target, host: HostFacts, options: Options) -> Plan:
-    """The plan for this target; a prefix provision may not touch is refused here, so `plan` and
-    `--dry-run` refuse exactly what `apply` would."""
+def plan_for(target: Target, host: HostFacts, options: Options, seen: Observation | None = None) -> Plan:
+    """The plan for this target from one look at its prefix (`seen`, else one taken now)."""
+    return look_and_plan(target, host, options, seen)[1]
+
+
+def look_and_plan(
+    target: Target, host: HostFacts, options: Options, seen: Observation | None = None,
+) -> tuple[Observation, Plan]:  # fmt: skip
+    """The look at the prefix and the plan made from it. A prefix provision may not touch is refused first,
+    before anything in it is read, so `plan` and `--dry-run` refuse exactly what `apply` would."""
     guard_prefix(target.prefix, target.project_root, target.kind, options.adopt)
-    packages = target.packages
-    stamp = read_stamp(target.prefix)
-    state, drift = current_drift(target, stamp, options.check_files)
+    seen = seen if seen is not None else observe(target, options.check_files)
+    return seen, _plan(target, host, options, seen)
+
+
+def _plan(target: Target, host: HostFacts, options: Options, seen: Observation) -> Plan:
     return make_plan(
         PlanInputs(
             target=target.label, prefix=str(target.prefix), platform=target.platform, kind=target.kind,
-            prefix_exists=state.exists, stamp=stamp, wanted=wanted_stamp(target), drift=drift,
-            installed_python=state.python_version,
-            activation_current=activation_current(target.prefix, target.env),
-            conda_count=sum(p.manager == "conda" for p in packages),
-            pypi_count=sum(p.manager == "pip" for p in packages),
-            on_macos=host.system == "Darwin", brew_entries=target.brew_entries, use_brew=options.use_brew,
-            benchmarks=list(target.benchmarks), verify=options.verify, no_verify_reason=options.no_verify_reason,
-            jupyter=options.jupyter, keep_extras=options.keep_extras,
+            prefix_exists=seen.state.exists, stamp=seen.stamp, wanted=target.wanted, drift=seen.drift,
+            installed_python=seen.state.python_version, activation_current=seen.activation_current,
+            packages=target.packages, on_macos=host.system == "Darwin", brew_entries=target.brew_entries,
+            use_brew=options.use_brew, benchmarks=list(target.benchmarks), verify=options.verify,
+            no_verify_reason=options.no_verify_reason, jupyter=options.jupyter, keep_extras=options.keep_extras,
         )
     )  # fmt: skip
 
@@ -179,7 +185,7 @@ def check_preflight(target: Target, host: HostFacts) -> None:
     if problems:
         raise HostUnfit(f"{target.label}: cannot apply here: " + "; ".join(problems) + ".")
     if target.profile is not None:
-        statuses = check_lock(target.profile, target.lock_path, str(target.lock_path))
+        statuses = lock_statuses(target.profile, target.lock)  # the lock already read, not the file again
         stale = preflight.lock_problem(next((s for s in statuses if s.platform == target.platform), None))
         if stale:
             raise ProvisionError(f"{target.lock_path}: {stale}.")

@@ -1,5 +1,6 @@
-"""The plan: each step of an apply, whether it will act, and why. Pure; --dry-run and `plan` print
-it, and the executor carries out exactly the steps that act.
+"""The plan: each step of an apply, whether it will act, and why, and for each layer the work by
+package: what to fetch, install, reinstall, remove or keep. Pure; --dry-run and `plan` print it, and
+the executor walks exactly these lists (nothing downstream derives its own).
 
 The layers are judged by the environment itself (the drift between the lock and what the prefix
 holds), never by the stamp; the stamp only says whether the last apply finished.
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from ..lock.records import LockedPackage
 from .drift import Drift, DriftKind, Layer
 from .stamp import Stamp
 
@@ -46,6 +48,24 @@ class Step:
         return self.action is Action.RUN
 
 
+# Drift a layer's installer repairs by installing the locked package again, even at the same version.
+REDO = (DriftKind.CHANGED, DriftKind.FOREIGN, DriftKind.FILES)
+
+
+@dataclass(frozen=True)
+class Work:
+    """One layer's work, by package name: what its step installs, reinstalls, removes or leaves."""
+
+    install: frozenset[str] = frozenset()  # locked, not installed
+    reinstall: frozenset[str] = frozenset()  # installed, but not as locked (version, installer or files)
+    remove: frozenset[str] = frozenset()  # installed outside the lock
+    keep: frozenset[str] = frozenset()  # installed outside the lock, left in place (--keep-extras)
+
+    @property
+    def changing(self) -> int:
+        return len(self.install) + len(self.reinstall)
+
+
 @dataclass(frozen=True)
 class Plan:
     target: str
@@ -53,6 +73,9 @@ class Plan:
     platform: str
     steps: list[Step]
     drift: list[Drift] = field(default_factory=list)
+    conda: Work = Work()
+    pypi: Work = Work()
+    fetch: tuple[LockedPackage, ...] = ()  # the artifacts the acting layers need, in lock order
 
     @property
     def up_to_date(self) -> bool:
@@ -82,8 +105,7 @@ class PlanInputs:
     drift: list[Drift]
     installed_python: str | None  # venv kind: pyvenv.cfg's version
     activation_current: bool
-    conda_count: int
-    pypi_count: int
+    packages: list[LockedPackage]  # the lock's, for this platform
     on_macos: bool
     brew_entries: int
     use_brew: bool
@@ -100,7 +122,8 @@ def make_plan(i: PlanInputs) -> Plan:
     steps.append(_brew_step(i, finished))
     environment = _environment_step(i)
     steps.append(environment)
-    steps.append(_pypi_step(i, environment))
+    pypi = _pypi_step(i, environment)
+    steps.append(pypi)
     if not finished:
         why = "the last apply did not finish" if i.prefix_exists else "new environment"
         steps.append(Step(StepName.ACTIVATION, Action.RUN, f"write activation scripts and the stamp ({why})"))
@@ -118,7 +141,22 @@ def make_plan(i: PlanInputs) -> Plan:
         steps.append(Step(StepName.VERIFY, Action.SKIP, i.no_verify_reason))
     else:
         steps.append(Step(StepName.VERIFY, Action.RUN, f"acceptance: {', '.join(i.benchmarks)} (after a change)"))
-    return Plan(i.target, i.prefix, i.platform, steps, list(i.drift))
+    acting = {Layer.CONDA: environment.acts, Layer.PYPI: pypi.acts}
+    fetch = tuple(p for p in i.packages if acting[_LAYER_OF[p.manager]] and p.git_commit is None)
+    return Plan(i.target, i.prefix, i.platform, steps, list(i.drift), _work(i, Layer.CONDA), _work(i, Layer.PYPI),
+                fetch)  # fmt: skip
+
+
+_LAYER_OF = {"conda": Layer.CONDA, "pip": Layer.PYPI}
+
+
+def _work(i: PlanInputs, layer: Layer) -> Work:
+    def named(*kinds: DriftKind) -> frozenset[str]:
+        return frozenset(d.name for d in i.drift if d.layer is layer and d.kind in kinds)
+
+    extras, none = named(DriftKind.EXTRA), frozenset[str]()
+    return Work(install=named(DriftKind.MISSING), reinstall=named(*REDO),
+                remove=none if i.keep_extras else extras, keep=extras if i.keep_extras else none)  # fmt: skip
 
 
 def _brew_step(i: PlanInputs, finished: bool) -> Step:
@@ -143,6 +181,10 @@ def _layer(i: PlanInputs, layer: Layer) -> list[Drift]:
     return [d for d in i.drift if d.layer is layer and not (i.keep_extras and d.kind is DriftKind.EXTRA)]
 
 
+def _count(i: PlanInputs, manager: str) -> int:
+    return sum(p.manager == manager for p in i.packages)
+
+
 def _environment_step(i: PlanInputs) -> Step:
     wanted = i.wanted.python or "?"
     if i.kind == "venv":
@@ -154,11 +196,11 @@ def _environment_step(i: PlanInputs) -> Step:
             return Step(StepName.ENVIRONMENT, Action.RUN, why)
         return Step(StepName.ENVIRONMENT, Action.OK, f"venv with Python {i.installed_python}")
     if not i.prefix_exists:
-        return Step(StepName.ENVIRONMENT, Action.RUN, f"create: link {i.conda_count} conda packages")
+        return Step(StepName.ENVIRONMENT, Action.RUN, f"create: link {_count(i, 'conda')} conda packages")
     drift = _layer(i, Layer.CONDA)
     if drift:
         return Step(StepName.ENVIRONMENT, Action.RUN, f"repair by transaction: {_lines(drift)}")
-    return Step(StepName.ENVIRONMENT, Action.OK, f"{i.conda_count} conda packages match the lock")
+    return Step(StepName.ENVIRONMENT, Action.OK, f"{_count(i, 'conda')} conda packages match the lock")
 
 
 def _pypi_step(i: PlanInputs, environment: Step) -> Step:
@@ -168,11 +210,12 @@ def _pypi_step(i: PlanInputs, environment: Step) -> Step:
     python_moved = environment.acts and (
         i.kind == "venv" or any(d.name == "python" for d in _layer(i, Layer.CONDA)) or not i.prefix_exists
     )
-    if python_moved and i.pypi_count:
-        return Step(StepName.PYPI, Action.RUN, f"install {i.pypi_count} locked wheels (hashes required)")
-    if not i.pypi_count:
+    wheels = _count(i, "pip")
+    if python_moved and wheels:
+        return Step(StepName.PYPI, Action.RUN, f"install {wheels} locked wheels (hashes required)")
+    if not wheels:
         return Step(StepName.PYPI, Action.OK, "no wheels locked, none installed outside the lock")
-    return Step(StepName.PYPI, Action.OK, f"{i.pypi_count} wheels match the lock")
+    return Step(StepName.PYPI, Action.OK, f"{wheels} wheels match the lock")
 
 
 def _same_python(installed: str | None, wanted: str) -> bool:
@@ -180,8 +223,3 @@ def _same_python(installed: str | None, wanted: str) -> bool:
     if installed is None:
         return False
     return installed == wanted or installed.startswith(wanted + ".") or wanted.startswith(installed + ".")
-
-
-def work_for(plan: Plan, layer: Layer, kinds: tuple[DriftKind, ...]) -> set[str]:
-    """Names of the packages in `layer` whose drift is one of `kinds` (what the installers redo)."""
-    return {d.name for d in plan.drift if d.layer is layer and d.kind in kinds}

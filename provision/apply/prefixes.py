@@ -19,16 +19,7 @@ from pathlib import Path
 from .. import grammar
 from ..errors import UnsafeInput
 from ..files import write_atomic
-from .stamp import STATE_DIR
-
-
-def provision_home() -> Path:
-    """~/.provision, or $PROVISION_HOME."""
-    return Path(os.environ.get("PROVISION_HOME") or Path.home() / ".provision").absolute()
-
-
-def envs_dir() -> Path:
-    return provision_home() / "envs"
+from ..layout import STATE_DIR, envs_dir, provision_home
 
 
 def checked_name(name: str, origin: str) -> str:

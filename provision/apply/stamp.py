@@ -13,8 +13,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..files import write_atomic
+from ..layout import read_stamp_fields, stamp_path
 from ..lock.records import LockedPackage
-from ..quick import STATE_DIR  # the prefix's own folder; one name for stamp, marker and quick path
 
 
 @dataclass(frozen=True)
@@ -45,18 +45,22 @@ def layer_hash(packages: list[LockedPackage], manager: str) -> str:
     return hashlib.sha256(json.dumps(entries).encode()).hexdigest()
 
 
+def file_hash(path: Path | None) -> str:
+    """A file's sha256, or "" when there is none (a profile without a Brewfile)."""
+    if path is None or not path.is_file():
+        return ""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def values_hash(values: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
-def stamp_path(prefix: Path) -> Path:
-    return prefix / STATE_DIR / "stamp.json"
-
-
 def read_stamp(prefix: Path) -> Stamp | None:
+    fields = read_stamp_fields(prefix)
     try:
-        return Stamp(**json.loads(stamp_path(prefix).read_text()))
-    except (OSError, ValueError, TypeError):
+        return Stamp(**fields) if fields is not None else None  # type: ignore[arg-type]
+    except TypeError:
         return None
 
 

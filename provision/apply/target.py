@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .. import grammar
@@ -15,6 +16,7 @@ from ..model import Profile
 from ..project import Project
 from .editable import Editable, read_editables
 from .prefixes import checked_name, default_prefix, resolved
+from .stamp import Stamp, file_hash, layer_hash, values_hash
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,23 @@ class Target:
         forced = f" --variant {self.variant}" if self.variant_forced else ""
         return f"provision apply {self.origin or self.name}{forced}"
 
-    @property
+    @cached_property
     def packages(self) -> list[LockedPackage]:
+        """This platform's locked packages, filtered once per target (every stage reads them)."""
         return self.lock.for_platform(self.platform)
+
+    @cached_property
+    def wanted(self) -> Stamp:
+        """The stamp an apply of this target would write, before the prefix is looked at (its Brewfile is
+        hashed once per command)."""
+        packages = self.packages
+        conda_python = next((p.version for p in packages if p.manager == "conda" and p.name == "python"), None)
+        return Stamp(
+            profile=self.name, platform=self.platform,
+            conda=layer_hash(packages, "conda"), pypi=layer_hash(packages, "pip"),
+            activation=values_hash(self.env), brew=file_hash(self.brewfile),
+            python=self.python if self.kind == "venv" else conda_python, variant=self.variant,
+        )  # fmt: skip
 
     @property
     def editable_names(self) -> frozenset[str]:
@@ -97,7 +113,7 @@ def target_for_profile(
 ) -> Target:  # fmt: skip
     """The target of a profile; for one with variants, the variant `variant` names, else (`by_host`) the one
     this host fits, else the one installed in the prefix (read-only commands look at what is there)."""
-    from ..lock.inputs import lock_path
+    from ..layout import lock_path
     from ..lock.lockfile import read_lock
     from ..profiles import load_profile
     from .stamp import read_stamp

@@ -89,7 +89,7 @@ class Request:
 def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
     started = time.perf_counter()
     from ..apply.execute import apply_target
-    from ..apply.inputs import plan_for
+    from ..apply.inputs import look_and_plan
     from ..config import cache_root
     from ..errors import AcceptanceFailed
     from ..host import override_note
@@ -110,7 +110,7 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
         click.echo(f"warning: {warning}", err=True)
     verify, why_not = verify_choice(not asked.verify, host)
     options = replace(asked, verify=verify, no_verify_reason=why_not)
-    plan = plan_for(target, host, options)
+    seen, plan = look_and_plan(target, host, options)  # the one look: the executor looks again only if it moved
     if request.dry_run:
         print_json(plan.as_dict()) if as_json else print_plan(plan)
         return
@@ -120,7 +120,7 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
         click.confirm("Change this environment?", default=True, abort=True)
     with progress(quiet=as_json or ctx.obj.quiet) as (say, tick):
         done = apply_target(target, host, options, mirrors_from(ctx, request.mirrors), cache_root(), say, tick,
-                            show_verdict=not as_json)  # fmt: skip
+                            show_verdict=not as_json, planned=(seen, plan))  # fmt: skip
     elapsed = time.perf_counter() - started
     report: dict[str, object] = {"plan": done.plan.as_dict(), "seconds": round(elapsed, 3)}
     if done.verdict is not None:

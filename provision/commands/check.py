@@ -14,8 +14,8 @@ def command(ctx: click.Context, as_json: bool) -> None:
 
     No solving, no network. Exit 1 with every problem listed."""
     from ..generated import find_drift
+    from ..layout import lock_path
     from ..lock.freshness import check_units
-    from ..lock.inputs import lock_path
     from ..profiles import load_profile, variant_units
     from ..render import render_project
 

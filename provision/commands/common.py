@@ -77,7 +77,7 @@ def locked_platform(ctx: click.Context, profile: str | None, platform: str | Non
     """A profile's lock (or a --lockfile) and the platform asked for, which the lock must have. The
     default platform: the profile's first; for a lockfile, this machine's if locked, else its first."""
     from ..errors import ProvisionError
-    from ..lock.inputs import lock_path
+    from ..layout import lock_path
     from ..lock.lockfile import read_lock
     from ..profiles import load_profile
     from .apply_options import lock_categories
@@ -152,7 +152,8 @@ def next_steps(target: str, frameworks: tuple[str, ...], root: Path | None, pref
     if prefix is not None:  # before the profile: `run` reads what follows the profile as the command
         target = f"--prefix {shlex.quote(str(prefix))} {target}"
     module = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "mlx": "mlx.core"}.get(
-        frameworks[0] if frameworks else "", "sys")
+        frameworks[0] if frameworks else "", "sys"
+    )
     rows = [(f"{prog} run {target} -- python -c 'import {module}'", "a command inside the environment"),
             (f'eval "$({prog} shell {target})"', "activate it in this shell"),
             (f"{prog} status {target}", "is it still exactly the lock?")]  # fmt: skip

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def command(ctx: click.Context, profile: str | None, lockfile: Path | None, against: str, as_json: bool) -> None:
     """What changed in PROFILE's lock (or between --lockfile and --against, two locks of anyone's),
     per platform and layer (Markdown for a pull request)."""
-    from ..lock.inputs import lock_path
+    from ..layout import lock_path
     from ..lock.lockfile import read_lock
     from ..lockdiff import as_json as diff_json
     from ..lockdiff import as_markdown, diff_locks

@@ -27,15 +27,14 @@ def command(
     """Compare the environment on disk with its lock: one line per difference and layer.
 
     Exit 0 when the environment is exactly the lock, 1 when it differs (`provision apply` repairs it)."""
-    from ..apply.inputs import current_drift, wanted_stamp
-    from ..apply.stamp import read_stamp
+    from ..apply.inputs import observe
 
     target, _ = select_target(ctx, profile, lockfile, prefix, pack=pack)
     if not target.prefix.is_dir():
         raise ProvisionError(f"{target.prefix}: no environment here; run `{target.apply_command}`.")
-    stamp = read_stamp(target.prefix)
-    _, drift = current_drift(target, stamp, check_files, trust_fingerprint=False, account=check_files)
-    finished = stamp is not None and stamp.same_lock(wanted_stamp(target))
+    seen = observe(target, check_files, trust_fingerprint=False, account=check_files)
+    drift = seen.drift
+    finished = seen.stamp is not None and seen.stamp.same_lock(target.wanted)
     # A git entry has no artifact hash: say what pins it, so "exact" is never read as "hashed".
     by_commit = [p for p in target.packages if p.git_commit is not None]
     if as_json:

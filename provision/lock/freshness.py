@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import LockfileError
+from ..layout import lock_path
 from ..model import Profile
-from .inputs import describe_change, inputs_hash, lock_path, platform_inputs
+from .inputs import describe_change, inputs_hash, platform_inputs
 from .lockfile import LockData, read_lock
 from .solve_group import disagreements
 
@@ -41,25 +42,17 @@ def check_units(root: Path, units: list[Profile]) -> list[PlatformStatus]:
         else:
             reference = references.get(unit.name) if unit.variant else None
         if lock is not None:
-            statuses += _lock_statuses(unit, lock, reference)
+            statuses += lock_statuses(unit, lock, reference)
     return statuses
 
 
-def _lock_statuses(profile: Profile, lock: LockData, reference: LockData | None) -> list[PlatformStatus]:
+def lock_statuses(profile: Profile, lock: LockData, reference: LockData | None = None) -> list[PlatformStatus]:
+    """One lock against one unit; `reference`: the solve group's first variant, whose versions it must share."""
     statuses = [_platform_status(profile, platform, lock, reference) for platform in profile.platforms]
     for platform in lock.platforms:
         if platform not in profile.platforms:
             statuses.append(PlatformStatus(profile.lock_name, platform, ["platform removed from the profile"]))
     return statuses
-
-
-def check_lock(profile: Profile, path: Path, shown: str) -> list[PlatformStatus]:
-    """One lock file against one unit (no solve group: an apply checks the lock it installs)."""
-    try:
-        lock = read_lock(path, shown)
-    except LockfileError as exc:
-        return [PlatformStatus(profile.lock_name, p, [exc.message]) for p in profile.platforms]
-    return _lock_statuses(profile, lock, None)
 
 
 def _platform_status(profile: Profile, platform: str, lock: LockData, reference: LockData | None) -> PlatformStatus:

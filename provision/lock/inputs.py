@@ -12,9 +12,9 @@ import json
 from pathlib import PurePosixPath
 from typing import Any
 
+from ..layout import BOOTSTRAP
 from ..model import Profile
 from ..profiles import virtual_packages
-from ..project import BOOTSTRAP
 
 INPUTS_SCHEMA = 1  # bump when the meaning of the inputs changes: every lock becomes stale
 
@@ -57,13 +57,6 @@ def describe_change(old: dict[str, Any], new: dict[str, Any]) -> str:
         else:
             parts.append(f"{key}: {before} -> {after}")
     return "; ".join(parts) or "inputs changed"
-
-
-def lock_path(profile_name: str) -> PurePosixPath:
-    """The bootstrap lock sits at the repository root, every other one beside its environment.yml."""
-    if profile_name == BOOTSTRAP:
-        return PurePosixPath("conda-lock.yml")
-    return PurePosixPath("envs", profile_name, "conda-lock.yml")
 
 
 def source_path(profile_name: str) -> PurePosixPath:

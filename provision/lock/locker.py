@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LockfileError, ProvisionError, ToolFailed
+from ..layout import lock_path
 from ..model import Profile
 from ..profiles import virtual_packages
 from ..project import Project
 from ..render import header
 from .conda_layer import solve_conda
-from .inputs import inputs_hash, lock_path, platform_inputs, source_path
+from .inputs import inputs_hash, platform_inputs, source_path
 from .lockfile import KEY_PREFIX, LockData, inputs_key, python_key, read_lock, size_key, write_lock
 from .mirrors import Mirrors
 from .pypi_layer import conda_python_packages, resolve_pypi
@@ -107,9 +108,7 @@ class GroupPins:
     packages: Callable[[], list[LockedPackage]]
 
 
-def _group_pins(
-    reference: tuple[Profile, LockData | None, dict[str, Future[Solved]]], platform: str
-) -> GroupPins:
+def _group_pins(reference: tuple[Profile, LockData | None, dict[str, Future[Solved]]], platform: str) -> GroupPins:
     profile, previous, futures = reference
 
     def packages() -> list[LockedPackage]:
@@ -209,7 +208,8 @@ def _solve_platform(
         if group is None:
             raise
         raise ToolFailed(f"{exc.message} (variant {profile.variant} is solved with the versions of "
-                         f"{group.reference}, its solve group's reference)") from None  # fmt: skip
+                         f"{group.reference}, its solve group's reference)", exc.command, exc.returncode,
+                         exc.tail) from None  # fmt: skip
     apart = disagreements(reference, conda + pypi)
     if apart:
         raise ToolFailed(f"{profile.lock_name} [{platform}]: its variants disagree ({'; '.join(apart[:5])}); "

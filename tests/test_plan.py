@@ -1,0 +1,105 @@
+"""The plan, pure: drift in, steps and per-layer work lists out; and the executor, with the runner swapped for
+a recorder, walking exactly those lists (no process, no prefix contents needed)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from provision.apply.drift import Drift, DriftKind, Layer
+from provision.apply.execute import _pypi
+from provision.apply.inputs import Options
+from provision.apply.plan import Plan, PlanInputs, StepName, Work, make_plan
+from provision.apply.stamp import Stamp
+from provision.apply.target import Target
+from provision.lock.lockfile import LockData
+from provision.lock.records import LockedPackage
+from provision.runner import swapped
+
+PLATFORM = "linux-64"
+
+
+def package(name: str, manager: str = "conda", url: str | None = None) -> LockedPackage:
+    url = url or f"https://example.invalid/{name}-1.0-0.conda"
+    return LockedPackage(name, "1.0", manager, PLATFORM, url, "0" * 64)  # type: ignore[arg-type]
+
+
+LOCKED = [package("python"), package("numpy"), package("zlib"),
+          package("requests", "pip", "https://files.example.invalid/requests-1.0-py3-none-any.whl"),
+          package("idna", "pip", "https://files.example.invalid/idna-1.0-py3-none-any.whl"),
+          package("tool", "pip", "git+https://github.com/o/tool@" + "a" * 40)]  # fmt: skip
+WANTED = Stamp(profile="t", platform=PLATFORM, conda="c", pypi="p", activation="a", python="3.12")
+
+
+def plan(drift: list[Drift], exists: bool = True, keep_extras: bool = False, stamp: Stamp | None = WANTED) -> Plan:
+    return make_plan(PlanInputs(
+        target="t", prefix="/envs/t", platform=PLATFORM, kind="conda", prefix_exists=exists, stamp=stamp,
+        wanted=WANTED, drift=drift, installed_python=None, activation_current=True, packages=LOCKED,
+        on_macos=False, brew_entries=0, use_brew=True, benchmarks=[], verify=False, keep_extras=keep_extras,
+    ))  # fmt: skip
+
+
+def drifted(layer: Layer, kind: DriftKind, name: str) -> Drift:
+    return Drift(layer, kind, name, locked="1.0", installed="0.9", files=("pip",) if kind is DriftKind.FOREIGN else ())
+
+
+MIXED = [drifted(Layer.CONDA, DriftKind.MISSING, "numpy"), drifted(Layer.CONDA, DriftKind.CHANGED, "zlib"),
+         drifted(Layer.CONDA, DriftKind.EXTRA, "curl"), drifted(Layer.PYPI, DriftKind.FOREIGN, "requests"),
+         drifted(Layer.PYPI, DriftKind.FILES, "idna"), drifted(Layer.PYPI, DriftKind.EXTRA, "rich")]  # fmt: skip
+
+
+def test_nothing_differs_nothing_acts_and_nothing_is_fetched() -> None:
+    made = plan([])
+    assert made.up_to_date
+    assert (made.conda, made.pypi, made.fetch) == (Work(), Work(), ())
+
+
+def test_a_new_environment_fetches_every_artifact_but_the_git_entry() -> None:
+    made = plan([], exists=False, stamp=None)
+    assert made.step(StepName.ENVIRONMENT).acts and made.step(StepName.PYPI).acts
+    assert [p.name for p in made.fetch] == ["python", "numpy", "zlib", "requests", "idna"]  # lock order
+
+
+def test_each_kind_of_drift_lands_in_its_layers_list() -> None:
+    made = plan(MIXED)
+    assert made.conda == Work(install=frozenset({"numpy"}), reinstall=frozenset({"zlib"}), remove=frozenset({"curl"}))
+    assert made.pypi == Work(reinstall=frozenset({"requests", "idna"}), remove=frozenset({"rich"}))
+    assert made.pypi.changing == 2
+    assert {p.name for p in made.fetch} == {"python", "numpy", "zlib", "requests", "idna"}
+
+
+def test_only_the_acting_layer_is_fetched() -> None:
+    made = plan([drifted(Layer.PYPI, DriftKind.MISSING, "idna")])
+    assert not made.step(StepName.ENVIRONMENT).acts
+    assert [p.name for p in made.fetch] == ["requests", "idna"]
+
+
+def test_keep_extras_keeps_them_listed_and_acts_on_nothing_else() -> None:
+    extras = [d for d in MIXED if d.kind is DriftKind.EXTRA]
+    made = plan(extras, keep_extras=True)
+    assert made.up_to_date and made.fetch == ()
+    assert made.conda.keep == {"curl"} and made.pypi.keep == {"rich"}
+    assert not made.conda.remove and not made.pypi.remove
+
+
+def test_the_executor_walks_the_plans_lists(tmp_path: Path) -> None:
+    """The PyPI step asks uv for exactly the plan's reinstall and remove lists, and says so in numbers."""
+    lock = LockData(platforms=[PLATFORM], channels=[], sources=[], content_hash={}, packages=LOCKED)
+    target = Target(name="t", prefix=tmp_path / "env", platform=PLATFORM, lock=lock, lock_path=tmp_path / "lock")
+    local = {p.url: tmp_path / p.file_name for p in LOCKED}
+    commands: list[list[str]] = []
+
+    def record(argv: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        commands.append(argv)
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    said: list[str] = []
+    with swapped(record):
+        _pypi(target, plan(MIXED), Options(), local, environment=False, say=said.append)
+    install, git, uninstall = commands
+    again = [install[i + 1] for i, arg in enumerate(install) if arg == "--reinstall-package"]
+    assert again == ["idna", "requests"]
+    assert git[-1].startswith("tool @ git+https://")
+    assert uninstall[-1:] == ["rich"] and "uninstall" in uninstall
+    assert said == ["pypi: installing 2 of 3 locked packages (hashes required; 1 from git at their locked commits), "
+                    "removing 1 outside the lock"]  # fmt: skip
