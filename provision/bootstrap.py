@@ -3,8 +3,9 @@ the wheels of provision's dependencies from the bootstrap lock (the project's ro
 conda-lock.yml, rendered from profiles/bootstrap.yaml), provision's own code, and the stdlib-only
 runner `pack_runner.py` as the pack's `__main__.py`.
 
-The bootstrap lock must hold every runtime requirement of this provision, or the packed copy
-could not start: that is checked here, when the pack is made, not on the node.
+The bootstrap lock must hold every runtime requirement of this provision but those only a team machine
+uses (TEAM_SIDE), or the packed copy could not start: that is checked here, when the pack is made, not on
+the node. A node that asks for a team-side command is told so in one line (`team_side`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from .pack_runner import MANIFEST_SCHEMA
 from .project import BOOTSTRAP  # the runner reads the manifest this writes
 
 BOOTSTRAP_LOCK = str(lock_path(BOOTSTRAP))  # the root conda-lock.yml, from profiles/bootstrap.yaml
+
+# Requirements a node never needs (it applies and verifies): a pack leaves them and their dependencies out,
+# which halves what it carries besides the environment. Where they are imported, a missing one is
+# errors.TeamSideMissing's one line.
+TEAM_SIDE = ("conda-lock", "matplotlib")
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,7 @@ def _require_everything(platform: str, python: str, wheels: list[LockedPackage])
         requirement = Requirement(line)
         if requirement.marker is not None and not requirement.marker.evaluate(environment):
             continue  # an extra (dev) or another Python's backport
-        if canonicalize_name(requirement.name) not in have:
+        if canonicalize_name(requirement.name) not in have and requirement.name not in TEAM_SIDE:
             raise LockfileError(
                 BOOTSTRAP_LOCK, f"{platform} (Python {python}): the bootstrap lacks {requirement.name}, which "
                 "provision needs",

@@ -88,6 +88,17 @@ class AcceptanceFailed(ProvisionError):
     exit_code = ExitCode.ACCEPTANCE_FAILED
 
 
+class TeamSideMissing(ProvisionError):
+    """A command only a team machine runs (writing a lock, drawing a chart), run where its package is missing:
+    a node's packed provision, which carries what a node needs to apply and verify (bootstrap.TEAM_SIDE)."""
+
+    def __init__(self, purpose: str, package: str) -> None:
+        super().__init__(
+            f"{purpose} needs {package}, which is not installed here (a pack carries what a node needs to apply "
+            f"and verify, not this); run it where provision was installed with pip, or `pip install {package}`."
+        )
+
+
 class ToolFailed(ProvisionError):
     """An external tool failed: the line users read, and, when a command ran, what ran, how it ended and the
     last lines it printed, so a caller can decide by the exit code instead of searching the wording."""

@@ -119,6 +119,11 @@ def test_linux_cpu_packed_then_applied_offline_passes_its_acceptance_run(tmp_pat
         core = next(w for w in manifest["pythons"]["3.12"] if w["name"] == "pydantic-core")
         assert "-cp312-" in core["file"]
         assert hashlib.sha256(packed.read("bootstrap/wheels/" + core["file"])).hexdigest() == core["sha256"]
+        # What a node needs to apply and verify: no lock writer, no charting (bootstrap.TEAM_SIDE) and none of
+        # their dependencies; the packed provision says so in one line when asked for them.
+        carried = {w["name"] for w in manifest["pythons"]["3.11"]}
+        assert {"conda-lock", "matplotlib", "numpy", "keyring", "cryptography"}.isdisjoint(carried)
+        assert {"pydantic", "py-rattler", "uv", "click"} <= carried
     # A bare node: python3 and nothing else on PATH, no network, no provision: `python3 PACK apply`.
     bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "node-home"), "TMPDIR": str(tmp_path),
             "PROVISION_HOME": str(tmp_path / "node-provision")}  # fmt: skip
@@ -131,6 +136,13 @@ def test_linux_cpu_packed_then_applied_offline_passes_its_acceptance_run(tmp_pat
                        str(reports)], bare)  # fmt: skip
     assert checked.returncode == 0, checked.stderr[-2000:]
     assert (reports / "verify-linux-cpu.json").is_file()
+    assert not (reports / "verify-linux-cpu.png").exists()  # charts are drawn where reports are gathered
+    (tmp_path / "node-project" / "profiles").mkdir(parents=True)
+    shutil.copy(REPO / "profiles" / "linux-cpu.yaml", tmp_path / "node-project" / "profiles")
+    locking = offline([BARE_PYTHON, "-I", str(pack), "--root", str(tmp_path / "node-project"), "lock",
+                       "linux-cpu", "--platform", "linux-64"], bare)  # fmt: skip
+    assert locking.returncode == 1, locking.stderr[-2000:]
+    assert locking.stderr.splitlines()[-1].startswith("error: writing a lock needs conda-lock, which is not installed")
     assert not list(tmp_path.glob("provision-bootstrap-*")), "the runner's private folder is removed"
 
     # One flipped byte in a packed wheel of provision itself: refused before anything runs.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 from pathlib import Path
@@ -77,13 +78,17 @@ def show(verdicts: list[Verdict], title: str) -> None:
 
 
 def save(verdicts: list[Verdict], folder: Path, name: str, meta: dict[str, Any]) -> list[Path]:
-    """verify-<name>.json (report schema 2) and verify-<name>.png in `folder`; returns the paths written."""
+    """verify-<name>.json (report schema 2) and verify-<name>.png in `folder`; returns the paths written. A node
+    whose packed provision has no matplotlib (a team-side package) writes the JSON, which is what `provision
+    report` reads; the team's chart is drawn where the reports are gathered."""
     folder.mkdir(parents=True, exist_ok=True)
     status = overall(verdicts)
     report = {"schema": REPORT_SCHEMA, "name": name, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "verdict": status.value, **meta, "results": [v.to_json() for v in verdicts]}  # fmt: skip
     json_path = folder / f"verify-{name}.json"
     write_atomic(json_path, json.dumps(report, indent=1, default=str) + "\n")
+    if importlib.util.find_spec("matplotlib") is None:
+        return [json_path]
     png_path = folder / f"verify-{name}.png"
     plot(verdicts, png_path, f"{name}: {status.value}")
     return [json_path, png_path]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import LocatedError, ProvisionError
+from ..errors import LocatedError, ProvisionError, TeamSideMissing
 from .node_report import NodeReport, Refused, read_report
 from .values import Status
 
@@ -188,7 +188,10 @@ def chart(table: list[dict[str, Any]], path: Path) -> None:
     """The fp32 throughput of every row as a bar; past MAX_CHART_BARS rows, the failed and slowest ones."""
     import warnings
 
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise TeamSideMissing("drawing the team's chart (--png)", "matplotlib") from None
 
     from ..grammar import printable
 

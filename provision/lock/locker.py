@@ -16,7 +16,7 @@ from ..project import Project
 from ..render import header
 from .conda_layer import solve_conda
 from .inputs import inputs_hash, platform_inputs, source_path
-from .lockfile import KEY_PREFIX, LockData, inputs_key, python_key, read_lock, size_key, write_lock
+from .lockfile import KEY_PREFIX, LockData, inputs_key, python_key, read_lock, require_writer, size_key, write_lock
 from .mirrors import Mirrors
 from .pypi_layer import conda_python_packages, resolve_pypi
 from .records import LockedPackage
@@ -69,6 +69,7 @@ def lock_profiles(
     """Lock several profiles, each (profile, platforms) pair solved concurrently: nearly all of a
     solve is waiting on an index or a solver outside Python. Outcomes come back in the order asked;
     a profile whose solve fails keeps its old lock, and the others are still written."""
+    require_writer()
     for profile, _ in requests:
         if profile.kind == "conda":
             mirrors.require(list(profile.channels))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import LockfileError
+from ..errors import LockfileError, TeamSideMissing
 from ..files import NotRegularFile, TooLarge, read_capped
 from ..yamlsrc import strict_yaml_in
 from .explicit import explicit_document, is_explicit
@@ -82,8 +82,18 @@ class LockData:
         return replace(self, packages=[p for p in self.packages if p.categories & wanted])
 
 
+def require_writer() -> None:
+    """Locks are written with conda-lock, a team-side package a node's packed provision does not carry: say so
+    before any solve, not after."""
+    import importlib.util
+
+    if importlib.util.find_spec("conda_lock") is None:
+        raise TeamSideMissing("writing a lock", "conda-lock")
+
+
 def write_lock(path: Path, data: LockData, header: str) -> None:
     """Atomically replace `path` with `data`, via conda-lock's models and writer."""
+    require_writer()
     from conda_lock.lockfile import write_conda_lock_file
     from conda_lock.lockfile.v1.models import HashModel, LockMeta
     from conda_lock.lockfile.v2prelim.models import LockedDependency, Lockfile
