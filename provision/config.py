@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .errors import ConfigError, ProfileError
 from .lock.mirrors import Mirrors, parse_mirrors
-from .yamlsrc import load_yaml
+from .profile.yamlsrc import load_yaml
 
 PROJECT_FILE = "provision.yaml"
 MIRRORS_VARIABLE = "PROVISION_MIRRORS"
@@ -103,7 +103,7 @@ def machine_mirrors(cli_values: tuple[str, ...], project_root: Path | None = Non
 
 def settings(cli_values: tuple[str, ...] = ()) -> list[Setting]:
     """Every machine setting with where it came from (`provision config`)."""
-    from .apply.prefixes import provision_home
+    from .layout import provision_home
 
     path = user_config_path()
     out = [Setting("config file", str(path), "exists" if path.is_file() else "absent")]

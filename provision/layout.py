@@ -25,6 +25,7 @@ ENVS_DIR = "envs"
 BOOTSTRAP = "bootstrap"  # the profile whose lock sits at the repository root
 LOCK_FILE = "conda-lock.yml"
 BREWFILE = "Brewfile"
+EXPECTED_NODES = "expected-nodes.txt"  # in a Slurm job's reports: the nodes it was given (export writes, report reads)
 
 STATE_DIR = ".provision"  # provision's folder inside a prefix (stamp, marker, requirements)
 STAMP_FILE = "stamp.json"

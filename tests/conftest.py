@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from provision.cli import main
-from provision.model import Profile
+from provision.profile.model import Profile
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

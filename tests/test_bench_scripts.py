@@ -14,7 +14,7 @@ import pytest
 from provision.bench.run import FRAMEWORKS, peak_for, run_script
 from provision.bench.values import Status
 from provision.bench.verdict import judge
-from provision.model import Thresholds
+from provision.profile.model import Thresholds
 
 from .conftest import REPO
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from provision.doctor import diagnose
-from provision.fit import GB, GIB, MODELS, estimated_architecture, inference_fit, training_fit
-from provision.host import parse_facts
+from provision.machine.doctor import diagnose
+from provision.machine.facts import parse_facts
+from provision.machine.fit import GB, GIB, MODELS, estimated_architecture, inference_fit, training_fit
 
 from .conftest import REPO
 
@@ -148,7 +148,7 @@ def test_doctor_reports_an_invalid_profile_as_a_problem_and_keeps_checking_the_o
 
 def test_memory_units_are_one_rule() -> None:
     from provision.errors import ProvisionError
-    from provision.fit import parse_memory, parse_quantity
+    from provision.machine.fit import parse_memory, parse_quantity
 
     assert parse_memory("64GB") == parse_memory("64GiB") == 64 * 2**30  # as Macs are sold
     assert parse_memory("0.5TB") == 2**39
@@ -171,7 +171,7 @@ MORE = Path(__file__).resolve().parent / "data" / "fixtures" / "mac-more"
 )
 def test_text_system_profiler_is_read(file: str, chip: str, memory_gib: int, cores: int, performance: int,
                                       efficiency: int, macos: str | None) -> None:  # fmt: skip
-    from provision.host import parse_profiler
+    from provision.machine.facts import parse_profiler
 
     facts = parse_profiler((MORE / file).read_text())
     assert (facts.chip, facts.memory_bytes, facts.cpu_cores) == (chip, memory_gib * 2**30, cores)
@@ -179,7 +179,7 @@ def test_text_system_profiler_is_read(file: str, chip: str, memory_gib: int, cor
 
 
 def test_gpu_cores_from_displays_and_cores_from_older_sysctl() -> None:
-    from provision.host import parse_facts, parse_profiler
+    from provision.machine.facts import parse_facts, parse_profiler
 
     assert parse_profiler("", (MORE / "spdisplays-m2-max-38core-mac14-6-text.txt").read_text()).gpu_cores == 38
     old = parse_facts({"sysctl": (MORE / "sysctl-machdep-cpu-intel-i5-4440-osx-10.9.txt").read_text()}, "f/")

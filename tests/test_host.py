@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from provision.apply.preflight import disk_problem, host_problems, host_warnings
-from provision.host import HostFacts, parse_cuda_version, parse_facts, parse_gpus, parse_sysctl, this_host
+from provision.machine.facts import HostFacts, parse_cuda_version, parse_facts, parse_gpus, parse_sysctl, this_host
 
 from .conftest import make_profile
 

@@ -17,7 +17,7 @@ from provision.lock.lockfile import read_lock
 from provision.lock.mirrors import Mirrors
 from provision.lock.pypi_layer import conda_python_packages, resolve_pypi
 from provision.lock.records import LockedPackage
-from provision.profiles import lock_units
+from provision.profile.load import lock_units
 from provision.project import Project
 
 from .conftest import REPO, make_profile

@@ -14,7 +14,7 @@ from .world import E2E
 def test_the_next_block_after_apply_works_pasted(tmp_path: Path) -> None:
     world = E2E(tmp_path)
     assert world.run("lock", "e2e").returncode == 0
-    done = world.run("apply", "e2e", "--no-verify")
+    done = world.run("apply", "e2e", "--no-verify", process=True)  # the next block names the program as invoked
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     block = lines[lines.index("next:") + 1 :]

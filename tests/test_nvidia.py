@@ -11,7 +11,7 @@ import pytest
 
 from provision.lock.records import LockedPackage
 from provision.lock.variant import cuda_runtime
-from provision.nvidia import CUDA_OF_DRIVER, cuda_of_driver, driver_problem, parse_nvidia
+from provision.machine.nvidia import CUDA_OF_DRIVER, cuda_of_driver, driver_problem, parse_nvidia
 
 from .conftest import DATA, REPO
 

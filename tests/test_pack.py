@@ -89,7 +89,7 @@ def test_a_pack_without_provision_says_how_to_apply_it(world: E2E, tmp_path: Pat
 
 
 def test_the_runner_refuses_another_python_or_platform() -> None:
-    from provision import pack_runner
+    from provision.consumers import pack_runner
 
     mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
     with pytest.raises(pack_runner.Refused, match=rf"runs on Python 3\.98, 3\.99 and this is {mine}") as other:
@@ -161,7 +161,7 @@ def test_linux_cpu_packed_then_applied_offline_passes_its_acceptance_run(tmp_pat
     {"name": "x", "file": "x-1-py3-none-any.whl\n-e /", "sha256": "0" * 64},
 ])  # fmt: skip
 def test_a_hostile_bootstrap_manifest_is_refused_before_anything_runs(tmp_path: Path, wheel: dict[str, str]) -> None:
-    from provision import pack_runner
+    from provision.consumers import pack_runner
 
     mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
     hostile = tmp_path / "hostile.pack"

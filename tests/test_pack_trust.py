@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from provision.apply.prefix_lock import prefix_lock
-from provision.pack_runner import NO_OUTSIDE_CHECK, OWNER
+from provision.consumers.pack_runner import NO_OUTSIDE_CHECK, OWNER
 
+from .inprocess import provision as call
 from .test_pack import BARE_PYTHON
 from .world import E2E, PROVISION
 
@@ -59,7 +60,7 @@ def unpacked(env: dict[str, str]) -> list[str]:
 
 
 def provision(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PROVISION, *args], env=env, capture_output=True, text=True, timeout=300)
+    return call(args, env)
 
 
 def runner(pack: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -253,7 +254,7 @@ SETTINGS = '{"schema": 1, "name": "x", "platform": "linux-64", "profile": null}'
 
 def hostile_pack(path: Path, members: Iterator[tuple[str, bytes]], compression: int = zipfile.ZIP_STORED) -> Path:
     """A HOSTILE pack, made by hand: the runner (so `python3 PACK` runs), then `members`."""
-    from provision import pack_runner
+    from provision.consumers import pack_runner
 
     with zipfile.ZipFile(path, "w", compression) as out:
         out.write(pack_runner.__file__, "__main__.py")

@@ -10,8 +10,8 @@ import pytest
 
 from provision.bench.peaks import apple_peak, cpu_peak, cpu_reference, flops_per_cycle, this_cpu_peak
 from provision.bench.verdict import judge
-from provision.host import parse_gpu_cores
-from provision.model import Thresholds
+from provision.machine.facts import parse_gpu_cores
+from provision.profile.model import Thresholds
 
 FIXTURES = Path(__file__).parent / "data" / "fixtures"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import typing
 
-from provision import pack_runner, platforms
-from provision.model import Platform
+from provision import platforms
+from provision.consumers import pack_runner
+from provision.profile.model import Platform
 
 
 def test_the_profile_type_and_the_table_name_the_same_platforms() -> None:

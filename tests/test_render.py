@@ -9,8 +9,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from provision.model import Profile
-from provision.profiles import concrete_profiles, load_profile, lock_units
+from provision.profile.load import concrete_profiles, load_profile, lock_units
+from provision.profile.model import Profile
 from provision.project import Project
 from provision.render import brewfile, environment_yml, flake, render_project
 

@@ -17,7 +17,7 @@ import pytest
 
 from provision.bench.peaks import cpu_peak
 from provision.bench.verdict import judge
-from provision.model import Thresholds
+from provision.profile.model import Thresholds
 
 from .conftest import DATA
 

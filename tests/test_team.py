@@ -14,7 +14,7 @@ import pytest
 from provision.bench import report as verify_report
 from provision.bench.peaks import cpu_peak
 from provision.bench.verdict import judge
-from provision.model import Thresholds
+from provision.profile.model import Thresholds
 
 from .conftest import REPO
 from .test_apply import E2E
@@ -121,8 +121,8 @@ def test_export_requirements_and_pylock_are_read_by_uv(tmp_path: Path, run_cli) 
 def test_export_dockerfile_parses_and_builds_from_its_pack(tmp_path: Path, run_cli) -> None:
     import dockerfile
 
-    from provision import export
-    from provision.profiles import load_profile, with_variant
+    from provision.consumers import export
+    from provision.profile.load import load_profile, with_variant
     from provision.project import Project
 
     out = tmp_path / "linux-cpu"
@@ -262,9 +262,9 @@ def test_a_nodes_report_is_shown_as_text_never_as_markup_or_terminal_codes(tmp_p
 def test_generated_scripts_take_every_value_as_data(tmp_path: Path, run_cli) -> None:
     """A newline in the reports folder once ended the sbatch header comment and ran `touch PWNED` on
     every node; ENV values were expanded by the builder ($HOME) and non-ASCII written as \\u escapes."""
-    from provision import export
-    from provision.model import Profile
-    from provision.profiles import load_profile
+    from provision.consumers import export
+    from provision.profile.load import load_profile
+    from provision.profile.model import Profile
     from provision.project import Project
 
     refused = run_cli("--root", str(REPO), "export", "linux-cpu", "--format", "slurm", "--output",

@@ -108,7 +108,7 @@ def test_a_variant_is_held_to_the_profile_rules(project: Path, run_cli) -> None:
 
 def test_advice_repeats_only_a_variant_the_user_forced() -> None:
     from provision.apply.target import target_for_profile
-    from provision.host import HostFacts
+    from provision.machine.facts import HostFacts
     from provision.project import Project
 
     from .conftest import REPO

@@ -12,7 +12,7 @@ import pytest
 from provision.bench.peaks import Peak, apple_peak, cpu_peak, nvidia_peak
 from provision.bench.values import Status
 from provision.bench.verdict import judge
-from provision.model import Thresholds
+from provision.profile.model import Thresholds
 
 DATA = Path(__file__).parent / "data" / "bench"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from . import builders
+from .inprocess import provision
 from .world import PROVISION
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -43,8 +44,7 @@ class VenvWorld:
         )
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([PROVISION, "--root", str(self.root), *args], env=self.env, capture_output=True,
-                              text=True, timeout=300)  # fmt: skip
+        return provision(["--root", str(self.root), *args], self.env)
 
     def locked(self, platform: str) -> dict[str, str]:
         from provision.lock.lockfile import read_lock
@@ -147,7 +147,7 @@ def test_the_teams_own_code_is_installed_editable_and_never_taken_for_an_extra(w
 def test_an_editable_entry_that_is_not_a_folder_is_refused() -> None:
     from pydantic import ValidationError
 
-    from provision.model import Profile
+    from provision.profile.model import Profile
 
     for bad in ("--index-url=http://evil", "git+https://x/y", "https://x/y.whl"):
         with pytest.raises(ValidationError, match="not a local project folder"):
@@ -181,8 +181,8 @@ def _names_in(path: Path) -> tuple[set[str], set[str]]:
 
 @pytest.mark.parametrize("file", REAL_FILES)
 def test_init_from_a_real_environment_file_keeps_every_package(tmp_path: Path, file: str, run_cli) -> None:
-    from provision.merge import conda_name, pypi_name
-    from provision.profiles import load_profile
+    from provision.profile.load import load_profile
+    from provision.profile.merge import conda_name, pypi_name
     from provision.project import Project
 
     source = ENVIRONMENTS / file
@@ -200,7 +200,7 @@ def test_init_from_a_real_environment_file_keeps_every_package(tmp_path: Path, f
 
 
 def test_init_says_what_a_profile_cannot_hold_and_keeps_the_rest(tmp_path: Path, run_cli) -> None:
-    from provision.profiles import load_profile
+    from provision.profile.load import load_profile
     from provision.project import Project
 
     done = run_cli("--root", str(tmp_path), "init", "dino", "--from", str(ENVIRONMENTS / "dinov2.yaml"))
@@ -232,7 +232,7 @@ def test_init_says_what_a_profile_cannot_hold_and_keeps_the_rest(tmp_path: Path,
     ("environment.yml", "dependencies: [numpy, {pip: [rich]}]\nchannels: [conda-forge]\n", ""),
 ])  # fmt: skip
 def test_init_reads_requirements_pixi_and_pyproject(tmp_path: Path, run_cli, name: str, text: str, said: str) -> None:
-    from provision.profiles import load_profile
+    from provision.profile.load import load_profile
     from provision.project import Project
 
     (tmp_path / name).write_text(text)
@@ -337,7 +337,7 @@ def test_cli_conventions_quiet_verbose_completion(tmp_path: Path) -> None:
     assert "solving the conda layer" in loud.stderr and quiet.returncode == 0 and quiet.stderr == ""
     after = e2e.run("lock", "e2e", "--quiet")  # after the command too, as uv takes it
     assert after.returncode == 0 and after.stderr == ""
-    verbose = e2e.run("-v", "lock", "e2e")
+    verbose = e2e.run("-v", "lock", "e2e", process=True)  # logging is set up once per process
     assert "provision: running: " in verbose.stderr and " pip compile " in verbose.stderr  # each external command
     nothing = e2e.run("shell", "e2e", "--json")  # no environment yet: nothing to activate, and it says so
     assert nothing.returncode == 1 and "run `provision apply e2e` first" in nothing.stderr

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 from . import builders
+from .inprocess import PROVISION, provision
 
-PROVISION = str(Path(sys.executable).parent / "provision")
+__all__ = ["E2E", "PROVISION"]
 
 
 class E2E:
@@ -42,11 +43,11 @@ class E2E:
             f'  find_links: ["{self.tmp / "wheels"}"]\nenv:\n  PROVTEST: "{value}"\n'
         )
 
-    def run(self, *args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [PROVISION, "--root", str(self.root), *args], env={**self.env, **(extra or {})},
-            capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+    def run(
+        self, *args: str, extra: dict[str, str] | None = None, process: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        """`provision --root PROJECT ARGS`, in this process unless it must be one (`process`, inprocess.py)."""
+        return provision(["--root", str(self.root), *args], {**self.env, **(extra or {})}, process=process)
 
     def in_env(self, code: str) -> str:
         done = self.run("run", "e2e", "--", "python", "-c", code)

@@ -84,7 +84,7 @@ def _from_toml(document: dict[str, Any], shown: str, wanted: frozenset[str]) -> 
 
 
 def _yaml_or_none(text: str, shown: str, path: Path) -> Any:
-    from ..yamlsrc import strict_yaml_in
+    from ..profile.yamlsrc import strict_yaml_in
 
     if path.suffix not in (".yml", ".yaml", ".lock") and ":" not in text:
         return None

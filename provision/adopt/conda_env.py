@@ -8,8 +8,8 @@ from pathlib import Path
 
 from .. import grammar
 from ..errors import LocatedError
-from ..merge import conda_name
-from ..model import PLATFORM_SELECTORS, PLATFORMS
+from ..profile.merge import conda_name
+from ..profile.model import PLATFORM_SELECTORS, PLATFORMS
 from . import pythons
 from .draft import Draft, Shapes
 from .requirements import logical_lines, pip_line

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import LocatedError
-from ..merge import conda_name, pypi_name
+from ..profile.merge import conda_name, pypi_name
 
 DEFAULT_PLATFORMS = ["osx-arm64", "linux-64"]
 DEFAULT_PYTHON = "3.11"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..model import PLATFORMS
+from ..profile.model import PLATFORMS
 from .conda_env import conda_spec
 from .draft import Draft, Shapes
 from .urls import checked_channel, checked_link, checked_url

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..merge import pypi_name
+from ..profile.merge import pypi_name
 from . import pythons
 from .conda_env import conda_spec
 from .draft import Draft, Shapes

@@ -13,7 +13,7 @@ def from_conda(draft: Draft, spec: str) -> None:
     """`python=3.10`, `python >=3.9,<3.12`, `python=3.9.7=h12debd9_1` (conda env export)."""
     from rattler import Version, VersionSpec
 
-    from ..conda_spec import (
+    from ..profile.conda_spec import (
         SpecError,
         parse_spec,
     )

@@ -12,13 +12,12 @@ import os
 import shutil
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import HostUnfit, ProvisionError, ToolFailed, UnsafeInput
-from ..host import HostFacts
 from ..lock.mirrors import Mirrors
+from ..machine.facts import HostFacts
 from ..runner import run
 from .activation import write_activation
 from .archives import check_archive
@@ -36,16 +35,7 @@ from .registry import register, unregister
 from .stamp import clear_stamp, write_stamp
 from .target import Target
 
-if TYPE_CHECKING:
-    from ..bench.verify import Acceptance
-
 Say = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Applied:
-    plan: Plan
-    verdict: Acceptance | None = None  # the acceptance verdicts, when the verify step ran
 
 
 def _test_kill_point(step: str) -> None:
@@ -57,9 +47,10 @@ def _test_kill_point(step: str) -> None:
 
 def apply_target(
     target: Target, host: HostFacts, options: Options, mirrors: Mirrors, cache: Path, say: Say,
-    tick: Say | None = None, show_verdict: bool = True, planned: tuple[Observation, Plan] | None = None,
-) -> Applied:  # fmt: skip
-    """Make the prefix match the lock, then prove it works; returns what was carried out.
+    tick: Say | None = None, planned: tuple[Observation, Plan] | None = None,
+) -> Plan:  # fmt: skip
+    """Make the prefix match the lock; returns the plan carried out (the command then runs its verify step, if it
+    acts: apply installs, bench proves, the command composes them).
 
     `planned`: the look the caller took and the plan it made from it, if any. `say` reports each step; `tick`
     each package (a terminal shows it, plain logs leave it out)."""
@@ -79,12 +70,7 @@ def apply_target(
                 write_stamp(target.prefix, fresh)
         if plan.step(StepName.JUPYTER).acts:
             say(f"jupyter: kernel registered at {register_kernel(target.name, target.prefix, target.env)}")
-        verdict = None
-        if plan.step(StepName.VERIFY).acts and not plan.up_to_date:
-            from ..bench.verify import verify_target
-
-            verdict = verify_target(target, device=None, quick=False, report_dir=None, show=show_verdict)
-    return Applied(plan, verdict)
+    return plan
 
 
 def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cache: Path, say: Say, tick: Say) -> None:

@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import HostUnfit, ProvisionError
-from ..host import HostFacts
 from ..layout import input_files, inputs_digest, listing_fingerprint
 from ..lock.freshness import lock_statuses
+from ..machine.facts import HostFacts
 from . import preflight
 from .activation import activation_current
 from .drift import Drift, compare, file_drift

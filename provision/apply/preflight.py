@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..host import HostFacts
 from ..lock.freshness import PlatformStatus
 from ..lock.records import LockedPackage
-from ..model import Profile
-from ..requirements import Severity, blocking, for_profile
+from ..machine.facts import HostFacts
+from ..machine.requirements import Severity, blocking, for_profile
+from ..profile.model import Profile
 
 # Installed size on disk relative to the downloaded archives (compressed .conda, wheels).
 EXPANSION = 3
@@ -25,7 +25,7 @@ def host_warnings(profile: Profile | None, host: HostFacts, platforms: list[str]
 def cuda_problem(packages: list[LockedPackage], host: HostFacts, say_missing_driver: bool = True) -> list[str]:
     """The lock's CUDA runtime against this machine's NVIDIA driver, before anything changes."""
     from ..lock.variant import cuda_runtime
-    from ..nvidia import driver_problem
+    from ..machine.nvidia import driver_problem
 
     found = cuda_runtime(packages)
     if found is None or host.system != "Linux":

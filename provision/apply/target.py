@@ -8,11 +8,11 @@ from pathlib import Path
 
 from .. import grammar
 from ..errors import ProvisionError
-from ..host import HostFacts, this_host
 from ..lock.lockfile import LockData
 from ..lock.records import MAIN, LockedPackage
 from ..lock.validate import Rules
-from ..model import Profile
+from ..machine.facts import HostFacts, this_host
+from ..profile.model import Profile
 from ..project import Project
 from .editable import Editable, read_editables
 from .prefixes import checked_name, default_prefix, resolved
@@ -115,7 +115,7 @@ def target_for_profile(
     this host fits, else the one installed in the prefix (read-only commands look at what is there)."""
     from ..layout import lock_path
     from ..lock.lockfile import read_lock
-    from ..profiles import load_profile
+    from ..profile.load import load_profile
     from .stamp import read_stamp
     from .variant_choice import choose_variant
 

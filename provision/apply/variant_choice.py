@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from packaging.version import InvalidVersion, Version
 
 from ..errors import ProvisionError
-from ..host import HostFacts
-from ..model import Profile
+from ..machine.facts import HostFacts
+from ..profile.model import Profile
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class VariantChoice:
 
 def choose_variant(profile: Profile, host: HostFacts | None, forced: str | None = None,
                    installed: str | None = None) -> VariantChoice:  # fmt: skip
-    from ..profiles import with_variant
+    from ..profile.load import with_variant
 
     names = list(profile.variants)
     if not names:

@@ -15,10 +15,13 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import grammar
 from ..errors import ProvisionError, ToolFailed
+
+if TYPE_CHECKING:
+    from .verify import Subject
 from .values import Status
 
 # One script per framework, the same checks and the same JSON: the framework's own collectives and DDP.
@@ -158,20 +161,13 @@ def save(result: dict[str, Any], folder: Path, name: str) -> Path:
     return path
 
 
-def verify_distributed(target: Any, ranks: int, report_dir: Path | None, show: bool) -> Status:
-    """Run the check for `target`'s environment; rank 0 says the verdict (and saves it), others are silent."""
-    from ..apply.activation import activated_environment
-    from ..apply.pypi_install import env_python
-
-    benchmarks = target.profile.acceptance.benchmarks if target.profile is not None else []
-    framework = next((f for f in benchmarks if f in SCRIPTS), None)
+def verify_distributed(subject: Subject, ranks: int, report_dir: Path | None, show: bool) -> Status:
+    """Run the check in `subject`'s environment; rank 0 says the verdict (and saves it), others are silent."""
+    framework = next((f for f in subject.benchmarks() if f in SCRIPTS), None)
     if framework is None:
-        raise ProvisionError(f"{target.label}: --distributed runs the collectives of jax or torch, and this "
+        raise ProvisionError(f"{subject.label}: --distributed runs the collectives of jax or torch, and this "
                              "environment's acceptance has neither (acceptance.benchmarks)")  # fmt: skip
-    python = env_python(target.prefix)
-    if not python.exists():
-        raise ProvisionError(f"{target.prefix}: no environment here; run `{target.apply_command}` first.")
-    env = activated_environment(target.prefix, target.env, kind=target.kind)
+    python, env = subject.require_python(), subject.env
     rendezvous = from_slurm(dict(os.environ))
     if show and (rendezvous is None or rendezvous.rank == 0):
         print(f"distributed: {rendezvous.ranks if rendezvous else ranks} ranks of {framework}, all-reduce over "
@@ -183,7 +179,7 @@ def verify_distributed(target: Any, ranks: int, report_dir: Path | None, show: b
     if show:
         print("\n".join(lines), flush=True)
     if report_dir is not None:
-        saved = save({**result, "verdict": status.value, "profile": target.name}, report_dir, target.name)
+        saved = save({**result, "verdict": status.value, "profile": subject.name}, report_dir, subject.name)
         if show:
             print(f"saved {saved}", flush=True)
     return status

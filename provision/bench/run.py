@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ToolFailed
-from ..host import this_host
-from ..model import Thresholds
+from ..machine.facts import this_host
+from ..profile.model import Thresholds
 from ..runner import run
 from .peaks import Peak, apple_peak, nvidia_peak, this_cpu_peak
 from .values import Verdict

@@ -43,8 +43,8 @@ def expected_nodes(folder: Path) -> list[str]:
     """The nodes a Slurm job was given (`expected-nodes.txt`, written by the exported batch script).
     The file is untrusted like any facts folder: regular, small, one valid host name per line."""
     from .. import grammar
-    from ..export import EXPECTED_NODES
     from ..files import read_untrusted_text
+    from ..layout import EXPECTED_NODES
 
     path = folder / EXPECTED_NODES
     if not folder.is_dir() or not path.exists():

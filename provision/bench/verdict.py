@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Thresholds
+from ..profile.model import Thresholds
 from .peaks import Peak
 from .values import Check, Fraction, Gate, Measurement, Status, Verdict
 

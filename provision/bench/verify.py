@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..apply.activation import activated_environment
-from ..apply.pypi_install import env_python
-from ..apply.target import Target
 from ..errors import ProvisionError
-from ..model import Thresholds
+from ..profile.model import Acceptance as AcceptanceSpec  # the profile's section; Acceptance here is the outcome
+from ..profile.model import Thresholds
 from . import report
 from .run import benchmark
 from .values import Status, Verdict, overall
@@ -21,7 +20,7 @@ def machine_identity() -> dict[str, Any]:
     """Who ran this report, for `provision report` across a team's machines."""
     import socket
 
-    from ..host import this_host
+    from ..machine.facts import this_host
 
     host = this_host()
     return {"hostname": socket.gethostname(), "chip": host.chip or host.cpu_model, "memory_bytes": host.memory_bytes,
@@ -43,29 +42,47 @@ class Acceptance:
         return {"verdict": self.status.value, "results": [v.to_json() for v in self.verdicts], "files": self.files}
 
 
-def verify_target(target: Target, device: str | None, quick: bool, report_dir: Path | None, show: bool) -> Acceptance:
-    profile = target.profile
-    if profile is None or not profile.acceptance.benchmarks:
-        raise ProvisionError(f"{target.name}: no acceptance benchmarks declared (acceptance.benchmarks).")
-    python = env_python(target.prefix)
-    if not python.exists():
-        raise ProvisionError(f"{target.prefix}: no environment here; run `{target.apply_command}` first.")
-    wanted = device or profile.acceptance.device
-    env = activated_environment(target.prefix, target.env, kind=target.kind)
+@dataclass(frozen=True)
+class Subject:
+    """The installed environment a check runs in, handed over by the command that composes apply and bench:
+    bench reads no lock, stamp or prefix layout of its own."""
+
+    name: str
+    label: str  # as messages name it: `linux-cpu`, or `torch-linux (cuda)`
+    prefix: Path
+    python: Path  # the environment's interpreter
+    env: dict[str, str]  # this process's environment as it is inside the activated prefix
+    acceptance: AcceptanceSpec | None  # the profile's; None for a lockfile's environment
+    apply_command: str  # what makes the environment, for the advice when it is missing
+    # What a saved report records besides the machine (profile, variant, platform, prefix, and how the
+    # environment compares with its lock); asked only when a report is written.
+    report_meta: Callable[[], dict[str, Any]] = dict
+
+    def benchmarks(self) -> list[str]:
+        return list(self.acceptance.benchmarks) if self.acceptance is not None else []
+
+    def require_python(self) -> Path:
+        if not self.python.exists():
+            raise ProvisionError(f"{self.prefix}: no environment here; run `{self.apply_command}` first.")
+        return self.python
+
+
+def verify_target(subject: Subject, device: str | None, quick: bool, report_dir: Path | None, show: bool) -> Acceptance:
+    acceptance = subject.acceptance
+    if acceptance is None or not acceptance.benchmarks:
+        raise ProvisionError(f"{subject.name}: no acceptance benchmarks declared (acceptance.benchmarks).")
+    python = subject.require_python()
+    wanted = device or acceptance.device
     results = []
-    for framework in profile.acceptance.benchmarks:
+    for framework in acceptance.benchmarks:
         if show:  # a line as each run starts, terminal or not: a run takes tens of seconds
-            print(f"acceptance: {framework} on {wanted} in {target.prefix} (about {15 if quick else 30} s)",
+            print(f"acceptance: {framework} on {wanted} in {subject.prefix} (about {15 if quick else 30} s)",
                   file=sys.stderr, flush=True)  # fmt: skip
-        results.append(benchmark(python, framework, wanted, quick, profile.acceptance.thresholds or Thresholds(), env))
+        results.append(benchmark(python, framework, wanted, quick, acceptance.thresholds or Thresholds(), subject.env))
     files: list[str] = []
     if show:
-        report.show(results, f"{target.label} ({target.prefix})")
+        report.show(results, f"{subject.label} ({subject.prefix})")
     if report_dir is not None:
-        from ..apply.inputs import environment_fingerprint
-
-        meta = {"profile": target.name, "variant": target.variant, "platform": target.platform,
-                "prefix": str(target.prefix),
-                "machine": machine_identity(), "environment": environment_fingerprint(target)}  # fmt: skip
-        files = [str(p) for p in report.save(results, report_dir, target.name, meta)]
+        meta = {**subject.report_meta(), "machine": machine_identity()}
+        files = [str(p) for p in report.save(results, report_dir, subject.name, meta)]
     return Acceptance(results, files)

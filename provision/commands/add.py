@@ -25,8 +25,8 @@ def command(
     """Add packages to PROFILE (a spec for a package already listed replaces it), keeping the file's
     comments and order, then re-lock PROFILE. An invalid result, or one that cannot be locked, leaves the
     profile as it was."""
-    from ..editing import add_packages
-    from ..merge import conda_name, pypi_name
+    from ..profile.editing import add_packages
+    from ..profile.merge import conda_name, pypi_name
 
     key = pypi_name if pypi else conda_name
     names = [key(spec) for spec in specs]
@@ -47,7 +47,7 @@ def restored_on_failure(ctx: click.Context, profile: str) -> Iterator[None]:
     """The profile and its rendered files as they were when the edit or its lock fails (the old lock is
     never replaced by a failed solve): an edit either lands whole, locked, or not at all."""
     from ..generated import write_files
-    from ..profiles import load_profile
+    from ..profile.load import load_profile
     from ..render import profile_files
 
     project = project_from(ctx)
@@ -68,7 +68,7 @@ def relock(ctx: click.Context, profile: str, mirrors: tuple[str, ...]) -> None:
     from ..config import cache_root
     from ..generated import write_files
     from ..lock.locker import lock_profile
-    from ..profiles import load_profile
+    from ..profile.load import load_profile
     from ..render import profile_files
 
     project = project_from(ctx)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .apply_options import adopt_option, insecure_option, pack_option, select_target, target_options, verify_choice
-from .common import json_option, mirrors_from, next_steps, print_json
+from .common import json_option, mirrors_from, next_steps, print_json, subject_of
 from .plan import print_plan
 
 if TYPE_CHECKING:
@@ -90,9 +90,10 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
     started = time.perf_counter()
     from ..apply.execute import apply_target
     from ..apply.inputs import look_and_plan
+    from ..apply.plan import StepName
     from ..config import cache_root
     from ..errors import AcceptanceFailed
-    from ..host import override_note
+    from ..machine.facts import override_note
 
     as_json = request.as_json
     target, host = select_target(
@@ -120,14 +121,19 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
         click.confirm("Change this environment?", default=True, abort=True)
     with progress(quiet=as_json or ctx.obj.quiet) as (say, tick):
         done = apply_target(target, host, options, mirrors_from(ctx, request.mirrors), cache_root(), say, tick,
-                            show_verdict=not as_json, planned=(seen, plan))  # fmt: skip
+                            planned=(seen, plan))  # fmt: skip
+    verdict = None
+    if done.step(StepName.VERIFY).acts and not done.up_to_date:
+        from ..bench.verify import verify_target
+
+        verdict = verify_target(subject_of(target), device=None, quick=False, report_dir=None, show=not as_json)
     elapsed = time.perf_counter() - started
-    report: dict[str, object] = {"plan": done.plan.as_dict(), "seconds": round(elapsed, 3)}
-    if done.verdict is not None:
-        report["verify"] = done.verdict.to_json()
+    report: dict[str, object] = {"plan": done.as_dict(), "seconds": round(elapsed, 3)}
+    if verdict is not None:
+        report["verify"] = verdict.to_json()
     if as_json:
         print_json(report)
-    elif done.plan.up_to_date:
+    elif done.up_to_date:
         click.echo(f"{target.label}: up to date ({target.prefix})")
     else:
         click.echo(f"{target.label}: applied to {target.prefix} in {elapsed:.1f} s")
@@ -136,5 +142,5 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
                                   request.prefix if request.profile else None))  # fmt: skip
     from ..bench.values import Status
 
-    if done.verdict is not None and done.verdict.status is not Status.PASS:
+    if verdict is not None and verdict.status is not Status.PASS:
         raise AcceptanceFailed(f"{target.label}: acceptance failed; see the table above (`provision verify`).")

@@ -13,7 +13,7 @@ from .common import project_from
 
 if TYPE_CHECKING:  # loaded when a command runs, not for its --help (the apply machinery is most of start-up)
     from ..apply.target import Target
-    from ..host import HostFacts
+    from ..machine.facts import HostFacts
 
 F = Callable[..., Any]
 
@@ -65,14 +65,14 @@ def lock_categories(ctx: click.Context) -> frozenset[str]:
 
 
 def _keep_pack_check(ctx: click.Context, param: click.Parameter, value: object) -> None:
-    ctx.meta[f"provision.pack.{param.name}"] = value
+    ctx.meta[f"provision.consumers.pack.{param.name}"] = value
 
 
 def _pack_checks(ctx: click.Context, _: click.Parameter, pack: Path | None) -> Path | None:
     """The outside checks (eager, so already read) become one value; without --pack they would check nothing."""
-    from ..pack_runner import OutsideChecks
+    from ..consumers.pack_runner import OutsideChecks
 
-    checks = OutsideChecks(**{name: ctx.meta.get(f"provision.pack.{name}")
+    checks = OutsideChecks(**{name: ctx.meta.get(f"provision.consumers.pack.{name}")
                               for name in ("sha256", "sha256_file", "allowed_signers")})  # fmt: skip
     if checks.given and pack is None:
         raise click.UsageError("--sha256, --sha256-file and --allowed-signers check a --pack FILE; give one")
@@ -119,7 +119,7 @@ def host_facts(facts_dir: Path | None) -> HostFacts:
     """This machine's facts (or a saved folder's), with CONDA_OVERRIDE_* applied on top."""
     import os
 
-    from ..host import load_raw, parse_facts, this_host, with_overrides
+    from ..machine.facts import load_raw, parse_facts, this_host, with_overrides
 
     host = this_host() if facts_dir is None else parse_facts(load_raw(facts_dir), f"{facts_dir}/")
     if facts_dir is not None:
@@ -130,7 +130,7 @@ def host_facts(facts_dir: Path | None) -> HostFacts:
 def say_unknown_files(facts_dir: Path) -> None:
     """Name what a facts folder holds that provision does not read (a misnamed file is not a fact)."""
     from ..grammar import printable
-    from ..host import unknown_fact_files
+    from ..machine.facts import unknown_fact_files
 
     unknown = unknown_fact_files(facts_dir)
     if unknown:
@@ -158,8 +158,8 @@ def select_target(
     platform = host.target_subdir or f"{host.system}-{host.machine}".lower()
     rules = Rules(allow_insecure_http=allow_http)
     if pack is not None:
-        from ..pack import open_pack, target_for_pack
-        from ..pack_runner import OutsideChecks
+        from ..consumers.pack import open_pack, target_for_pack
+        from ..consumers.pack_runner import OutsideChecks
 
         checks = ctx.meta.get("provision.pack_checks", OutsideChecks())
         opened = ctx.with_resource(open_pack(pack, checks, lambda line: click.echo(f"note: {line}", err=True)))

@@ -25,7 +25,7 @@ def command(python: Path, framework: str, device: str, quick: bool, report_dir: 
     """Run one acceptance benchmark with any interpreter (default thresholds). Exit 4 on FAIL."""
     from ..bench import report
     from ..bench.run import benchmark
-    from ..model import Thresholds
+    from ..profile.model import Thresholds
 
     click.echo(f"acceptance: {framework} on {device} with {python} (about {15 if quick else 30} s)", err=True)
     result = benchmark(python, framework, device, quick, Thresholds())

@@ -16,7 +16,7 @@ def command(ctx: click.Context, as_json: bool) -> None:
     from ..generated import find_drift
     from ..layout import lock_path
     from ..lock.freshness import check_units
-    from ..profiles import load_profile, variant_units
+    from ..profile.load import load_profile, variant_units
     from ..render import render_project
 
     project = project_from(ctx)

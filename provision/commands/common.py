@@ -15,9 +15,11 @@ from ..lock.mirrors import Mirrors
 from ..project import Project, find_project
 
 if TYPE_CHECKING:
+    from ..apply.target import Target
+    from ..bench.verify import Subject
     from ..lock.lockfile import LockData
     from ..lock.records import LockedPackage
-    from ..model import Profile
+    from ..profile.model import Profile
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 
@@ -65,7 +67,7 @@ class LockedView:
 
     def requested(self) -> list[str]:
         """The packages asked for: the profile's, or (for a lock with no profile) those nothing depends on."""
-        from ..deptree import requested_names, roots
+        from ..consumers.deptree import requested_names, roots
 
         if self.profile is None:
             return roots(self.packages)
@@ -79,7 +81,7 @@ def locked_platform(ctx: click.Context, profile: str | None, platform: str | Non
     from ..errors import ProvisionError
     from ..layout import lock_path
     from ..lock.lockfile import read_lock
-    from ..profiles import load_profile
+    from ..profile.load import load_profile
     from .apply_options import lock_categories
 
     if (profile is None) == (lockfile is None):
@@ -164,6 +166,26 @@ def next_steps(target: str, frameworks: tuple[str, ...], root: Path | None, pref
 def _this_platform() -> str | None:
     import platform
 
-    from ..host import conda_subdir
+    from ..machine.facts import conda_subdir
 
     return conda_subdir(platform.system(), platform.machine())
+
+
+def subject_of(target: Target) -> Subject:
+    """What bench checks, from what apply installed: the command composes the two stages."""
+    from ..apply.activation import activated_environment
+    from ..apply.pypi_install import env_python
+    from ..bench.verify import Subject
+
+    def report_meta() -> dict[str, object]:
+        from ..apply.inputs import environment_fingerprint
+
+        return {"profile": target.name, "variant": target.variant, "platform": target.platform,
+                "prefix": str(target.prefix), "environment": environment_fingerprint(target)}  # fmt: skip
+
+    return Subject(
+        name=target.name, label=target.label, prefix=target.prefix, python=env_python(target.prefix),
+        env=activated_environment(target.prefix, target.env, kind=target.kind),
+        acceptance=target.profile.acceptance if target.profile is not None else None,
+        apply_command=target.apply_command, report_meta=report_meta,
+    )  # fmt: skip

@@ -11,7 +11,7 @@ from .apply_options import lockfile_option
 from .common import json_option, print_json, project_from
 
 if TYPE_CHECKING:
-    from ..lockdiff import PlatformDiff
+    from ..consumers.lockdiff import PlatformDiff
 
 
 @click.command("diff")
@@ -25,10 +25,10 @@ if TYPE_CHECKING:
 def command(ctx: click.Context, profile: str | None, lockfile: Path | None, against: str, as_json: bool) -> None:
     """What changed in PROFILE's lock (or between --lockfile and --against, two locks of anyone's),
     per platform and layer (Markdown for a pull request)."""
+    from ..consumers.lockdiff import as_json as diff_json
+    from ..consumers.lockdiff import as_markdown, diff_locks
     from ..layout import lock_path
     from ..lock.lockfile import read_lock
-    from ..lockdiff import as_json as diff_json
-    from ..lockdiff import as_markdown, diff_locks
 
     if (profile is None) == (lockfile is None):
         raise click.UsageError("give a PROFILE or --lockfile PATH (one of them)")
@@ -43,7 +43,7 @@ def command(ctx: click.Context, profile: str | None, lockfile: Path | None, agai
             click.echo(as_markdown(title, diffs))
         return
     assert profile is not None
-    from ..profiles import load_profile, variant_units
+    from ..profile.load import load_profile, variant_units
 
     project = project_from(ctx)
     reports = []
@@ -62,8 +62,8 @@ def command(ctx: click.Context, profile: str | None, lockfile: Path | None, agai
 
 def _against(root: Path, relative: PurePosixPath, against: str) -> tuple[str, list[PlatformDiff]]:
     """The lock at `relative` compared with `against`: another lock file, or the same path at a git revision."""
+    from ..consumers.lockdiff import diff_locks
     from ..lock.lockfile import read_lock
-    from ..lockdiff import diff_locks
     from ..runner import run
 
     current = read_lock(root / relative, str(relative))

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from ..errors import CheckFailed
-from ..model import Profile
+from ..profile.model import Profile
 from ..project import Project
 from .apply_options import host_facts, say_unknown_files
 from .common import json_option, print_json, project_from
@@ -24,11 +24,11 @@ MARK = {"error": "ERROR  ", "warning": "warning", "info": "info   "}
 @click.pass_context
 def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, strict: bool, as_json: bool) -> None:
     """Find host problems that break ML setups, each with its exact fix. Exit 1 on an error."""
-    from ..doctor import diagnose
     from ..errors import ProfileError, ProjectNotFound
     from ..grammar import printable
-    from ..host import collect_raw, load_raw, override_note, parse_facts, save_raw, with_overrides
-    from ..profiles import concrete_profiles
+    from ..machine.doctor import diagnose
+    from ..machine.facts import collect_raw, load_raw, override_note, parse_facts, save_raw, with_overrides
+    from ..profile.load import concrete_profiles
 
     raw = load_raw(facts_dir) if facts_dir else collect_raw()
     if facts_dir:
@@ -39,7 +39,7 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, s
         host = with_overrides(parse_facts(raw, f"{facts_dir}/" if facts_dir else ""), os.environ)
     else:
         host = host_facts(None)
-    from ..requirements import Finding, Severity
+    from ..machine.requirements import Finding, Severity
 
     invalid: list[Finding] = []
     try:
@@ -73,7 +73,7 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, s
             click.echo("no problems found")
         if save_dir is not None:
             click.echo(f"raw outputs saved in {save_dir}")
-    from ..requirements import UNCHECKED
+    from ..machine.requirements import UNCHECKED
 
     errors = [f for f in findings if f.severity.value == "error" or (strict and f.message.startswith(UNCHECKED))]
     if errors:
@@ -82,7 +82,7 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, s
 
 def _valid_profiles(project: Project) -> dict[str, Profile]:
     from ..errors import ProfileError
-    from ..profiles import load_profile
+    from ..profile.load import load_profile
 
     valid = {}
     for name in project.profile_names():

@@ -5,15 +5,15 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..consumers.export import FORMATS
 from ..errors import ProvisionError
-from ..export import FORMATS
 from .apply_options import category_option, lockfile_option, variant_option
 from .common import json_option, locked_platform, print_json, progress_line
 
 if TYPE_CHECKING:
-    from ..bootstrap import Bootstrap
+    from ..consumers.bootstrap import Bootstrap
     from ..lock.records import LockedPackage
-    from ..model import Profile
+    from ..profile.model import Profile
 
 
 @click.command("export")
@@ -43,7 +43,7 @@ def command(
     """Export PROFILE's lock (or a --lockfile's): an explicit conda list, hashed requirements,
     pylock.toml, a Dockerfile with the pack it installs from (its build context), a Slurm batch script, or
     an Lmod modulefile."""
-    from .. import export
+    from ..consumers import export
     from ..files import write_atomic
 
     forced_variant = ctx.meta.get("provision.variant")  # the job passes only a variant the user chose
@@ -74,7 +74,7 @@ def command(
         return
     bootstrap = None  # what the pack carries of provision; its primary Python runs the pack on a node
     if fmt in ("dockerfile", "slurm"):
-        from ..bootstrap import bootstrap_for
+        from ..consumers.bootstrap import bootstrap_for
 
         if view.profile is None or view.project is None:
             raise click.UsageError(f"--format {fmt} needs a profile (its settings go into the job); for a "
@@ -124,7 +124,7 @@ def command(
 def _sbom(packages: list[LockedPackage], platform: str, label: str, lock: Path | None) -> str:
     import hashlib
 
-    from ..sbom import cyclonedx
+    from ..consumers.sbom import cyclonedx
 
     return cyclonedx(packages, platform, label, hashlib.sha256(lock.read_bytes()).hexdigest() if lock else "")
 
@@ -133,8 +133,8 @@ def _modulefile(profile: Profile, lock: Path, prefix: Path | None, output: Path)
     """OUTPUT/PROFILE.lua for `module use OUTPUT; module load PROFILE`."""
     import hashlib
 
-    from .. import export
     from ..apply.prefixes import default_prefix, resolved
+    from ..consumers import export
     from ..files import write_atomic
     from ..grammar import control_character
 
@@ -158,7 +158,7 @@ def _pack_context(
     from dataclasses import replace
 
     from ..config import cache_root
-    from ..pack import write_pack
+    from ..consumers.pack import write_pack
     from .apply_options import select_target
     from .common import mirrors_from
 

@@ -12,7 +12,7 @@ from .common import json_option, print_json
 
 def context_tokens(text: str) -> int:
     """'16k' is 16384 tokens (context sizes are powers of two), '4096' is 4096."""
-    from ..fit import parse_quantity
+    from ..machine.fit import parse_quantity
 
     stripped = text.strip()
     if stripped[-1:] in ("k", "K"):
@@ -47,8 +47,17 @@ def command(
 ) -> None:  # fmt: skip
     """Will this model run here, and what must change? Exit 3 when it cannot fit."""
     from ..bench.peaks import apple_peak, nvidia_peak
-    from ..fit import GIB, MODELS, cpu_fit, estimated_architecture, gpu_fit, inference_fit, parse_quantity, training_fit
     from ..grammar import printable
+    from ..machine.fit import (
+        GIB,
+        MODELS,
+        cpu_fit,
+        estimated_architecture,
+        gpu_fit,
+        inference_fit,
+        parse_quantity,
+        training_fit,
+    )
 
     if list_models:
         for spec in MODELS.values():
@@ -113,7 +122,7 @@ class Machine:
 
 def _machine(chip: str | None, memory: str | None, facts_dir: Path | None) -> Machine:
     from ..bench.peaks import chips
-    from ..fit import GIB, parse_memory
+    from ..machine.fit import GIB, parse_memory
 
     if chip:
         apple = next((c for c in chips()["apple"] if c["chip"].lower() == chip.strip().lower()), None)

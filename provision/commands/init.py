@@ -28,8 +28,8 @@ def command(ctx: click.Context, name: str, source: Path, wanted: tuple[str, ...]
     is validated before it is kept."""
     from .. import grammar
     from ..adopt import import_file
-    from ..editing import write_new_profile
     from ..errors import ProvisionError
+    from ..profile.editing import write_new_profile
 
     if not grammar.full(grammar.PROFILE_NAME, name):
         shown = grammar.printable(name)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import click
 
-from ..catalog import ProfileSummary, summarize
 from ..errors import CheckFailed
+from ..profile.catalog import ProfileSummary, summarize
 from .common import json_option, print_json, project_from
 
 

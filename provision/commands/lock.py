@@ -5,8 +5,8 @@ import click
 from ..config import cache_root
 from ..errors import CheckFailed, ToolFailed
 from ..lock.freshness import check_units
-from ..model import Profile
-from ..profiles import load_profile, lock_units, variant_units
+from ..profile.load import load_profile, lock_units, variant_units
+from ..profile.model import Profile
 from ..project import Project
 from .common import json_option, mirrors_from, print_json, progress_line, project_from
 

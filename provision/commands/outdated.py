@@ -19,7 +19,7 @@ def command(ctx: click.Context, profile: str, platform: str | None, mirrors: tup
     """Locked packages of PROFILE with newer versions: the newest the profile allows (`provision lock
     --update NAME` takes it) and the newest there is (a pin must change first)."""
     from ..config import cache_root
-    from ..outdated import outdated
+    from ..consumers.outdated import outdated
 
     view = locked_platform(ctx, profile, platform)
     assert view.profile is not None and view.project is not None

@@ -37,8 +37,8 @@ def command(
     FILE.sha256 (and, with --sign, its signature in FILE.sig): what checks the pack from outside."""
     from dataclasses import replace
 
-    from ..bootstrap import bootstrap_for
-    from ..pack import checksum_file, sign_pack, write_pack
+    from ..consumers.bootstrap import bootstrap_for
+    from ..consumers.pack import checksum_file, sign_pack, write_pack
 
     target, _ = select_target(ctx, profile, lockfile, prefix)
     platform = platform or target.platform  # select_target's platform is this machine's

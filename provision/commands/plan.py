@@ -48,7 +48,7 @@ def command(
     from ..apply.inputs import Options, plan_for, preflight_problems
 
     target, host = select_target(ctx, profile, lockfile, prefix, facts_dir, allow_http, pack, by_host=True)
-    from ..host import override_note
+    from ..machine.facts import override_note
 
     verify, why_not = verify_choice(no_verify, host)
     plan = plan_for(target, host, Options(use_brew=not no_brew, verify=verify, adopt=adopt, no_verify_reason=why_not))

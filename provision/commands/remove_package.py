@@ -15,7 +15,7 @@ from .common import project_from
 def command(ctx: click.Context, profile: str, names: tuple[str, ...], no_lock: bool, mirrors: tuple[str, ...]) -> None:
     """Remove packages from PROFILE by name (both layers, every platform), keeping the file's comments
     and order, then re-lock PROFILE."""
-    from ..editing import remove_packages
+    from ..profile.editing import remove_packages
 
     project = project_from(ctx)
     with restored_on_failure(ctx, profile):

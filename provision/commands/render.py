@@ -4,7 +4,7 @@ import click
 
 from ..errors import CheckFailed
 from ..generated import find_drift, write_files
-from ..profiles import concrete_profiles, load_profile, variant_units
+from ..profile.load import concrete_profiles, load_profile, variant_units
 from ..render import profile_files, render_project
 from .common import json_option, print_json, project_from
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 import yaml
 
-from ..profiles import load_profile, virtual_packages
+from ..profile.load import load_profile, virtual_packages
 from .common import json_option, print_json, project_from
 
 

@@ -23,7 +23,7 @@ def command(
 ) -> None:  # fmt: skip
     """PROFILE's (or a --lockfile's) locked packages as a dependency tree from what was asked for
     (for a lockfile: the packages nothing else needs), or, with --invert NAME, why NAME is there."""
-    from ..deptree import tree_lines
+    from ..consumers.deptree import tree_lines
     from ..errors import ProvisionError
 
     view = locked_platform(ctx, profile, platform, lockfile)

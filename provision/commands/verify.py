@@ -6,7 +6,7 @@ import click
 
 from ..errors import AcceptanceFailed
 from .apply_options import pack_option, select_target, target_options
-from .common import json_option, print_json
+from .common import json_option, print_json, subject_of
 
 DEVICES = click.Choice(["auto", "cpu", "cuda", "mps", "gpu"])
 
@@ -37,10 +37,10 @@ def command(
     if distributed:
         from ..bench.distributed import verify_distributed
 
-        if verify_distributed(target, ranks, report_dir, show=not as_json) is not Status.PASS:
+        if verify_distributed(subject_of(target), ranks, report_dir, show=not as_json) is not Status.PASS:
             raise AcceptanceFailed(f"{target.label}: distributed acceptance verdict FAIL.")
         return
-    acceptance = verify_target(target, device, quick, report_dir, show=not as_json)
+    acceptance = verify_target(subject_of(target), device, quick, report_dir, show=not as_json)
     if as_json:
         print_json(acceptance.to_json())
     elif acceptance.files:

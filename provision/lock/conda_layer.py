@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ToolFailed
-from ..model import Profile
-from ..profiles import virtual_packages
+from ..profile.load import virtual_packages
+from ..profile.model import Profile
 from .mirrors import Mirrors, network_problem
 from .records import LockedPackage
 
@@ -43,7 +43,7 @@ def solve_conda(
     the solution pulls in without adding any (a solve group's shared versions)."""
     from rattler import Gateway
 
-    from ..conda_spec import parse_spec
+    from ..profile.conda_spec import parse_spec
 
     sources = [readable_source(mirrors.source_for(c), cache_dir) for c in profile.channels]
     # Parsed as the profile was validated (lenient, as conda reads them), never re-parsed strictly by

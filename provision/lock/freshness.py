@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import LockfileError
 from ..layout import lock_path
-from ..model import Profile
+from ..profile.model import Profile
 from .inputs import describe_change, inputs_hash, platform_inputs
 from .lockfile import LockData, read_lock
 from .solve_group import disagreements

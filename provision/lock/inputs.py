@@ -13,8 +13,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ..layout import BOOTSTRAP
-from ..model import Profile
-from ..profiles import virtual_packages
+from ..profile.load import virtual_packages
+from ..profile.model import Profile
 
 INPUTS_SCHEMA = 1  # bump when the meaning of the inputs changes: every lock becomes stale
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LockfileError, ProvisionError, ToolFailed
+from ..files import header
 from ..layout import lock_path
-from ..model import Profile
-from ..profiles import virtual_packages
+from ..profile.load import virtual_packages
+from ..profile.model import Profile
 from ..project import Project
-from ..render import header
 from .conda_layer import solve_conda
 from .inputs import inputs_hash, platform_inputs, source_path
 from .lockfile import KEY_PREFIX, LockData, inputs_key, python_key, read_lock, require_writer, size_key, write_lock
@@ -39,7 +39,7 @@ def lock_profile(
 ) -> list[Path]:
     """Solve `platforms` (default: all of the profile's) and write the lock of each of its variants (or its
     own); other platforms already in a lock are kept as they are."""
-    from ..profiles import variant_units
+    from ..profile.load import variant_units
 
     requests = [(unit, platforms) for unit in variant_units(profile)]
     outcomes = lock_profiles(project, requests, mirrors, cache_dir, update, update_all, progress)

@@ -19,7 +19,7 @@ from typing import Any
 from .. import __version__
 from ..errors import LockfileError, TeamSideMissing
 from ..files import NotRegularFile, TooLarge, read_capped
-from ..yamlsrc import strict_yaml_in
+from ..profile.yamlsrc import strict_yaml_in
 from .explicit import explicit_document, is_explicit
 from .records import MAIN, LockedPackage
 from .validate import RELOCK, Rules, validate_document

@@ -14,8 +14,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import ToolFailed
-from ..model import Profile
-from ..names import CONDA_TO_PYPI
+from ..profile.model import Profile
+from ..profile.names import CONDA_TO_PYPI
 from ..runner import run
 from .records import LockedPackage
 from .wheel_tags import best_wheel, macos_target, platform_tags, uv_python_platform
@@ -153,7 +153,7 @@ def _resolution_input(folder: Path, profile: Profile, requirements: list[str]) -
 
 
 def _preferences(previous: Sequence[LockedPackage]) -> str:
-    from ..pylock import pylock_text
+    from .pylock import pylock_text
 
     return pylock_text(previous)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ToolFailed
-from ..model import Profile
+from ..profile.model import Profile
 from .mirrors import Mirrors
 from .records import LockedPackage
 

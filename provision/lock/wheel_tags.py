@@ -5,8 +5,8 @@ from __future__ import annotations
 from packaging import tags
 from packaging.utils import parse_wheel_filename
 
-from ..model import Profile
 from ..platforms import TABLE
+from ..profile.model import Profile
 
 ARCH = {name: names.wheel_arch for name, names in TABLE.items()}
 UV_ARCH = {name: names.uv_arch for name, names in TABLE.items()}

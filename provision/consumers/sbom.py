@@ -13,10 +13,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from . import __version__
+from .. import __version__
+from ..errors import ProvisionError
+from ..lock.records import LockedPackage
 from .deptree import roots
-from .errors import ProvisionError
-from .lock.records import LockedPackage
 
 
 def cyclonedx(packages: list[LockedPackage], platform: str, label: str, lock_sha256: str) -> str:

@@ -7,10 +7,10 @@ import io
 from pathlib import Path
 from typing import Any
 
-from .errors import LocatedError, ProfileError, ProvisionError
-from .files import write_atomic
+from ..errors import LocatedError, ProfileError, ProvisionError
+from ..files import write_atomic
+from ..project import Project
 from .merge import conda_name, pypi_name
-from .project import Project
 
 
 def write_new_profile(project: Project, name: str, profile: dict[str, Any], force: bool) -> Path:
@@ -105,7 +105,7 @@ def _dump(document: Any) -> str:
 
 def _keep_if_valid(project: Project, name: str, path: Path, text: str) -> None:
     """Write `text`, validate the profile as `load_profile` does, and put the old text back if it fails."""
-    from .profiles import load_profile
+    from .load import load_profile
 
     before = path.read_bytes() if path.exists() else None
     write_atomic(path, text)

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from .errors import LockfileError
-from .layout import lock_path
-from .lock.lockfile import read_lock
-from .lock.records import LockedPackage
+from ..errors import LockfileError
+from ..layout import lock_path
+from ..lock.lockfile import read_lock
+from ..lock.records import LockedPackage
+from ..project import BOOTSTRAP  # the runner reads the manifest this writes
 from .pack_runner import MANIFEST_SCHEMA
-from .project import BOOTSTRAP  # the runner reads the manifest this writes
 
 BOOTSTRAP_LOCK = str(lock_path(BOOTSTRAP))  # the root conda-lock.yml, from profiles/bootstrap.yaml
 
@@ -101,9 +101,9 @@ def _minor(version: str) -> str:
 
 
 def _resolved_for(project_root: Path, platform: str, python: str, locked: list[LockedPackage]) -> list[LockedPackage]:
-    from .lock.pypi_layer import resolve_pypi
-    from .profiles import load_profile
-    from .project import Project
+    from ..lock.pypi_layer import resolve_pypi
+    from ..profile.load import load_profile
+    from ..project import Project
 
     profile = load_profile(Project(project_root), BOOTSTRAP)
     return resolve_pypi(profile, platform, python, {}, project_root, locked)
@@ -131,7 +131,7 @@ def _require_everything(platform: str, python: str, wheels: list[LockedPackage])
 
 def own_code() -> list[CodeFile]:
     """This provision's package files (sources, templates, data, acceptance scripts)."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # provision/, this module being in provision/consumers/
     files = []
     for source in sorted(package.rglob("*")):
         if not source.is_file() or "__pycache__" in source.parts or source.suffix == ".pyc":

@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 
-from . import grammar
+from .. import grammar
+from ..platforms import NAMES, TABLE
 from .merge import conda_name, merge_by_name, pypi_name
-from .platforms import NAMES, TABLE
 
 PLATFORMS = NAMES
 # conda-build's selector for each platform, as conda-lock reads it in an environment.yml (`# [linux64]`).

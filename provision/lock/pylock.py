@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
-from .lock.records import LockedPackage
+from ..lock.records import LockedPackage
 
 
 def pylock_text(packages: Iterable[LockedPackage], requires_python: str | None = None) -> str:

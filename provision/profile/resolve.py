@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..project import Project
 from .merge import merge_profile
-from .project import Project
 from .yamlsrc import SourceDoc, load_yaml
 
 FileCheck = Callable[[SourceDoc], None]

@@ -9,10 +9,10 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from .errors import ToolFailed
-from .lock.pypi_layer import uv_executable
-from .lock.records import LockedPackage
-from .runner import run
+from ..errors import ToolFailed
+from ..lock.pypi_layer import uv_executable
+from ..lock.records import LockedPackage
+from ..runner import run
 
 # Where a built wheel's URL points: never fetched (a pack installs from its own artifacts); the path
 # keeps the commit it was built from.
@@ -21,7 +21,7 @@ BUILT_BASE = "file:///provision-pack/built-from-git"
 
 def build_git_wheel(package: LockedPackage, into: Path) -> tuple[LockedPackage, Path]:
     """The wheel of `package` at exactly its locked commit, and the entry that now locks it by sha256."""
-    from .grammar import GIT_PIN
+    from ..grammar import GIT_PIN
 
     pin = GIT_PIN.fullmatch(package.url)
     assert pin is not None  # only validated git entries come here

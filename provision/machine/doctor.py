@@ -5,8 +5,8 @@ same ones); this module adds the host-wide advice (Homebrew, disk, swap, leaking
 
 from __future__ import annotations
 
-from .host import HostFacts
-from .model import Profile
+from ..profile.model import Profile
+from .facts import HostFacts
 from .requirements import HOMEBREW_INSTALL, Finding, Severity, for_profile, rosetta, unchecked
 
 GB = 1e9

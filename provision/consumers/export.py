@@ -4,13 +4,13 @@ and verifies on every node. Pure: lock in, text out."""
 
 from __future__ import annotations
 
-from .lock.records import LockedPackage
-from .model import Profile
-from .platforms import TABLE
-from .render import comment_text, dockerfile_string, lua_string
+from ..layout import EXPECTED_NODES
+from ..lock.records import LockedPackage
+from ..platforms import TABLE
+from ..profile.model import Profile
+from ..render import comment_text, dockerfile_string, lua_string
 
 FORMATS = ("explicit", "requirements", "pylock", "dockerfile", "slurm", "lmod", "cyclonedx")
-EXPECTED_NODES = "expected-nodes.txt"  # what a Slurm job was given, so `provision report` names who never reported
 
 
 def explicit(packages: list[LockedPackage], platform: str, name: str) -> str:
@@ -38,7 +38,7 @@ def requirements(packages: list[LockedPackage], platform: str, name: str) -> str
 
 def pylock(packages: list[LockedPackage], platform: str, name: str, python: str | None) -> str:
     """PEP 751 `pylock.toml` for the PyPI layer of one platform."""
-    from .pylock import pylock_text
+    from ..lock.pylock import pylock_text
 
     requires = None if not python else ("==" + python if python.count(".") == 2 else "~=" + python)
     return pylock_text((p for p in packages if p.manager == "pip"), requires)

@@ -10,11 +10,11 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lock.lockfile import LockData
-from .lock.mirrors import Mirrors
-from .lock.records import LockedPackage
-from .merge import conda_name, pypi_name
-from .model import Profile
+from ..lock.lockfile import LockData
+from ..lock.mirrors import Mirrors
+from ..lock.records import LockedPackage
+from ..profile.merge import conda_name, pypi_name
+from ..profile.model import Profile
 
 DEPENDENCY = "(dependency)"  # not asked for by the profile: it moves when what needs it moves
 
@@ -49,8 +49,8 @@ def _conda(
 ) -> list[Outdated]:
     from rattler import Channel, Gateway, MatchSpec
 
-    from .errors import ToolFailed
-    from .lock.mirrors import network_problem
+    from ..errors import ToolFailed
+    from ..lock.mirrors import network_problem
 
     locked = {p.name: p for p in packages if p.manager == "conda"}
     if not locked:
@@ -83,7 +83,7 @@ def _conda(
 def _pypi(
     profile: Profile, platform: str, packages: list[LockedPackage], python: str, project_root: Path
 ) -> list[Outdated]:
-    from .lock.pypi_layer import conda_python_packages, resolve_pypi
+    from ..lock.pypi_layer import conda_python_packages, resolve_pypi
 
     locked = {p.name: p for p in packages if p.manager == "pip"}
     if not locked:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .errors import ProfileError
-from .project import Project
+from ..errors import ProfileError
+from ..project import Project
 from .resolve import resolve_raw
 from .yamlsrc import SourceDoc
 

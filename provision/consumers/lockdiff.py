@@ -7,7 +7,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from .lock.lockfile import LockData
+from ..lock.lockfile import LockData
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import LocatedError, ProfileError
+from ..errors import LocatedError, ProfileError
 
 Location = tuple[str | int, ...]
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_@\-]+")

@@ -10,7 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .errors import ProvisionError
+from ..errors import ProvisionError
 
 GB = 1e9
 GIB = 2**30

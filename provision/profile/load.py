@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ProfileError
+from ..errors import ProfileError
+from ..project import Project
 from .merge import conda_name, pypi_name
 from .model import Profile
 from .names import CONDA_TO_PYPI
-from .project import Project
 from .resolve import resolve_raw
 from .yamlsrc import Location, SourceDoc
 

@@ -16,11 +16,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, FactsError
-from .files import NotRegularFile, TooLarge, read_capped
+from ..errors import ConfigError, FactsError
+from ..files import NotRegularFile, TooLarge, read_capped
+from ..runner import run
 from .nvidia import QUERY as NVIDIA_QUERY
 from .nvidia import Gpu, parse_nvidia
-from .runner import run
 
 SYSCTL_KEYS = [
     "hw.memsize", "hw.optional.arm64", "sysctl.proc_translated", "kern.osproductversion",
@@ -280,7 +280,7 @@ def parse_gpus(query: str) -> list[Gpu]:
 
 
 def conda_subdir(system: str, machine: str) -> str | None:
-    from .platforms import subdir_of
+    from ..platforms import subdir_of
 
     return subdir_of(system, machine)
 

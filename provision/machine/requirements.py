@@ -12,8 +12,8 @@ from enum import Enum
 
 from packaging.version import Version
 
-from .host import HostFacts
-from .model import Profile
+from ..profile.model import Profile
+from .facts import HostFacts
 
 GB = 10**9
 HOMEBREW_INSTALL = '/bin/bash -c "$(curl -fsSL https://raw.githubusercontent.com/Homebrew/install/HEAD/install.sh)"'

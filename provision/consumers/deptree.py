@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from packaging.utils import canonicalize_name
 
-from .lock.records import LockedPackage
-from .merge import conda_name, pypi_name
+from ..lock.records import LockedPackage
+from ..profile.merge import conda_name, pypi_name
 
 
 def _key(name: str) -> str:

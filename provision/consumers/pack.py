@@ -24,14 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import grammar, pack_runner
-from .apply.fetch import cache_key, fetch_url, fetch_verified, staging_area
-from .apply.target import Target
+from .. import grammar
+from ..apply.fetch import cache_key, fetch_url, fetch_verified, staging_area
+from ..apply.target import Target
+from ..errors import ExitCode, LocatedError, LockfileError
+from ..lock.mirrors import Mirrors
+from ..lock.records import LockedPackage
+from . import pack_runner
 from .bootstrap import Bootstrap
-from .errors import ExitCode, LocatedError, LockfileError
 from .git_wheels import build_git_wheel
-from .lock.mirrors import Mirrors
-from .lock.records import LockedPackage
 from .pack_runner import CODE, MANIFEST, RUNNER, WHEELS, OutsideChecks, Refused
 
 PACK_SCHEMA = 1
@@ -115,7 +116,7 @@ def _write_checksum(pack: Path) -> str:
 def sign_pack(pack: Path, key: Path) -> Path:
     """PACK.sig, made by `ssh-keygen -Y sign` with `key` (a private key, or a public one whose private
     half is in ssh-agent) for provision's namespace; `--allowed-signers` checks it."""
-    from .runner import run
+    from ..runner import run
 
     signature_file(pack).unlink(missing_ok=True)  # ssh-keygen would ask before overwriting one
     run(["ssh-keygen", "-Y", "sign", "-f", str(key), "-n", pack_runner.SIGNATURE_NAMESPACE, str(pack)])
@@ -131,7 +132,7 @@ def _write_lock_member(
         return
     from dataclasses import replace
 
-    from .lock.lockfile import write_lock
+    from ..lock.lockfile import write_lock
 
     packages = [built.get(p.url, p) for p in target.lock.packages if p.platform == target.platform]
     lock = replace(target.lock, platforms=[target.platform], packages=packages)
@@ -266,9 +267,9 @@ def target_for_pack(opened: OpenedPack, pack: Path, prefix: Path | None, platfor
 
     from pydantic import ValidationError
 
-    from .apply.prefixes import default_prefix, resolved
-    from .apply.target import given_as, target_for_lockfile
-    from .model import Profile
+    from ..apply.prefixes import default_prefix, resolved
+    from ..apply.target import given_as, target_for_lockfile
+    from ..profile.model import Profile
 
     base = target_for_lockfile(
         opened.lock, prefix or default_prefix(str(opened.settings.get("name") or "pack")), platform
