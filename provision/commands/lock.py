@@ -84,9 +84,8 @@ def _check(project: Project, profiles: dict[str, Profile], platforms: set[str], 
     statuses = [s for s in statuses if not platforms or s.platform in platforms]
     stale = [s for s in statuses if not s.fresh]
     if as_json:
-        print_json(
-            [{"profile": s.profile, "platform": s.platform, "fresh": s.fresh, "reasons": s.reasons} for s in statuses]
-        )
+        print_json([{"profile": s.profile, "platform": s.platform, "fresh": s.fresh, "reasons": s.reasons,
+                     "kinds": [reason.kind.value for reason in s.stale]} for s in statuses])  # fmt: skip
     else:
         width = max([12, *(len(s.profile) for s in statuses)])  # `torch-linux/cuda`: variants widen the column
         for s in statuses:
