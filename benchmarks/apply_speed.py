@@ -1,8 +1,11 @@
-"""No-op apply beside its anchor, `uv sync --frozen`, on the same wheels; and warm re-create times.
+"""No-op apply beside its anchor, `uv sync --frozen`, on the same wheels; and warm re-create beside its
+anchor, `uv sync --frozen` into a fresh venv with uv's cache warm.
 
 1. apply once (downloads fill the cache; not timed), 2. no-op apply N times (median), whole processes,
 3. a uv project pinning exactly the profile's locked wheels: `uv sync` once, then `uv sync --frozen`
-   N times (median), 4. remove + apply again with the caches warm (re-create). --no-verify throughout.
+   N times (median), 4. remove + apply again with the caches warm (re-create), N times (median; every
+   artifact's hash is checked at use each time), 5. the anchor: delete the uv project's .venv and
+   `uv sync --frozen` again, N times (median). --no-verify throughout.
 Environments go to a temporary PROVISION_HOME; the download caches are the user's.
 Run: python benchmarks/apply_speed.py [--profile linux-cpu] [--runs 7]   (needs PyPI for uv lock)
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -53,16 +57,25 @@ def main() -> None:
         subprocess.run([uv, "lock", "--quiet", "--project", str(project)], check=True, env=env)
         subprocess.run([uv, "sync", "--quiet", "--project", str(project)], check=True, env=env)
         anchor = [timed([uv, "sync", "--frozen", "--quiet", "--project", str(project)], env) for _ in range(args.runs)]
-        subprocess.run([*provision, "remove", args.profile], env=env, check=True, capture_output=True)
-        recreate = timed([*provision, "apply", args.profile, "--no-verify", "--yes"], env)
+        recreates, fresh_venvs = [], []
+        for _ in range(args.runs):
+            subprocess.run([*provision, "remove", args.profile], env=env, check=True, capture_output=True)
+            recreates.append(timed([*provision, "apply", args.profile, "--no-verify", "--yes"], env))
+            shutil.rmtree(project / ".venv")
+            fresh_venvs.append(timed([uv, "sync", "--frozen", "--quiet", "--project", str(project)], env))
     ours, theirs = statistics.median(noop), statistics.median(anchor)
+    recreate, fresh_venv = statistics.median(recreates), statistics.median(fresh_venvs)
     print(f"{args.profile}: first apply {first:.2f} s (cache may have been warm)")
     print(f"no-op apply:        median {ours * 1000:.0f} ms over {args.runs} runs "
           f"(min {min(noop) * 1000:.0f}, max {max(noop) * 1000:.0f})")  # fmt: skip
     print(f"uv sync --frozen:   median {theirs * 1000:.0f} ms over {args.runs} runs "
           f"(min {min(anchor) * 1000:.0f}, max {max(anchor) * 1000:.0f}), same wheels")  # fmt: skip
     print(f"ratio (provision / uv): {ours / theirs:.2f}x")
-    print(f"warm re-create (remove, then apply): {recreate:.2f} s")
+    print(f"warm re-create (remove, then apply): median {recreate:.2f} s over {args.runs} runs "
+          f"(min {min(recreates):.2f}, max {max(recreates):.2f})")  # fmt: skip
+    print(f"uv sync --frozen into a fresh venv, cache warm: median {fresh_venv:.2f} s "
+          f"(min {min(fresh_venvs):.2f}, max {max(fresh_venvs):.2f})")  # fmt: skip
+    print(f"ratio (provision / uv): {recreate / fresh_venv:.2f}x")
 
 
 if __name__ == "__main__":

@@ -333,11 +333,17 @@ def test_cli_conventions_quiet_verbose_completion(tmp_path: Path) -> None:
 
     e2e = E2E(tmp_path)
     loud = e2e.run("lock", "e2e")
-    quiet = e2e.run("-q", "lock", "e2e")
+    lock = e2e.root / "envs" / "e2e" / "conda-lock.yml"
+    written = lock.read_bytes()
+    # Nothing changed: nothing is solved, and the lock is left as it is; --update-all solves again.
+    again = e2e.run("lock", "e2e")
+    assert again.stdout == "e2e: fresh, nothing to solve (--update-all solves it again)\n" and again.stderr == ""
+    assert lock.read_bytes() == written
+    quiet = e2e.run("-q", "lock", "e2e", "--update-all")
     assert "solving the conda layer" in loud.stderr and quiet.returncode == 0 and quiet.stderr == ""
-    after = e2e.run("lock", "e2e", "--quiet")  # after the command too, as uv takes it
+    after = e2e.run("lock", "e2e", "--quiet", "--update-all")  # after the command too, as uv takes it
     assert after.returncode == 0 and after.stderr == ""
-    verbose = e2e.run("-v", "lock", "e2e", process=True)  # logging is set up once per process
+    verbose = e2e.run("-v", "lock", "e2e", "--update-all", process=True)  # logging is set up once per process
     assert "provision: running: " in verbose.stderr and " pip compile " in verbose.stderr  # each external command
     nothing = e2e.run("shell", "e2e", "--json")  # no environment yet: nothing to activate, and it says so
     assert nothing.returncode == 1 and "run `provision apply e2e` first" in nothing.stderr
@@ -364,8 +370,8 @@ def test_lock_all_keeps_going_past_one_failure_and_reports_it(world: VenvWorld) 
     assert "profiles/broken.yaml: pypi.packages cannot be resolved" in done.stderr
     assert "1 of 2 profiles could not be locked (broken); their old locks are unchanged" in done.stderr
     assert "wrote envs/w/conda-lock.yml" in done.stdout and not (world.root / "envs" / "broken").exists()
-    serial = world.run("lock", "--all", "--jobs", "1", "--json")
-    assert json.loads(serial.stdout)["written"] == ["envs/w/conda-lock.yml"]  # the same outcome, in order
+    serial = json.loads(world.run("lock", "--all", "--jobs", "1", "--json").stdout)
+    assert (serial["written"], serial["fresh"], list(serial["failed"])) == ([], ["w"], ["broken"])  # w: solved once
 
 
 def test_init_notes_never_send_control_characters_to_the_terminal(tmp_path: Path, run_cli) -> None:

@@ -92,12 +92,29 @@ def fetch_verified(
     return staged
 
 
+class _Hashes:
+    """The lock's hashes of one artifact, computed as it streams by: sha256, and md5 only when the lock has one
+    (early conda-lock files; a wheel never does), since each hash costs a pass over every byte."""
+
+    def __init__(self, package: LockedPackage) -> None:
+        self.package = package
+        self.sha256 = hashlib.sha256()
+        self.md5 = hashlib.md5() if package.md5 else None
+
+    def update(self, block: bytes) -> None:
+        self.sha256.update(block)
+        if self.md5 is not None:
+            self.md5.update(block)
+
+    def match(self) -> bool:
+        return _same(self.package, self.sha256.hexdigest(), self.md5.hexdigest() if self.md5 else "")
+
+
 def _matches(stream: BinaryIO, package: LockedPackage) -> bool:
-    sha256, md5 = hashlib.sha256(), hashlib.md5()
+    hashes = _Hashes(package)
     for block in iter(lambda: stream.read(BLOCK), b""):
-        sha256.update(block)
-        md5.update(block)
-    return _same(package, sha256.hexdigest(), md5.hexdigest())
+        hashes.update(block)
+    return hashes.match()
 
 
 def _same(package: LockedPackage, sha256: str, md5: str) -> bool:
@@ -106,14 +123,13 @@ def _same(package: LockedPackage, sha256: str, md5: str) -> bool:
 
 def _copy_checked(stream: BinaryIO, target: Path, package: LockedPackage) -> bool:
     """Copy `stream` to `target` while hashing; True (and `target` in place) when the hashes match."""
-    sha256, md5 = hashlib.sha256(), hashlib.md5()  # md5 only because conda locks carry it
+    hashes = _Hashes(package)
     tmp = target.with_name(f".{target.name}.part")
     with tmp.open("wb") as out:
         for block in iter(lambda: stream.read(BLOCK), b""):
-            sha256.update(block)
-            md5.update(block)
+            hashes.update(block)
             out.write(block)
-    matches = _same(package, sha256.hexdigest(), md5.hexdigest())
+    matches = hashes.match()
     if matches:
         os.replace(tmp, target)
     else:

@@ -65,11 +65,15 @@ def command(
     )  # fmt: skip
     written = [str(project.relative(o.path)) for o in outcomes if o.path is not None]
     failed = [o for o in outcomes if o.error is not None]
+    fresh = [o.profile for o in outcomes if o.fresh]
     if as_json:
-        print_json({"written": written, "failed": {o.profile: o.error.message for o in failed if o.error}})
+        print_json({"written": written, "fresh": fresh,
+                    "failed": {o.profile: o.error.message for o in failed if o.error}})  # fmt: skip
     else:
         for line in written:
             click.echo(f"wrote {line}")
+        for name in fresh:
+            click.echo(f"{name}: fresh, nothing to solve (--update-all solves it again)")
     if len(failed) == 1 and len(outcomes) == 1 and failed[0].error is not None:
         raise failed[0].error
     if failed:

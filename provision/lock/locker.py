@@ -52,8 +52,13 @@ def lock_profile(
 @dataclass(frozen=True)
 class LockOutcome:
     profile: str
-    path: Path | None  # the lock written, or None when a platform failed (the old lock is left as it was)
+    path: Path | None  # the lock written; None when a platform failed or every platform was fresh (left as it was)
     error: ProvisionError | None
+
+    @property
+    def fresh(self) -> bool:
+        """Nothing to solve: every platform's lock already answers the profile as it is now."""
+        return self.path is None and self.error is None
 
 
 def lock_profiles(
@@ -68,10 +73,13 @@ def lock_profiles(
 ) -> list[LockOutcome]:
     """Lock several profiles, each (profile, platforms) pair solved concurrently: nearly all of a
     solve is waiting on an index or a solver outside Python. Outcomes come back in the order asked;
-    a profile whose solve fails keeps its old lock, and the others are still written."""
+    a profile whose solve fails keeps its old lock, and the others are still written. A platform whose lock is
+    fresh (its recorded request is the profile's request now, nothing asked to update) is not solved at all,
+    as pixi leaves a satisfied lock alone; `update_all` or `update` solves it again."""
     require_writer()
+    forced = update_all or bool(update)
     for profile, _ in requests:
-        if profile.kind == "conda":
+        if profile.kind == "conda" and (forced or _stale_platforms(project, profile)):
             mirrors.require(list(profile.channels))
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="provision-lock") as pool:
         solves = []
@@ -85,6 +93,11 @@ def lock_profiles(
             reference = references.get(profile.name) if profile.variant else None
             futures: dict[str, Future[Solved]] = {}
             for platform in profile.platforms:
+                # A variant takes its reference's versions: when the reference is solved again, so is the variant.
+                follows = reference is not None and platform in reference[2]
+                fresh = previous is not None and not forced and not follows and _fresh(previous, profile, platform)
+                if fresh:
+                    continue
                 if platform in targets or previous is None or platform not in previous.platforms:
                     keep = previous is not None and not update_all and not _system_changed(previous, profile, platform)
                     old = previous.for_platform(platform) if keep and previous is not None else []
@@ -128,7 +141,10 @@ def _finish(
     profile: Profile, path: Path, previous: LockData | None,
     futures: dict[str, Future[Solved]],
 ) -> LockOutcome:  # fmt: skip
-    """Write one profile's lock from its solved platforms and the previous lock's others."""
+    """Write one profile's lock from its solved platforms and the previous lock's others (nothing when no
+    platform was solved and the lock holds exactly the profile's platforms)."""
+    if not futures and previous is not None and list(previous.platforms) == list(profile.platforms):
+        return LockOutcome(profile.lock_name, None, None)
     packages: list[LockedPackage] = []
     content_hash: dict[str, str] = {}
     custom: dict[str, str] = {}
@@ -164,6 +180,17 @@ def _finish(
     )
     write_lock(path, data, header("#", f"profiles/{profile.name}.yaml", command="lock"))
     return LockOutcome(profile.lock_name, path, None)
+
+
+def _fresh(previous: LockData, profile: Profile, platform: str) -> bool:
+    return platform in previous.platforms and previous.content_hash.get(platform) == inputs_hash(
+        platform_inputs(profile, platform)
+    )
+
+
+def _stale_platforms(project: Project, profile: Profile) -> list[str]:
+    previous = _previous(project.root / lock_path(profile.lock_name))
+    return [p for p in profile.platforms if previous is None or not _fresh(previous, profile, p)]
 
 
 def _system_changed(previous: LockData, profile: Profile, platform: str) -> bool:
