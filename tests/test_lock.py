@@ -397,8 +397,10 @@ def test_rewriting_a_lock_unchanged_is_byte_identical(tmp_path: Path) -> None:
         out = tmp_path / path.parent.name / path.name
         data = read_lock(path)
         data.custom.pop("provision.version", None)
+        search_path = list(sys.path)
         write_lock(out, data, ours)
         assert out.read_text() == text, f"{path} changes when written again"
+        assert sys.path == search_path  # conda-lock's vendored folder never shadows provision's own imports
 
 
 def test_conda_lock_render_explicit_works_on_every_platform(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -94,10 +95,15 @@ def require_writer() -> None:
 def write_lock(path: Path, data: LockData, header: str) -> None:
     """Atomically replace `path` with `data`, via conda-lock's models and writer."""
     require_writer()
+    search_path = list(sys.path)
     from conda_lock.lockfile import write_conda_lock_file
     from conda_lock.lockfile.v1.models import HashModel, LockMeta
     from conda_lock.lockfile.v2prelim.models import LockedDependency, Lockfile
     from conda_lock.models.channel import Channel
+
+    # conda-lock's vendored poetry puts its own folder first on sys.path, where an older tomli (TOML 1.0) would
+    # then shadow ours for every later import in this process (`init --from pixi.toml` after a lock).
+    sys.path[:] = search_path
 
     packages = [
         LockedDependency(
