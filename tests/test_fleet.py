@@ -18,7 +18,8 @@ from .world import PROVISION
 SERVICES = REPO / "tests" / "services.sh"
 IMAGE = "localhost/provision-test-linux-cpu"
 
-pytestmark = [pytest.mark.network, pytest.mark.slow]
+# One worker holds the services (the Slurm cluster, podman) for the whole file: `-n 2 --dist loadgroup`.
+pytestmark = [pytest.mark.network, pytest.mark.slow, pytest.mark.xdist_group("services")]
 
 
 def services(command: str, env: dict[str, str]) -> dict[str, str]:
