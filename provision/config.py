@@ -103,7 +103,7 @@ def machine_mirrors(cli_values: tuple[str, ...], project_root: Path | None = Non
 
 def settings(cli_values: tuple[str, ...] = ()) -> list[Setting]:
     """Every machine setting with where it came from (`provision config`)."""
-    from .layout import provision_home
+    from .layout import envs_dir
 
     path = user_config_path()
     out = [Setting("config file", str(path), "exists" if path.is_file() else "absent")]
@@ -120,7 +120,7 @@ def settings(cli_values: tuple[str, ...] = ()) -> list[Setting]:
     )]  # fmt: skip
     home_origin = "PROVISION_HOME" if os.environ.get("PROVISION_HOME") else "default"
     cache_origin = "XDG_CACHE_HOME" if os.environ.get("XDG_CACHE_HOME") else "default"
-    out += [Setting("environments", str(provision_home() / "envs"), home_origin),
+    out += [Setting("environments", envs_dir(), home_origin),
             Setting("cache", str(cache_root()), cache_origin)]  # fmt: skip
     out += [Setting(name, os.environ[name], "environment") for name in OVERRIDES if os.environ.get(name)]
     return out

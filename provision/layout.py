@@ -5,8 +5,9 @@ names and rules, so they can never disagree on a folder, a path or a digest: the
 `--root`, `$PROVISION_ROOT` or the nearest parent with `profiles/`; `$PROVISION_HOME` and its
 environments; a prefix's own folder, stamp and the copy a change keeps beside it; each profile's lock
 and Brewfile; the digest of an apply's inputs and the fingerprint of an environment's listings.
-Nothing here imports a third-party package, so `provision apply PROFILE` with nothing to do costs a
-Python start-up and a few stat calls.
+Nothing here imports a third-party package, nor pathlib (12 ms of a 40 ms no-op when it did): paths are
+strings joined by os.path, and the full path wraps them in Path. So `provision apply PROFILE` with nothing
+to do costs a Python start-up, hashlib, json and a few stat calls.
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import hashlib
 import json
 import os
 import sys
-from pathlib import Path, PurePosixPath
 
 from . import __version__
+
+TYPE_CHECKING = False  # typing's own costs 3 ms to import; mypy reads this name the same way
+if TYPE_CHECKING:
+    from os import PathLike
+
+    StrPath = str | PathLike[str]
 
 PROFILES_DIR = "profiles"
 PROFILE_SUFFIX = ".yaml"
@@ -37,58 +43,67 @@ ACTIVATION = tuple(f"etc/conda/{folder}/{ACTIVATION_SCRIPT}" for folder in ("act
 # --- the project -------------------------------------------------------------------------------
 
 
-def is_project(folder: Path) -> bool:
-    return (folder / PROFILES_DIR).is_dir()
+def is_project(folder: StrPath) -> bool:
+    return os.path.isdir(os.path.join(folder, PROFILES_DIR))
 
 
-def find_root(explicit: Path | None, start: Path | None = None) -> Path | None:
+def find_root(explicit: StrPath | None, start: StrPath | None = None) -> str | None:
     """The project folder: `explicit` (--root, or $PROVISION_ROOT) if it has profiles/, else the
     nearest folder from `start` (the working folder) upwards that has one; None when there is none."""
     if explicit is None and os.environ.get("PROVISION_ROOT"):
-        explicit = Path(os.environ["PROVISION_ROOT"])
+        explicit = os.environ["PROVISION_ROOT"]
     if explicit is not None:
-        return explicit.resolve() if is_project(explicit) else None
-    here = (start or Path.cwd()).resolve()
-    return next((folder for folder in (here, *here.parents) if is_project(folder)), None)
+        return os.path.realpath(explicit) if is_project(explicit) else None
+    here = os.path.realpath(start if start is not None else os.getcwd())
+    while True:
+        if is_project(here):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
-def lock_path(lock_name: str) -> PurePosixPath:
-    """A profile's lock, relative to the project: the bootstrap lock sits at the root, every other one
-    beside its environment.yml (`envs/NAME/`, or `envs/NAME/VARIANT/` for a variant's `NAME/VARIANT`)."""
+def lock_path(lock_name: str) -> str:
+    """A profile's lock, relative to the project (a POSIX path): the bootstrap lock sits at the root, every
+    other one beside its environment.yml (`envs/NAME/`, or `envs/NAME/VARIANT/` for a variant's `NAME/VARIANT`)."""
     if lock_name == BOOTSTRAP:
-        return PurePosixPath(LOCK_FILE)
-    return PurePosixPath(ENVS_DIR, *lock_name.split("/"), LOCK_FILE)
+        return LOCK_FILE
+    return "/".join((ENVS_DIR, *lock_name.split("/"), LOCK_FILE))
 
 
-def brewfile_path(profile: str) -> PurePosixPath:
-    return PurePosixPath(ENVS_DIR, profile, BREWFILE)
+def brewfile_path(profile: str) -> str:
+    return "/".join((ENVS_DIR, profile, BREWFILE))
 
 
 # --- provision's home and a prefix ---------------------------------------------------------------
 
 
-def provision_home() -> Path:
-    """~/.provision, or $PROVISION_HOME."""
-    return Path(os.environ.get("PROVISION_HOME") or Path.home() / ".provision").absolute()
+def provision_home() -> str:
+    """~/.provision, or $PROVISION_HOME (absolute)."""
+    return os.path.abspath(os.environ.get("PROVISION_HOME") or os.path.join(os.path.expanduser("~"), ".provision"))
 
 
-def envs_dir() -> Path:
-    return provision_home() / ENVS_DIR
+def envs_dir() -> str:
+    return os.path.join(provision_home(), ENVS_DIR)
 
 
-def stamp_path(prefix: Path) -> Path:
-    return prefix / STATE_DIR / STAMP_FILE
+def stamp_path(prefix: StrPath) -> str:
+    return os.path.join(prefix, STATE_DIR, STAMP_FILE)
 
 
-def backup_path(prefix: Path) -> Path:
-    """Where a change keeps the previous environment until it is done (backup.py)."""
-    return prefix.with_name(f".{prefix.name}{BACKUP_SUFFIX}")
+def backup_path(prefix: StrPath) -> str:
+    """Where a change keeps the previous environment until it is done (backup.py): `.NAME.provision-backup`
+    beside it."""
+    folder, name = os.path.split(os.path.normpath(prefix))
+    return os.path.join(folder, f".{name}{BACKUP_SUFFIX}")
 
 
-def read_stamp_fields(prefix: Path) -> dict[str, object] | None:
+def read_stamp_fields(prefix: StrPath) -> dict[str, object] | None:
     """The stamp's fields as written, or None when there is no readable stamp (apply/stamp.py types them)."""
     try:
-        fields = json.loads(stamp_path(prefix).read_text(encoding="utf-8"))
+        with open(stamp_path(prefix), encoding="utf-8") as handle:
+            fields = json.load(handle)
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     return fields if isinstance(fields, dict) else None
@@ -97,45 +112,58 @@ def read_stamp_fields(prefix: Path) -> dict[str, object] | None:
 # --- what decides a no-op ------------------------------------------------------------------------
 
 
-def input_files(root: Path, profile: str) -> list[Path]:
+def input_files(root: StrPath, profile: str) -> list[str]:
     """Every file whose change could change what `apply PROFILE` does: the project's profiles (any may
     be extended), the profile's lock and its Brewfile."""
-    profiles = sorted((root / PROFILES_DIR).glob(f"*{PROFILE_SUFFIX}"))
-    return [*profiles, root / lock_path(profile), root / brewfile_path(profile)]
+    folder = os.path.join(root, PROFILES_DIR)
+    try:
+        names = sorted(name for name in os.listdir(folder) if name.endswith(PROFILE_SUFFIX))
+    except OSError:
+        names = []
+    return [*(os.path.join(folder, name) for name in names), os.path.join(root, lock_path(profile)),
+            os.path.join(root, brewfile_path(profile))]  # fmt: skip
 
 
-def inputs_digest(files: list[Path]) -> str:
+def inputs_digest(files: list[str]) -> str:
     """The files' contents, provision's version and the machine: equal digests, equal outcome."""
     digest = hashlib.sha256(f"{__version__}\n{os.uname().machine}\n{sys.platform}\n".encode())
     for path in files:
         try:
-            content = hashlib.sha256(path.read_bytes()).hexdigest()
+            with open(path, "rb") as handle:
+                content = hashlib.sha256(handle.read()).hexdigest()
         except OSError:
             content = "absent"
         digest.update(f"{path}:{content}\n".encode())
     return digest.hexdigest()
 
 
-def listing_fingerprint(prefix: Path) -> str:
+def listing_fingerprint(prefix: StrPath) -> str:
     """A hash of the conda-meta and site-packages listings and the activation scripts (names,
     sizes, modification and change times): any install, uninstall or edit of a record changes it."""
     digest = hashlib.sha256()
-    folders = [prefix / "conda-meta", *sorted(prefix.glob("lib/python3*/site-packages"))]
+    lib = os.path.join(prefix, "lib")
+    try:
+        pythons = sorted(name for name in os.listdir(lib) if name.startswith("python3"))
+    except OSError:
+        pythons = []
+    site = [os.path.join(lib, name, "site-packages") for name in pythons]
+    folders = [os.path.join(prefix, "conda-meta"), *(folder for folder in site if os.path.isdir(folder))]
     for folder in folders:
+        shown = os.path.basename(folder)
         try:
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError:
-            digest.update(f"{folder.name}:absent\n".encode())
+            digest.update(f"{shown}:absent\n".encode())
             continue
         for entry in entries:
             if entry.name.endswith((".json", ".dist-info")):
                 # ctime too: `os.utime` can put a modification time back, nothing can put back a ctime.
                 info = entry.stat(follow_symlinks=False)
-                digest.update(f"{folder.name}/{entry.name}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}\n"
+                digest.update(f"{shown}/{entry.name}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}\n"
                               .encode())  # fmt: skip
     for relative in ACTIVATION:
         try:
-            info = (prefix / relative).stat()
+            info = os.stat(os.path.join(prefix, relative))
             digest.update(f"{relative}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}\n".encode())
         except OSError:
             digest.update(f"{relative}:absent\n".encode())

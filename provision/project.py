@@ -49,7 +49,7 @@ def find_project(root: Path | None, start: Path | None = None) -> Project:
     which the quick path shares)."""
     found = find_root(root, start)
     if found is not None:
-        return Project(found)
+        return Project(Path(found))
     if root is not None:
         raise ProjectNotFound(str(root), "no profiles/ folder here", "pass --root with a project folder.")
     raise ProjectNotFound(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from . import layout
 
@@ -49,16 +48,16 @@ def up_to_date(argv: list[str]) -> str | None:
     if parsed is None or any(name.startswith("CONDA_OVERRIDE_") for name in os.environ):
         return None
     explicit_root, profile, explicit_prefix = parsed
-    root = layout.find_root(Path(explicit_root) if explicit_root is not None else None)
+    root = layout.find_root(explicit_root)
     if root is None:
         return None
-    prefix = Path(os.path.realpath(explicit_prefix or layout.envs_dir() / profile))
+    prefix = os.path.realpath(explicit_prefix or os.path.join(layout.envs_dir(), profile))
     stamp = layout.read_stamp_fields(prefix)
     if stamp is None or stamp.get("profile") != profile or stamp.get("exact") is not True:
         return None
     if stamp.get("variant"):  # which variant is right depends on the host's GPU and driver: the full path asks
         return None
-    if layout.backup_path(prefix).exists():  # an interrupted apply's copy: the full path
+    if os.path.exists(layout.backup_path(prefix)):  # an interrupted apply's copy: the full path
         return None
     digest = layout.inputs_digest(layout.input_files(root, profile))
     if stamp.get("inputs") != digest or stamp.get("fingerprint") != layout.listing_fingerprint(prefix):

@@ -11,9 +11,11 @@ environment while every package still matches its lock.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import json
 import os
+import re
 from pathlib import Path, PurePosixPath
 
 from .drift import Drift, DriftKind, Layer
@@ -142,17 +144,22 @@ def _forged_bytecode(prefix: Path, pairs: list[tuple[str, str]]) -> list[tuple[s
 
 
 def _walk(prefix: Path) -> list[tuple[str, Path]]:
-    """Every file and link under `prefix` (links are never followed; an empty folder holds no code)."""
-    out = []
-    for folder, dirs, files in os.walk(prefix, followlinks=False):
-        base = Path(folder)
-        for name in sorted(files):
-            path = base / name
-            out.append((path.relative_to(prefix).as_posix(), path))
-        for name in sorted(dirs):  # os.walk lists a link to a folder among dirs and does not enter it
-            path = base / name
-            if path.is_symlink():
-                out.append((path.relative_to(prefix).as_posix(), path))
+    """Every file and link under `prefix` (links are never followed; an empty folder holds no code). By
+    scandir: the kind of each entry comes with the listing, with no stat call per file."""
+    out: list[tuple[str, Path]] = []
+    folders = [(str(prefix), "")]  # a stack, not recursion: a hostile tree may be deeper than Python's stack
+    while folders:
+        folder, relative = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # unreadable: as os.walk, left out (what cannot be read cannot be accounted for either)
+        for entry in entries:
+            name = f"{relative}{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                folders.append((entry.path, f"{name}/"))
+            else:  # a file, or a link (to a file or a folder: never entered)
+                out.append((name, Path(entry.path)))
     return sorted(out)
 
 
@@ -186,7 +193,13 @@ def _written_by_interpreter(relative: str) -> bool:
 
 
 def _matches(relative: str, patterns: tuple[str, ...]) -> bool:
-    return any(fnmatch.fnmatchcase(relative, pattern) for pattern in patterns)
+    return _pattern(patterns).fullmatch(relative) is not None
+
+
+@functools.cache
+def _pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """fnmatch's rules for all of `patterns` as one expression: one match per file, not one per pattern."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
 
 
 def _identity(path: Path) -> str:

@@ -18,8 +18,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .. import layout
 from ..errors import ToolFailed
-from ..layout import backup_path, stamp_path
+
+
+def backup_path(prefix: Path) -> Path:
+    return Path(layout.backup_path(prefix))
 
 
 def restore_interrupted(prefix: Path, say: Callable[[str], None]) -> None:
@@ -28,7 +32,7 @@ def restore_interrupted(prefix: Path, say: Callable[[str], None]) -> None:
     copy = backup_path(prefix)
     if not copy.is_dir():
         return
-    if stamp_path(prefix).is_file():
+    if os.path.isfile(layout.stamp_path(prefix)):
         _remove(copy)
         return
     _swap_back(prefix, copy)

@@ -16,10 +16,18 @@ import secrets
 from enum import Enum
 from pathlib import Path
 
-from .. import grammar
+from .. import grammar, layout
 from ..errors import UnsafeInput
 from ..files import write_atomic
-from ..layout import STATE_DIR, envs_dir, provision_home
+from ..layout import STATE_DIR
+
+
+def provision_home() -> Path:
+    return Path(layout.provision_home())
+
+
+def envs_dir() -> Path:
+    return Path(layout.envs_dir())
 
 
 def checked_name(name: str, origin: str) -> str:

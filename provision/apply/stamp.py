@@ -11,9 +11,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, layout
 from ..files import write_atomic
-from ..layout import read_stamp_fields, stamp_path
+from ..layout import read_stamp_fields
 from ..lock.records import LockedPackage
 
 
@@ -54,6 +54,10 @@ def file_hash(path: Path | None) -> str:
 
 def values_hash(values: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+def stamp_path(prefix: Path) -> Path:
+    return Path(layout.stamp_path(prefix))
 
 
 def read_stamp(prefix: Path) -> Stamp | None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -60,7 +60,7 @@ def command(ctx: click.Context, profile: str | None, lockfile: Path | None, agai
         click.echo(as_markdown(f"Lock changes for `{name}` (against {label})", diffs))
 
 
-def _against(root: Path, relative: PurePosixPath, against: str) -> tuple[str, list[PlatformDiff]]:
+def _against(root: Path, relative: str, against: str) -> tuple[str, list[PlatformDiff]]:
     """The lock at `relative` compared with `against`: another lock file, or the same path at a git revision."""
     from ..consumers.lockdiff import diff_locks
     from ..lock.lockfile import read_lock
