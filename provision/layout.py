@@ -5,15 +5,14 @@ names and rules, so they can never disagree on a folder, a path or a digest: the
 `--root`, `$PROVISION_ROOT` or the nearest parent with `profiles/`; `$PROVISION_HOME` and its
 environments; a prefix's own folder, stamp and the copy a change keeps beside it; each profile's lock
 and Brewfile; the digest of an apply's inputs and the fingerprint of an environment's listings.
-Nothing here imports a third-party package, nor pathlib (12 ms of a 40 ms no-op when it did): paths are
-strings joined by os.path, and the full path wraps them in Path. So `provision apply PROFILE` with nothing
-to do costs a Python start-up, hashlib, json and a few stat calls.
+Nothing here imports a third-party package, nor pathlib (12 ms of a 40 ms no-op when it did) nor json
+(which brings `re`, 13 ms more): paths are strings joined by os.path (the full path wraps them in Path),
+and the no-op answer reads the quick record, three plain lines written beside the JSON stamp. So
+`provision apply PROFILE` with nothing to do costs a Python start-up, a sha256 and a few stat calls.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sys
 
@@ -21,6 +20,7 @@ from . import __version__
 
 TYPE_CHECKING = False  # typing's own costs 3 ms to import; mypy reads this name the same way
 if TYPE_CHECKING:
+    from hashlib import _Hash
     from os import PathLike
 
     StrPath = str | PathLike[str]
@@ -35,6 +35,7 @@ EXPECTED_NODES = "expected-nodes.txt"  # in a Slurm job's reports: the nodes it 
 
 STATE_DIR = ".provision"  # provision's folder inside a prefix (stamp, marker, requirements)
 STAMP_FILE = "stamp.json"
+QUICK_FILE = "quick"  # profile, inputs digest, listing fingerprint, the stamp's sha256: what the no-op compares
 BACKUP_SUFFIX = ".provision-backup"  # `.NAME.provision-backup` beside a prefix: the copy a change keeps (backup.py)
 ACTIVATION_SCRIPT = "provision-env.sh"
 ACTIVATION = tuple(f"etc/conda/{folder}/{ACTIVATION_SCRIPT}" for folder in ("activate.d", "deactivate.d"))
@@ -99,14 +100,30 @@ def backup_path(prefix: StrPath) -> str:
     return os.path.join(folder, f".{name}{BACKUP_SUFFIX}")
 
 
-def read_stamp_fields(prefix: StrPath) -> dict[str, object] | None:
-    """The stamp's fields as written, or None when there is no readable stamp (apply/stamp.py types them)."""
+def quick_path(prefix: StrPath) -> str:
+    return os.path.join(prefix, STATE_DIR, QUICK_FILE)
+
+
+def quick_record(profile: str, inputs: str, fingerprint: str, stamp_text: str) -> str:
+    """The quick record's text. apply/stamp.py writes it after the stamp, only for a stamp that allows the
+    no-op answer (exact, no variant), and removes it before the stamp; it holds the stamp's own hash, so a
+    stamp changed by anything else makes the record void."""
+    return f"{profile}\n{inputs}\n{fingerprint}\n{_sha256(stamp_text.encode()).hexdigest()}\n"
+
+
+def read_quick_record(prefix: StrPath) -> tuple[str, str, str] | None:
+    """(profile, inputs digest, fingerprint) of a well-formed record whose stamp is the one it was written
+    with, else None."""
     try:
-        with open(stamp_path(prefix), encoding="utf-8") as handle:
-            fields = json.load(handle)
-    except (OSError, ValueError, UnicodeDecodeError):
+        with open(quick_path(prefix), encoding="ascii") as handle:
+            lines = handle.read(512).split("\n")
+        with open(stamp_path(prefix), "rb") as handle:
+            stamp = _sha256(handle.read(1 << 20)).hexdigest()
+    except (OSError, UnicodeDecodeError):
         return None
-    return fields if isinstance(fields, dict) else None
+    if len(lines) != 5 or lines[4] or not all(lines[:4]) or lines[3] != stamp:
+        return None
+    return lines[0], lines[1], lines[2]
 
 
 # --- what decides a no-op ------------------------------------------------------------------------
@@ -124,13 +141,26 @@ def input_files(root: StrPath, profile: str) -> list[str]:
             os.path.join(root, brewfile_path(profile))]  # fmt: skip
 
 
+def _sha256(data: bytes = b"") -> _Hash:
+    """hashlib's sha256 without hashlib's import of OpenSSL (3 ms of the no-op): the interpreter's own module,
+    `_sha2` since Python 3.12 and `_sha256` before; hashlib where neither is built."""
+    try:
+        from _sha2 import sha256
+    except ImportError:
+        try:
+            from _sha256 import sha256
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data)
+
+
 def inputs_digest(files: list[str]) -> str:
     """The files' contents, provision's version and the machine: equal digests, equal outcome."""
-    digest = hashlib.sha256(f"{__version__}\n{os.uname().machine}\n{sys.platform}\n".encode())
+    digest = _sha256(f"{__version__}\n{os.uname().machine}\n{sys.platform}\n".encode())
     for path in files:
         try:
             with open(path, "rb") as handle:
-                content = hashlib.sha256(handle.read()).hexdigest()
+                content = _sha256(handle.read()).hexdigest()
         except OSError:
             content = "absent"
         digest.update(f"{path}:{content}\n".encode())
@@ -140,7 +170,7 @@ def inputs_digest(files: list[str]) -> str:
 def listing_fingerprint(prefix: StrPath) -> str:
     """A hash of the conda-meta and site-packages listings and the activation scripts (names,
     sizes, modification and change times): any install, uninstall or edit of a record changes it."""
-    digest = hashlib.sha256()
+    digest = _sha256()
     lib = os.path.join(prefix, "lib")
     try:
         pythons = sorted(name for name in os.listdir(lib) if name.startswith("python3"))

@@ -3,10 +3,11 @@ changed. Standard library only, so that answer costs a Python start-up and a few
 
 The last finished apply wrote into its stamp a fingerprint of the environment's listings and a
 digest of every input that could change the outcome (the project's profiles, this profile's lock and
-Brewfile, provision's version, the machine). When both still match and that apply left the
-environment exactly as the lock says, the answer is "up to date" without loading a profile,
-a lock or click; anything else (other options, a difference of one byte) takes the full path,
-which compares the environment with the lock itself.
+Brewfile, provision's version, the machine), and, when it left the environment exactly as the lock
+says, the quick record: those two and the stamp's own hash in three plain lines (layout.py), read
+without json. When both still match, the answer is "up to date" without loading a profile, a lock or
+click; anything else (other options, a difference of one byte) takes the full path, which compares the
+environment with the lock itself.
 """
 
 from __future__ import annotations
@@ -52,15 +53,16 @@ def up_to_date(argv: list[str]) -> str | None:
     if root is None:
         return None
     prefix = os.path.realpath(explicit_prefix or os.path.join(layout.envs_dir(), profile))
-    stamp = layout.read_stamp_fields(prefix)
-    if stamp is None or stamp.get("profile") != profile or stamp.get("exact") is not True:
-        return None
-    if stamp.get("variant"):  # which variant is right depends on the host's GPU and driver: the full path asks
+    # Written only for an exact, variant-free stamp, after it, with its hash; removed before it (apply/stamp.py).
+    record = layout.read_quick_record(prefix)
+    if record is None or record[0] != profile:
         return None
     if os.path.exists(layout.backup_path(prefix)):  # an interrupted apply's copy: the full path
         return None
-    digest = layout.inputs_digest(layout.input_files(root, profile))
-    if stamp.get("inputs") != digest or stamp.get("fingerprint") != layout.listing_fingerprint(prefix):
+    _, inputs, fingerprint = record
+    if inputs != layout.inputs_digest(layout.input_files(root, profile)):
+        return None
+    if fingerprint != layout.listing_fingerprint(prefix):
         return None
     return f"{profile}: up to date ({prefix})"
 

@@ -32,8 +32,9 @@ OWN = (
     "bin/deactivate.bat", "bin/pydoc.bat",
     "lib/python3.*/site-packages/_virtualenv.pth", "lib/python3.*/site-packages/_virtualenv.py",
 )  # fmt: skip
-# Not hashed: the stamp cannot hold its own hash; `.lock` is the empty file uv locks the venv with.
-UNHASHED = (".provision/stamp.json", ".lock")
+# Not hashed: the stamp cannot hold its own hash, nor the quick record written after it from it (it runs
+# nothing, and what it says is checked against the stamp's own); `.lock` is the empty file uv locks the venv with.
+UNHASHED = (".provision/stamp.json", ".provision/quick", ".lock")
 STARTUP_CODE = ("*.pth", "sitecustomize.py", "usercustomize.py")
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from .. import __version__, layout
 from ..files import write_atomic
-from ..layout import read_stamp_fields
 from ..lock.records import LockedPackage
 
 
@@ -61,16 +60,23 @@ def stamp_path(prefix: Path) -> Path:
 
 
 def read_stamp(prefix: Path) -> Stamp | None:
-    fields = read_stamp_fields(prefix)
     try:
-        return Stamp(**fields) if fields is not None else None  # type: ignore[arg-type]
-    except TypeError:
+        fields = json.loads(stamp_path(prefix).read_text(encoding="utf-8"))
+        return Stamp(**fields) if isinstance(fields, dict) else None
+    except (OSError, ValueError, UnicodeDecodeError, TypeError):
         return None
 
 
 def write_stamp(prefix: Path, stamp: Stamp) -> None:
-    write_atomic(stamp_path(prefix), json.dumps(asdict(stamp), indent=2, sort_keys=True) + "\n")
+    """The stamp, then (when it allows the no-op answer) the quick record that answer reads."""
+    quick = Path(layout.quick_path(prefix))
+    quick.unlink(missing_ok=True)
+    text = json.dumps(asdict(stamp), indent=2, sort_keys=True) + "\n"
+    write_atomic(stamp_path(prefix), text)
+    if stamp.exact and not stamp.variant and stamp.inputs and stamp.fingerprint:
+        write_atomic(quick, layout.quick_record(stamp.profile, stamp.inputs, stamp.fingerprint, text))
 
 
 def clear_stamp(prefix: Path) -> None:
+    Path(layout.quick_path(prefix)).unlink(missing_ok=True)  # first: the record never outlives its stamp
     stamp_path(prefix).unlink(missing_ok=True)
