@@ -69,14 +69,17 @@ def _keep_pack_check(ctx: click.Context, param: click.Parameter, value: object) 
 
 
 def _pack_checks(ctx: click.Context, _: click.Parameter, pack: Path | None) -> Path | None:
-    """The outside checks (eager, so already read) become one value; without --pack they would check nothing."""
+    """The outside checks (eager, so already read) become one value; without --pack they would check nothing
+    (and the pack machinery is not even imported: most applies have no pack)."""
+    given = {name: ctx.meta.get(f"provision.consumers.pack.{name}") for name in ("sha256", "sha256_file",
+                                                                                "allowed_signers")}  # fmt: skip
+    if pack is None:
+        if any(value is not None for value in given.values()):
+            raise click.UsageError("--sha256, --sha256-file and --allowed-signers check a --pack FILE; give one")
+        return None
     from ..consumers.pack_runner import OutsideChecks
 
-    checks = OutsideChecks(**{name: ctx.meta.get(f"provision.consumers.pack.{name}")
-                              for name in ("sha256", "sha256_file", "allowed_signers")})  # fmt: skip
-    if checks.given and pack is None:
-        raise click.UsageError("--sha256, --sha256-file and --allowed-signers check a --pack FILE; give one")
-    ctx.meta["provision.pack_checks"] = checks
+    ctx.meta["provision.pack_checks"] = OutsideChecks(**given)
     return pack
 
 
