@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.test_fuzz_profiles import _cases, mutate
+from tests.mutants import mutate
 
 REPO = Path(__file__).resolve().parent.parent
 PROVISION = str(Path(sys.executable).parent / "provision")
@@ -49,7 +49,7 @@ def main() -> None:
         from provision.cli import main as cli
 
         slowest = 0.0
-        for name, seed in _cases():
+        for name, seed in cases():
             path = root / "profiles" / f"{name}.yaml"
             original = (REPO / "profiles" / f"{name}.yaml").read_text()
             path.write_text(mutate(original, random.Random(seed)))
@@ -59,7 +59,7 @@ def main() -> None:
                 cli(["--root", str(root), "show", name])
             slowest = max(slowest, time.perf_counter() - start)
             path.write_text(original)
-        print(f"slowest of {len(_cases())} fuzz mutants (in-process): {slowest * 1000:.0f} ms")
+        print(f"slowest of {len(cases())} fuzz mutants (in-process): {slowest * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

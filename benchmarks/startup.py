@@ -1,4 +1,4 @@
-"""Start-up time of `provision --help` and `provision list`, against `conda-lock --version`.
+"""Start-up time of `provision --help`, `apply --help` and `provision list`, against `conda-lock --version`.
 
 Each command runs as a whole process (interpreter start included), N times; prints the
 median and the ratio to conda-lock. Run: python benchmarks/startup.py [--runs 15]
@@ -36,16 +36,19 @@ def main() -> None:
     conda_lock = shutil.which("conda-lock", path=str(bindir)) or shutil.which("conda-lock")
     cases = {
         "provision --help": [provision, "--help"],
+        "provision apply --help": [provision, "apply", "--help"],
         "provision list": [provision, "--root", str(REPO), "list"],
         "provision show torch-mps": [provision, "--root", str(REPO), "show", "torch-mps"],
     }
     reference = median_seconds([conda_lock, "--version"], args.runs) if conda_lock else None
     if reference:
         print(f"{'conda-lock --version':<28} {reference * 1000:7.1f} ms")
+    measured = {}
     for name, argv in cases.items():
-        seconds = median_seconds(argv, args.runs)
+        measured[name] = seconds = median_seconds(argv, args.runs)
         ratio = f"  ({seconds / reference:.2f}x conda-lock)" if reference else ""
         print(f"{name:<28} {seconds * 1000:7.1f} ms{ratio}")
+    print(f"apply --help / --help: {measured['provision apply --help'] / measured['provision --help']:.2f}x")
 
 
 if __name__ == "__main__":
