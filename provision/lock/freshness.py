@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import LockfileError
 from ..layout import lock_path
 from ..profile.model import Profile
-from .inputs import describe_change, inputs_hash, platform_inputs
+from .inputs import platform_inputs
 from .lockfile import LockData, read_lock
 from .solve_group import disagreements
 
@@ -96,9 +96,9 @@ def _platform_status(profile: Profile, platform: str, lock: LockData, reference:
         return PlatformStatus(profile.lock_name, platform, [Stale(Staleness.PLATFORM_ADDED)])
     reasons: list[Stale] = []
     wanted = platform_inputs(profile, platform)
-    if lock.content_hash.get(platform) != inputs_hash(wanted):
+    if lock.content_hash.get(platform) != wanted.digest():
         stored = lock.inputs(platform)
-        reasons.append(Stale(Staleness.PROFILE_CHANGED, describe_change(stored, wanted)) if stored else
+        reasons.append(Stale(Staleness.PROFILE_CHANGED, wanted.changes_since(stored)) if stored else
                        Stale(Staleness.NOT_OURS))  # fmt: skip
     if reference is not None:
         apart = disagreements(reference.for_platform(platform), lock.for_platform(platform))

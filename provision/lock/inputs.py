@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -19,24 +20,56 @@ from ..profile.model import Profile
 INPUTS_SCHEMA = 1  # bump when the meaning of the inputs changes: every lock becomes stale
 
 
-def platform_inputs(profile: Profile, platform: str) -> dict[str, Any]:
-    return {
-        "schema": INPUTS_SCHEMA,
-        "kind": profile.kind,
-        "python": profile.python,
-        "channels": list(profile.channels) if profile.kind == "conda" else [],
-        "conda": sorted(profile.conda_for(platform)),
-        "pypi": sorted(profile.pypi_for(platform)),
-        "index_url": profile.pypi.index_url,
-        "extra_index_urls": list(profile.pypi.extra_index_urls),
-        "find_links": list(profile.pypi.find_links),
-        **(
-            {"indexes": dict(profile.pypi.indexes), "sources": dict(profile.pypi.sources)}
-            if profile.pypi.sources
-            else {}
-        ),
-        "virtual_packages": virtual_packages(profile, platform),
-    }
+@dataclass(frozen=True)
+class LockRequest:
+    """What one platform's lock is solved from: the specs, channels, indexes and virtual packages. It hashes
+    itself (conda-lock's `content_hash`), is recorded whole in the lock (`as_json`), and says how it differs
+    from a recorded one (`changes_since`), so `lock --check` needs no solver."""
+
+    kind: str
+    python: str | None
+    channels: tuple[str, ...]
+    conda: tuple[str, ...]  # sorted
+    pypi: tuple[str, ...]  # sorted
+    index_url: str | None
+    extra_index_urls: tuple[str, ...]
+    find_links: tuple[str, ...]
+    indexes: dict[str, str] | None  # named indexes and the sources that pin packages to them, when any
+    sources: dict[str, str] | None
+    virtual_packages: dict[str, str]
+    schema: int = INPUTS_SCHEMA
+
+    def as_json(self) -> dict[str, Any]:
+        """The recorded form; its keys and values are what every existing lock's hash was computed from."""
+        out: dict[str, Any] = {
+            "schema": self.schema, "kind": self.kind, "python": self.python, "channels": list(self.channels),
+            "conda": list(self.conda), "pypi": list(self.pypi), "index_url": self.index_url,
+            "extra_index_urls": list(self.extra_index_urls), "find_links": list(self.find_links),
+            "virtual_packages": dict(self.virtual_packages),
+        }  # fmt: skip
+        if self.sources:
+            out.update(indexes=dict(self.indexes or {}), sources=dict(self.sources))
+        return out
+
+    def digest(self) -> str:
+        return inputs_hash(self.as_json())
+
+    def changes_since(self, recorded: dict[str, Any]) -> str:
+        """'conda: +scipy, -numpy >=2.0; python: 3.11 -> 3.12' against what a lock recorded (untrusted: any JSON)."""
+        return describe_change(recorded, self.as_json())
+
+
+def platform_inputs(profile: Profile, platform: str) -> LockRequest:
+    sources = dict(profile.pypi.sources)
+    return LockRequest(
+        kind=profile.kind, python=profile.python,
+        channels=tuple(profile.channels) if profile.kind == "conda" else (),
+        conda=tuple(sorted(profile.conda_for(platform))), pypi=tuple(sorted(profile.pypi_for(platform))),
+        index_url=profile.pypi.index_url, extra_index_urls=tuple(profile.pypi.extra_index_urls),
+        find_links=tuple(profile.pypi.find_links),
+        indexes=dict(profile.pypi.indexes) if sources else None, sources=sources or None,
+        virtual_packages=virtual_packages(profile, platform),
+    )  # fmt: skip
 
 
 def inputs_hash(inputs: dict[str, Any]) -> str:

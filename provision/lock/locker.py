@@ -15,7 +15,7 @@ from ..profile.load import virtual_packages
 from ..profile.model import Profile
 from ..project import Project
 from .conda_layer import solve_conda
-from .inputs import inputs_hash, platform_inputs, source_path
+from .inputs import platform_inputs, source_path
 from .lockfile import KEY_PREFIX, LockData, inputs_key, python_key, read_lock, require_writer, size_key, write_lock
 from .mirrors import Mirrors
 from .pypi_layer import conda_python_packages, resolve_pypi
@@ -161,9 +161,9 @@ def _finish(
         except ProvisionError as exc:
             return LockOutcome(profile.lock_name, None, exc)
         packages += solved
-        inputs = platform_inputs(profile, platform)
-        content_hash[platform] = inputs_hash(inputs)
-        custom[inputs_key(platform)] = json.dumps(inputs, sort_keys=True)
+        request = platform_inputs(profile, platform)
+        content_hash[platform] = request.digest()
+        custom[inputs_key(platform)] = json.dumps(request.as_json(), sort_keys=True)
         custom[python_key(platform)] = python
         custom[size_key(platform)] = str(sum(p.size or 0 for p in solved))
     custom[f"{KEY_PREFIX}profile"] = profile.name
@@ -183,9 +183,9 @@ def _finish(
 
 
 def _fresh(previous: LockData, profile: Profile, platform: str) -> bool:
-    return platform in previous.platforms and previous.content_hash.get(platform) == inputs_hash(
-        platform_inputs(profile, platform)
-    )
+    return platform in previous.platforms and previous.content_hash.get(platform) == platform_inputs(
+        profile, platform
+    ).digest()
 
 
 def _stale_platforms(project: Project, profile: Profile) -> list[str]:
