@@ -111,16 +111,30 @@ def quick_record(profile: str, inputs: str, fingerprint: str, stamp_text: str) -
     return f"{profile}\n{inputs}\n{fingerprint}\n{_sha256(stamp_text.encode()).hexdigest()}\n"
 
 
+def _read_regular(path: str, limit: int) -> bytes | None:
+    """At most `limit` bytes of a regular file, else None: a FIFO or a device in a prefix never blocks the
+    no-op answer (opened without waiting, then checked)."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        return os.read(fd, limit) if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def read_quick_record(prefix: StrPath) -> tuple[str, str, str] | None:
     """(profile, inputs digest, fingerprint) of a well-formed record whose stamp is the one it was written
     with, else None."""
-    try:
-        with open(quick_path(prefix), encoding="ascii") as handle:
-            lines = handle.read(512).split("\n")
-        with open(stamp_path(prefix), "rb") as handle:
-            stamp = _sha256(handle.read(1 << 20)).hexdigest()
-    except (OSError, UnicodeDecodeError):
+    record, stamp_bytes = _read_regular(quick_path(prefix), 512), _read_regular(stamp_path(prefix), 1 << 20)
+    if record is None or stamp_bytes is None or not record.isascii():
         return None
+    lines, stamp = record.decode("ascii").split("\n"), _sha256(stamp_bytes).hexdigest()
     if len(lines) != 5 or lines[4] or not all(lines[:4]) or lines[3] != stamp:
         return None
     return lines[0], lines[1], lines[2]

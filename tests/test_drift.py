@@ -4,6 +4,7 @@ and `status` names each difference, `plan` shows it, `apply` repairs exactly it.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -152,6 +153,37 @@ def test_a_no_op_apply_answers_from_the_stamp_without_loading_click_or_the_profi
     assert "up to date" in applied.run("apply", "e2e").stdout  # full path: an unrelated profile changed
     final = subprocess.run([sys.executable, "-c", probe], env=applied.env, capture_output=True, text=True)
     assert final.stdout.splitlines()[0] == f"e2e: up to date ({applied.prefix})"
+
+
+def test_the_quick_record_is_void_when_its_stamp_changed_or_is_not_a_file(applied: E2E) -> None:
+    """The record holds its stamp's hash: a stamp edited by anything but an apply voids it; and a FIFO put where
+    the record or the stamp was never blocks the answer (hand-made hostile prefix)."""
+    probe = (
+        "from provision.quick import up_to_date; "
+        f"print(up_to_date(['--root', {str(applied.root)!r}, 'apply', 'e2e']))"
+    )
+
+    def quick() -> str:
+        done = subprocess.run([sys.executable, "-c", probe], env=applied.env, capture_output=True, text=True,
+                              timeout=60)  # fmt: skip
+        return done.stdout.strip()
+
+    assert "up to date" in applied.run("apply", "e2e").stdout
+    assert quick() == f"e2e: up to date ({applied.prefix})"
+    stamp = applied.prefix / ".provision" / "stamp.json"
+    stamp.write_text(stamp.read_text().replace('"exact": true', '"exact": false'))
+    assert quick() == "None"
+    assert "up to date" in applied.run("apply", "e2e").stdout  # the full path writes both again
+    assert quick() == f"e2e: up to date ({applied.prefix})"
+    for name in ("quick", "stamp.json"):
+        path = applied.prefix / ".provision" / name
+        saved = path.read_bytes()
+        path.unlink()
+        os.mkfifo(path)
+        assert quick() == "None"
+        path.unlink()
+        path.write_bytes(saved)
+    assert quick() == f"e2e: up to date ({applied.prefix})"
 
 
 def test_the_verify_report_fingerprint_says_whether_the_environment_matches(

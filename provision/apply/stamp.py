@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import __version__, layout
-from ..files import write_atomic
+from ..files import read_capped, write_atomic
 from ..lock.records import LockedPackage
 
 
@@ -60,8 +60,8 @@ def stamp_path(prefix: Path) -> Path:
 
 
 def read_stamp(prefix: Path) -> Stamp | None:
-    try:
-        fields = json.loads(stamp_path(prefix).read_text(encoding="utf-8"))
+    try:  # capped, and never blocking on a FIFO put in its place
+        fields = json.loads(read_capped(stamp_path(prefix), 1 << 20).decode("utf-8"))
         return Stamp(**fields) if isinstance(fields, dict) else None
     except (OSError, ValueError, UnicodeDecodeError, TypeError):
         return None
