@@ -67,12 +67,24 @@ class Subject:
         return self.python
 
 
+QUICK_VARIABLE = "PROVISION_VERIFY"  # =quick: every acceptance run is the short one (a fleet's roll call)
+
+
+def quick_asked(flag: bool) -> bool:
+    """--quick, or PROVISION_VERIFY=quick in the environment: for a container's command or a job's steps,
+    where an option cannot be added to each call."""
+    import os
+
+    return flag or os.environ.get(QUICK_VARIABLE) == "quick"
+
+
 def verify_target(subject: Subject, device: str | None, quick: bool, report_dir: Path | None, show: bool) -> Acceptance:
     acceptance = subject.acceptance
     if acceptance is None or not acceptance.benchmarks:
         raise ProvisionError(f"{subject.name}: no acceptance benchmarks declared (acceptance.benchmarks).")
     python = subject.require_python()
     wanted = device or acceptance.device
+    quick = quick_asked(quick)
     results = []
     for framework in acceptance.benchmarks:
         if show:  # a line as each run starts, terminal or not: a run takes tens of seconds

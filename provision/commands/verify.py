@@ -15,7 +15,8 @@ DEVICES = click.Choice(["auto", "cpu", "cuda", "mps", "gpu"])
 @target_options
 @pack_option
 @click.option("--device", type=DEVICES, help="Override the profile's acceptance device.")
-@click.option("--quick", is_flag=True, help="Fewer sizes and samples (about 15 s per framework).")
+@click.option("--quick", is_flag=True,
+              help="Fewer sizes and samples (about 15 s per framework); also PROVISION_VERIFY=quick.")  # fmt: skip
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Save verify-PROFILE.json and verify-PROFILE.png here.")  # fmt: skip
 @click.option("--distributed", is_flag=True,
