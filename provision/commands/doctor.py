@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,6 +11,9 @@ from ..profile.model import Profile
 from ..project import Project
 from .apply_options import host_facts, say_unknown_files
 from .common import json_option, print_json, project_from
+
+if TYPE_CHECKING:
+    from ..machine.requirements import Finding
 
 MARK = {"error": "ERROR  ", "warning": "warning", "info": "info   "}
 
@@ -50,7 +54,7 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, s
         # An invalid profile is a problem of this setup, not a reason to drop every profile check.
         invalid.append(Finding(Severity.ERROR, "profile", exc.message, "fix the profile at that location"))
         profiles = _valid_profiles(project_from(ctx))
-    findings = invalid + diagnose(host, profiles)
+    findings = invalid + diagnose(host, profiles) + _project_findings(ctx)
     if as_json:
         print_json({"host": host.as_dict(), "findings": [f.as_dict() for f in findings]})
     else:
@@ -93,3 +97,22 @@ def _valid_profiles(project: Project) -> dict[str, Profile]:
         if not profile.abstract:
             valid[name] = profile
     return valid
+
+
+def _project_findings(ctx: click.Context) -> list[Finding]:
+    """The project's own soundness, by `check`'s rules (an invalid profile is already a finding above)."""
+    from ..consumers.project_check import check_project
+    from ..errors import ProjectNotFound
+    from ..machine.requirements import Finding, Severity
+
+    try:
+        checked = check_project(project_from(ctx))
+    except ProjectNotFound:
+        return []
+    stale = [p for p in checked.problems if p.kind != "profile"]
+    if not stale:
+        return []
+    first = stale[0]
+    more = f" (and {len(stale) - 1} more)" if len(stale) > 1 else ""
+    return [Finding(Severity.WARNING, "project", f"{first.where}: {first.problem}{more}",
+                    "`provision check` lists every problem of the project")]  # fmt: skip
