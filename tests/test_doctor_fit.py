@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,24 @@ def test_doctor_on_a_healthy_m2_and_its_profiles(tmp_path: Path, run_cli) -> Non
     topics = {(f["severity"], f["topic"]) for f in report["findings"]}
     assert ("warning", "macos") in topics  # torch-mps needs 14.0, jax-metal 14.4, ...
     assert not [t for t in topics if t[0] == "error"]
+
+
+def test_doctor_names_a_stale_project_as_check_would(tmp_path: Path, project: Path, run_cli) -> None:
+    """The repository's project is sound (no project finding); an edited profile makes `check` fail and `doctor`
+    warn with check's first problem (the host is what doctor judges: a warning, exit 0)."""
+    folder = mac_facts_dir(tmp_path, "m2-monterey.txt", "arm64", "\nkern.osproductversion: 14.5\n",
+                           **{"brew-prefix": "/opt/homebrew\n"})  # fmt: skip
+    shutil.copy(REPO / "conda-lock.yml", project / "conda-lock.yml")  # the bootstrap lock, at the root
+    sound = json.loads(run_cli("--root", str(project), "doctor", "--facts", str(folder), "--json").out)
+    assert "project" not in {f["topic"] for f in sound["findings"]}
+    path = project / "profiles" / "linux-cpu.yaml"
+    path.write_text(path.read_text().replace("numpy>=2.0", "numpy>=2.1"))
+    checked = run_cli("--root", str(project), "check")
+    first = checked.out.splitlines()[0]
+    assert checked.code == 1 and first.startswith("render   envs/linux-cpu/environment.yml: out of date")
+    result = run_cli("--root", str(project), "doctor", "--facts", str(folder))
+    assert result.code == 0
+    assert "warning  project: envs/linux-cpu/environment.yml: out of date; run `provision render` (and" in result.out
 
 
 def test_save_facts_then_replay(tmp_path: Path, run_cli) -> None:
