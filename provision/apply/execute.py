@@ -132,23 +132,52 @@ def _environment(target: Target, plan: Plan, options: Options, local: dict[str, 
                   reinstall=set(plan.conda.reinstall), keep=set(plan.conda.keep))  # fmt: skip
 
 
+FETCHERS = 4  # artifacts fetched and checked at once: downloads wait on the network, hashing releases the GIL
+
+
 def _fetch_all(
     target: Target, packages: list[Any], mirrors: Mirrors, cache: Path, staging: Path, say: Say, tick: Say
 ) -> dict[str, Path]:
-    """Each artifact staged and verified against the lock, its members checked, before any change."""
+    """Each artifact staged and verified against the lock, its members checked, before any change. Several at
+    once; the first failure stops the rest from starting and is raised, with nothing changed yet."""
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
     origin = "from the pack" if target.offline is not None else "download"
     say(f"{origin}: {len(packages)} packages, each checked against the lock's hashes")
-    local = {}
-    for index, package in enumerate(packages, 1):
-        tick(f"download {index}/{len(packages)}: {package.file_name}")
+    notes: list[str] = []  # said from this thread, in order, not from the workers
+
+    def one(package: Any) -> Path:
         if target.offline is not None:
             # A pack: its own copy is what is checked (a good copy in the cache would hide a tampered pack).
             source = str(target.offline / cache_key(package) / package.file_name)
-            local[package.url] = fetch_verified(package, source, staging / "from-pack", staging, say)
+            path = fetch_verified(package, source, staging / "from-pack", staging, notes.append)
         else:
-            source = fetch_url(package, target.lock.channels, mirrors)
-            local[package.url] = fetch_verified(package, source, cache, staging, say)
-        check_archive(local[package.url], package.name)
+            path = fetch_verified(package, fetch_url(package, target.lock.channels, mirrors), cache, staging,
+                                  notes.append)  # fmt: skip
+        check_archive(path, package.name)
+        return path
+
+    # One worker per artifact file: two entries naming the same file would otherwise write one staged copy twice.
+    unique = {(cache_key(p), p.file_name): p for p in packages}
+    local: dict[str, Path] = {}
+    with ThreadPoolExecutor(max_workers=FETCHERS, thread_name_prefix="provision-fetch") as pool:
+        pending = {pool.submit(one, package): key for key, package in unique.items()}
+        done_files: dict[tuple[str, str], Path] = {}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in finished:
+                key = pending.pop(future)
+                error = future.exception()
+                if error is not None:
+                    for other in pending:
+                        other.cancel()
+                    raise error
+                done_files[key] = future.result()
+                tick(f"download {len(done_files)}/{len(unique)}: {key[1]}")
+            while notes:
+                say(notes.pop(0))
+    for package in packages:
+        local[package.url] = done_files[(cache_key(package), package.file_name)]
     return local
 
 
