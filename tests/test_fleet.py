@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,10 +88,21 @@ NODES = ["n1", "n2", "n3"]  # tests/services.sh starts three slurmd on this mach
 
 
 def _submit(script: Path, job: Path, env: dict[str, str]) -> str:
-    argv = ["sbatch", "--wait", f"--nodes={len(NODES)}", f"--output={job}/job-%j.out", str(script)]
-    submitted = subprocess.run(argv, cwd=job, env=env, capture_output=True, text=True, timeout=900)
+    """Submit and wait for the job's end. Asked every half second: `sbatch --wait` doubles its own interval
+    (up to half a minute), so a 40 s job was seen to end at 43 s or at 75 s depending on where it fell."""
+    argv = ["sbatch", "--parsable", f"--nodes={len(NODES)}", f"--output={job}/job-%j.out", str(script)]
+    submitted = subprocess.run(argv, cwd=job, env=env, capture_output=True, text=True, timeout=60)
+    assert submitted.returncode == 0, submitted.stderr
+    job_id = submitted.stdout.strip().split(";")[0]
+    deadline, state = time.monotonic() + 900, ""
+    while time.monotonic() < deadline:
+        shown = subprocess.run(["scontrol", "-o", "show", "job", job_id], env=env, capture_output=True, text=True)
+        state = next((f.split("=", 1)[1] for f in shown.stdout.split() if f.startswith("JobState=")), "")
+        if state and state not in ("PENDING", "CONFIGURING", "RUNNING", "COMPLETING"):
+            break
+        time.sleep(0.5)
     logs = "".join(p.read_text() for p in job.glob("job-*.out"))
-    assert submitted.returncode == 0, submitted.stderr + logs[-3000:]
+    assert state == "COMPLETED", f"job {job_id}: {state or 'no state'}\n{logs[-3000:]}"
     return logs
 
 
