@@ -65,13 +65,13 @@ def lock_categories(ctx: click.Context) -> frozenset[str]:
 
 
 def _keep_pack_check(ctx: click.Context, param: click.Parameter, value: object) -> None:
-    ctx.meta[f"provision.consumers.pack.{param.name}"] = value
+    ctx.meta[f"provision.pack_check.{param.name}"] = value
 
 
 def _pack_checks(ctx: click.Context, _: click.Parameter, pack: Path | None) -> Path | None:
     """The outside checks (eager, so already read) become one value; without --pack they would check nothing
     (and the pack machinery is not even imported: most applies have no pack)."""
-    given = {name: ctx.meta.get(f"provision.consumers.pack.{name}") for name in ("sha256", "sha256_file",
+    given = {name: ctx.meta.get(f"provision.pack_check.{name}") for name in ("sha256", "sha256_file",
                                                                                 "allowed_signers")}  # fmt: skip
     if pack is None:
         if any(value is not None for value in given.values()):
