@@ -122,7 +122,7 @@ def slurm(profile: Profile, platform: str, python: str, project_root: str, repor
 #                          FILE.sha256 beside it, when there, is checked before the pack is opened
 #   PROVISION_REPORTS=DIR  each node writes its verify report into DIR/NODE (default: {comment_text(reports)})
 #   PROVISION_VERIFY=quick each node runs the short acceptance (fewer sizes and samples, about 15 s a
-#                          framework instead of 30), for a roll call rather than a benchmark
+#                          framework instead of 30), for a roll call rather than a benchmark (verify reads it)
 {where}# Then: provision report REPORTS  (every node, its verdict and TFLOPS; names nodes that failed or never
 #   reported); a profile whose acceptance runs jax or torch ends with `verify --distributed` on every node:
 #   all-reduce, bus bandwidth and a data-parallel step across the ranks (rank 0 writes
@@ -160,35 +160,33 @@ task_setup() {{
     else
         provision=(provision --root "$PROVISION_PROJECT") target=({name}{variant_args})
     fi
-    verify=()
-    if [ "${{PROVISION_VERIFY:-}}" = quick ]; then verify=(--quick); fi
 }}
 
 node_task() {{
     set -euo pipefail
-    local node prefix; local -a provision target verify; task_setup
+    local node prefix; local -a provision target; task_setup
     echo "$node: applying {name} into $prefix"
     "${{provision[@]}}" apply "${{target[@]}}" --prefix "$prefix" --yes --no-verify
-    "${{provision[@]}}" verify "${{target[@]}}" "${{verify[@]}}" --prefix "$prefix" --report "$PROVISION_REPORTS/$node"
+    "${{provision[@]}}" verify "${{target[@]}}" --prefix "$prefix" --report "$PROVISION_REPORTS/$node"
 }}
 
 install_task() {{
     set -euo pipefail
-    local node prefix; local -a provision target verify; task_setup
+    local node prefix; local -a provision target; task_setup
     echo "$node: applying {name} once into the shared $prefix"
     "${{provision[@]}}" apply "${{target[@]}}" --prefix "$prefix" --yes --no-verify
 }}
 
 check_task() {{
     set -euo pipefail
-    local node prefix; local -a provision target verify; task_setup
+    local node prefix; local -a provision target; task_setup
     echo "$node: checking the shared $prefix"
     "${{provision[@]}}" status "${{target[@]}}" --prefix "$prefix" --files
-    "${{provision[@]}}" verify "${{target[@]}}" "${{verify[@]}}" --prefix "$prefix" --report "$PROVISION_REPORTS/$node"
+    "${{provision[@]}}" verify "${{target[@]}}" --prefix "$prefix" --report "$PROVISION_REPORTS/$node"
 }}
 distributed_task() {{
     set -euo pipefail
-    local node prefix; local -a provision target verify; task_setup
+    local node prefix; local -a provision target; task_setup
     "${{provision[@]}}" verify "${{target[@]}}" --prefix "$prefix" --distributed --report "$PROVISION_REPORTS"
 }}
 export -f task_setup node_task install_task check_task distributed_task
