@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.mutants import cases as mutant_cases
 from tests.mutants import mutate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,7 +50,7 @@ def main() -> None:
         from provision.cli import main as cli
 
         slowest = 0.0
-        for name, seed in cases():
+        for name, seed in mutant_cases():
             path = root / "profiles" / f"{name}.yaml"
             original = (REPO / "profiles" / f"{name}.yaml").read_text()
             path.write_text(mutate(original, random.Random(seed)))
@@ -59,7 +60,7 @@ def main() -> None:
                 cli(["--root", str(root), "show", name])
             slowest = max(slowest, time.perf_counter() - start)
             path.write_text(original)
-        print(f"slowest of {len(cases())} fuzz mutants (in-process): {slowest * 1000:.0f} ms")
+        print(f"slowest of {len(mutant_cases())} fuzz mutants (in-process): {slowest * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

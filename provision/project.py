@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ProfileNotFound, ProjectNotFound
-from .layout import BOOTSTRAP, ENVS_DIR, PROFILE_SUFFIX, PROFILES_DIR, find_root
-
-__all__ = ["BOOTSTRAP", "Project", "find_project"]  # BOOTSTRAP: the name callers know it by
+from .layout import ENVS_DIR, PROFILE_SUFFIX, PROFILES_DIR, find_root
 
 
 @dataclass(frozen=True)

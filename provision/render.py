@@ -16,9 +16,9 @@ import jinja2
 import yaml
 
 from .files import header
+from .layout import BOOTSTRAP
 from .platforms import TABLE
 from .profile.model import PLATFORM_SELECTORS, Profile
-from .project import BOOTSTRAP
 
 NIX_SYSTEMS = {name: names.nix_system for name, names in TABLE.items()}
 

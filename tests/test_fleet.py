@@ -19,7 +19,7 @@ from .world import PROVISION
 SERVICES = REPO / "tests" / "services.sh"
 IMAGE = "localhost/provision-test-linux-cpu"
 
-# One worker holds the services (the Slurm cluster, podman) for the whole file: `-n 2 --dist loadgroup`.
+# One worker holds the services (the Slurm cluster, podman) for the whole file (`--dist loadgroup`).
 pytestmark = [pytest.mark.network, pytest.mark.slow, pytest.mark.xdist_group("services")]
 
 
@@ -96,11 +96,14 @@ def _submit(script: Path, job: Path, env: dict[str, str]) -> str:
     job_id = submitted.stdout.strip().split(";")[0]
     deadline, state = time.monotonic() + 900, ""
     while time.monotonic() < deadline:
-        shown = subprocess.run(["scontrol", "-o", "show", "job", job_id], env=env, capture_output=True, text=True)
+        shown = subprocess.run(["scontrol", "-o", "show", "job", job_id], env=env, capture_output=True, text=True,
+                               timeout=30)  # fmt: skip
         state = next((f.split("=", 1)[1] for f in shown.stdout.split() if f.startswith("JobState=")), "")
         if state and state not in ("PENDING", "CONFIGURING", "RUNNING", "COMPLETING"):
             break
         time.sleep(0.5)
+    else:
+        subprocess.run(["scancel", job_id], env=env, capture_output=True, timeout=30)  # never left running
     logs = "".join(p.read_text() for p in job.glob("job-*.out"))
     assert state == "COMPLETED", f"job {job_id}: {state or 'no state'}\n{logs[-3000:]}"
     return logs

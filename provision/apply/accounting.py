@@ -18,14 +18,14 @@ import os
 import re
 from pathlib import Path, PurePosixPath
 
+from ..layout import ACTIVATION, QUICK_FILE, STAMP_FILE, STATE_DIR
 from .drift import Drift, DriftKind, Layer
 from .state import InstalledState
 
 # Provision's own files and what `uv venv` writes around the interpreter: accounted for by their
 # hash (or link target) recorded in the stamp, so an edit or a re-pointed `bin/python` is named.
 OWN = (
-    ".provision/*",
-    "etc/conda/activate.d/provision-env.sh", "etc/conda/deactivate.d/provision-env.sh",
+    f"{STATE_DIR}/*", *ACTIVATION,
     "conda-meta/history",
     "pyvenv.cfg", ".gitignore", "CACHEDIR.TAG", "lib64", ".lock",
     "bin/python", "bin/python3", "bin/python3.*", "bin/activate", "bin/activate.*", "bin/activate_this.py",
@@ -34,7 +34,7 @@ OWN = (
 )  # fmt: skip
 # Not hashed: the stamp cannot hold its own hash, nor the quick record written after it from it (it runs
 # nothing, and what it says is checked against the stamp's own); `.lock` is the empty file uv locks the venv with.
-UNHASHED = (".provision/stamp.json", ".provision/quick", ".lock")
+UNHASHED = (f"{STATE_DIR}/{STAMP_FILE}", f"{STATE_DIR}/{QUICK_FILE}", ".lock")
 STARTUP_CODE = ("*.pth", "sitecustomize.py", "usercustomize.py")
 
 

@@ -29,7 +29,7 @@ from .inputs import Observation, Options, check_preflight, finished_stamp, look_
 from .jupyter import register_kernel
 from .plan import Plan, StepName
 from .prefix_lock import prefix_lock
-from .prefixes import Ownership, claim, forbidden_reason, forget, guard_prefix, ownership
+from .prefixes import Ownership, claim, forbidden_reason, forget, ownership
 from .pypi_install import create_venv, env_python, install_wheels
 from .registry import register, unregister
 from .stamp import clear_stamp, write_stamp
@@ -47,19 +47,17 @@ def _test_kill_point(step: str) -> None:
 
 def apply_target(
     target: Target, host: HostFacts, options: Options, mirrors: Mirrors, cache: Path, say: Say,
-    tick: Say | None = None, planned: tuple[Observation, Plan] | None = None,
+    planned: tuple[Observation, Plan], tick: Say | None = None,
 ) -> Plan:  # fmt: skip
     """Make the prefix match the lock; returns the plan carried out (the command then runs its verify step, if it
     acts: apply installs, bench proves, the command composes them).
 
-    `planned`: the look the caller took and the plan it made from it, if any. `say` reports each step; `tick`
-    each package (a terminal shows it, plain logs leave it out)."""
-    if planned is None:
-        guard_prefix(target.prefix, target.project_root, target.kind, options.adopt)  # refused before preflight
+    `planned`: the look the caller took (look_and_plan, which refused a prefix provision may not touch) and the
+    plan made from it. `say` reports each step; `tick` each package (a terminal shows it, plain logs leave it out)."""
     check_preflight(target, host)
     with prefix_lock(target.prefix, options.wait, say):
         restore_interrupted(target.prefix, say)
-        if planned is None or not planned[0].still_current(target):  # another apply may have finished meanwhile
+        if not planned[0].still_current(target):  # another apply may have finished meanwhile
             planned = look_and_plan(target, host, options)
         seen, plan = planned
         if not plan.up_to_date:
@@ -140,7 +138,7 @@ def _fetch_all(
 ) -> dict[str, Path]:
     """Each artifact staged and verified against the lock, its members checked, before any change. Several at
     once; the first failure stops the rest from starting and is raised, with nothing changed yet."""
-    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     origin = "from the pack" if target.offline is not None else "download"
     say(f"{origin}: {len(packages)} packages, each checked against the lock's hashes")
@@ -164,7 +162,7 @@ def _fetch_all(
         pending = {pool.submit(one, package): key for key, package in unique.items()}
         done_files: dict[tuple[str, str], Path] = {}
         while pending:
-            finished, _ = wait(pending, return_when=FIRST_EXCEPTION)
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)  # a line as each one is done
             for future in finished:
                 key = pending.pop(future)
                 error = future.exception()

@@ -69,10 +69,10 @@ def environment_fingerprint(target: Target) -> dict[str, object]:
     the lock's hash, a hash of what is installed, and the differences."""
     import json
 
-    state = read_state(target.prefix)
+    seen = observe(target, trust_fingerprint=False)
+    state, drift = seen.state, seen.drift
     installed = sorted([("conda", r.name, r.version, r.build) for r in state.conda.values()]
                        + [("pypi", d.name, d.version, d.installer) for d in state.pypi.values()])  # fmt: skip
-    drift = compare(target.packages, state, target.editable_names)
     return {
         "lock_sha256": hashlib.sha256(target.lock_path.read_bytes()).hexdigest(),
         "layers": {"conda": layer_hash(target.packages, "conda"), "pypi": layer_hash(target.packages, "pip")},
@@ -128,18 +128,15 @@ def observe(
     return Observation(stamp, state, drift, fingerprint, current)
 
 
-def plan_for(target: Target, host: HostFacts, options: Options, seen: Observation | None = None) -> Plan:
-    """The plan for this target from one look at its prefix (`seen`, else one taken now)."""
-    return look_and_plan(target, host, options, seen)[1]
+def plan_for(target: Target, host: HostFacts, options: Options) -> Plan:
+    return look_and_plan(target, host, options)[1]
 
 
-def look_and_plan(
-    target: Target, host: HostFacts, options: Options, seen: Observation | None = None,
-) -> tuple[Observation, Plan]:  # fmt: skip
-    """The look at the prefix and the plan made from it. A prefix provision may not touch is refused first,
+def look_and_plan(target: Target, host: HostFacts, options: Options) -> tuple[Observation, Plan]:
+    """One look at the prefix and the plan made from it. A prefix provision may not touch is refused first,
     before anything in it is read, so `plan` and `--dry-run` refuse exactly what `apply` would."""
     guard_prefix(target.prefix, target.project_root, target.kind, options.adopt)
-    seen = seen if seen is not None else observe(target, options.check_files)
+    seen = observe(target, options.check_files)
     return seen, _plan(target, host, options, seen)
 
 

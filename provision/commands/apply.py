@@ -120,8 +120,8 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
         print_plan(plan)
         click.confirm("Change this environment?", default=True, abort=True)
     with progress(quiet=as_json or ctx.obj.quiet) as (say, tick):
-        done = apply_target(target, host, options, mirrors_from(ctx, request.mirrors), cache_root(), say, tick,
-                            planned=(seen, plan))  # fmt: skip
+        done = apply_target(target, host, options, mirrors_from(ctx, request.mirrors), cache_root(), say, (seen, plan),
+                            tick)  # fmt: skip
     verdict = None
     if done.step(StepName.VERIFY).acts and not done.up_to_date:
         from ..bench.verify import verify_target

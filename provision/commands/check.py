@@ -18,11 +18,11 @@ def command(ctx: click.Context, as_json: bool) -> None:
     checked = check_project(project_from(ctx))
     problems = checked.problems
     if as_json:
-        print_json({"ok": not problems, "profiles": checked.profiles, "problems": [p.as_dict() for p in problems]})
+        print_json({"ok": not problems, "profiles": len(checked.valid), "problems": [p.as_dict() for p in problems]})
     else:
         for problem in problems:
             click.echo(problem.line())
-        click.echo(f"{checked.profiles} profiles, {checked.locks} platform locks: "
+        click.echo(f"{len(checked.valid)} profiles, {checked.locks} platform locks: "
                    + ("all fresh." if not problems else f"{len(problems)} problem(s)."))  # fmt: skip
     if problems:
         raise CheckFailed(f"{len(problems)} problem(s); see above.")

@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import CheckFailed
-from ..profile.model import Profile
-from ..project import Project
 from .apply_options import host_facts, say_unknown_files
 from .common import json_option, print_json, project_from
 
 if TYPE_CHECKING:
+    from ..consumers.project_check import ProjectCheck
     from ..machine.requirements import Finding
 
 MARK = {"error": "ERROR  ", "warning": "warning", "info": "info   "}
@@ -28,11 +27,10 @@ MARK = {"error": "ERROR  ", "warning": "warning", "info": "info   "}
 @click.pass_context
 def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, strict: bool, as_json: bool) -> None:
     """Find host problems that break ML setups, each with its exact fix. Exit 1 on an error."""
-    from ..errors import ProfileError, ProjectNotFound
+    from ..errors import ProjectNotFound
     from ..grammar import printable
     from ..machine.doctor import diagnose
     from ..machine.facts import collect_raw, load_raw, override_note, parse_facts, save_raw, with_overrides
-    from ..profile.load import concrete_profiles
 
     raw = load_raw(facts_dir) if facts_dir else collect_raw()
     if facts_dir:
@@ -43,18 +41,16 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, s
         host = with_overrides(parse_facts(raw, f"{facts_dir}/" if facts_dir else ""), os.environ)
     else:
         host = host_facts(None)
-    from ..machine.requirements import Finding, Severity
+    from ..consumers.project_check import check_project
 
-    invalid: list[Finding] = []
     try:
-        profiles = concrete_profiles(project_from(ctx))
+        checked = check_project(project_from(ctx))  # the project's profiles, files and locks, as `check` sees them
     except ProjectNotFound:
-        profiles = {}  # outside a project: host checks only
-    except ProfileError as exc:
-        # An invalid profile is a problem of this setup, not a reason to drop every profile check.
-        invalid.append(Finding(Severity.ERROR, "profile", exc.message, "fix the profile at that location"))
-        profiles = _valid_profiles(project_from(ctx))
-    findings = invalid + diagnose(host, profiles) + _project_findings(ctx)
+        checked = None  # outside a project: host checks only
+    profiles = {name: p for name, p in checked.valid.items() if not p.abstract} if checked else {}
+    findings = diagnose(host, profiles)
+    if checked is not None:
+        findings = _project_findings(checked) + findings
     if as_json:
         print_json({"host": host.as_dict(), "findings": [f.as_dict() for f in findings]})
     else:
@@ -84,35 +80,16 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, s
         raise CheckFailed(f"{len(errors)} error(s): " + "; ".join(f.topic for f in errors) + ".")
 
 
-def _valid_profiles(project: Project) -> dict[str, Profile]:
-    from ..errors import ProfileError
-    from ..profile.load import load_profile
-
-    valid = {}
-    for name in project.profile_names():
-        try:
-            profile = load_profile(project, name)
-        except ProfileError:
-            continue
-        if not profile.abstract:
-            valid[name] = profile
-    return valid
-
-
-def _project_findings(ctx: click.Context) -> list[Finding]:
-    """The project's own soundness, by `check`'s rules (an invalid profile is already a finding above)."""
-    from ..consumers.project_check import check_project
-    from ..errors import ProjectNotFound
+def _project_findings(checked: ProjectCheck) -> list[Finding]:
+    """An invalid profile is an error of this setup (the valid ones are still checked); a stale generated file or
+    lock, a warning with check's first problem."""
     from ..machine.requirements import Finding, Severity
 
-    try:
-        checked = check_project(project_from(ctx))
-    except ProjectNotFound:
-        return []
+    out = [Finding(Severity.ERROR, "profile", p.problem, "fix the profile at that location")
+           for p in checked.problems if p.kind == "profile"]  # fmt: skip
     stale = [p for p in checked.problems if p.kind != "profile"]
-    if not stale:
-        return []
-    first = stale[0]
-    more = f" (and {len(stale) - 1} more)" if len(stale) > 1 else ""
-    return [Finding(Severity.WARNING, "project", f"{first.where}: {first.problem}{more}",
-                    "`provision check` lists every problem of the project")]  # fmt: skip
+    if stale:
+        first, more = stale[0], f" (and {len(stale) - 1} more)" if len(stale) > 1 else ""
+        out.append(Finding(Severity.WARNING, "project", f"{first.where}: {first.problem}{more}",
+                           "`provision check` lists every problem of the project"))  # fmt: skip
+    return out

@@ -16,13 +16,12 @@ from importlib import metadata
 from pathlib import Path
 
 from ..errors import LockfileError
-from ..layout import lock_path
+from ..layout import BOOTSTRAP, lock_path
 from ..lock.lockfile import read_lock
 from ..lock.records import LockedPackage
-from ..project import BOOTSTRAP  # the runner reads the manifest this writes
 from .pack_runner import MANIFEST_SCHEMA
 
-BOOTSTRAP_LOCK = str(lock_path(BOOTSTRAP))  # the root conda-lock.yml, from profiles/bootstrap.yaml
+BOOTSTRAP_LOCK = lock_path(BOOTSTRAP)  # the root conda-lock.yml, from profiles/bootstrap.yaml
 
 # Requirements a node never needs (it applies and verifies): a pack leaves them and their dependencies out,
 # which halves what it carries besides the environment. Where they are imported, a missing one is

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..errors import ProfileError
 from ..layout import lock_path
-from ..lock.freshness import PlatformStatus, check_units
+from ..lock.freshness import check_units
 from ..profile.model import Profile
 from ..project import Project
 
@@ -29,14 +29,9 @@ class Problem:
 
 @dataclass(frozen=True)
 class ProjectCheck:
-    profiles: int  # profile files read
-    units: list[Profile]  # what is locked: each concrete profile, or each of its variants
-    statuses: list[PlatformStatus]
+    valid: dict[str, Profile]  # every profile that loaded, by name (abstract ones too)
+    locks: int  # platform locks checked
     problems: list[Problem]
-
-    @property
-    def locks(self) -> int:
-        return sum(len(unit.platforms) for unit in self.units)
 
 
 def check_project(project: Project) -> ProjectCheck:
@@ -58,9 +53,8 @@ def check_project(project: Project) -> ProjectCheck:
         for drift in find_drift(project, render_project(concrete), [u.lock_name for u in units]):
             what = "out of date" if drift.reason == "changed" else drift.reason
             problems.append(Problem("render", drift.path, f"{what}; run `provision render`"))
-    statuses = check_units(project.root, units)
-    for status in statuses:
+    for status in check_units(project.root, units):
         problems += [Problem("lock", f"{lock_path(status.profile)} [{status.platform}]",
                              f"{reason}; run `provision lock {status.profile.split('/')[0]}`")
                      for reason in status.reasons]  # fmt: skip
-    return ProjectCheck(len(profiles), units, statuses, problems)
+    return ProjectCheck(profiles, sum(len(unit.platforms) for unit in units), problems)

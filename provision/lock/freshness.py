@@ -96,7 +96,7 @@ def _platform_status(profile: Profile, platform: str, lock: LockData, reference:
         return PlatformStatus(profile.lock_name, platform, [Stale(Staleness.PLATFORM_ADDED)])
     reasons: list[Stale] = []
     wanted = platform_inputs(profile, platform)
-    if lock.content_hash.get(platform) != wanted.digest():
+    if not wanted.answered_by(lock, platform):
         stored = lock.inputs(platform)
         reasons.append(Stale(Staleness.PROFILE_CHANGED, wanted.changes_since(stored)) if stored else
                        Stale(Staleness.NOT_OURS))  # fmt: skip

@@ -11,11 +11,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..layout import BOOTSTRAP
 from ..profile.load import virtual_packages
 from ..profile.model import Profile
+
+if TYPE_CHECKING:
+    from .lockfile import LockData
 
 INPUTS_SCHEMA = 1  # bump when the meaning of the inputs changes: every lock becomes stale
 
@@ -53,6 +56,11 @@ class LockRequest:
 
     def digest(self) -> str:
         return inputs_hash(self.as_json())
+
+    def answered_by(self, lock: LockData, platform: str) -> bool:
+        """The lock was solved for exactly this request on `platform` (its recorded hash is this one's): the
+        freshness rule of `lock --check`, `check`, preflight and `lock`'s choice of what to solve."""
+        return lock.content_hash.get(platform) == self.digest()
 
     def changes_since(self, recorded: dict[str, Any]) -> str:
         """'conda: +scipy, -numpy >=2.0; python: 3.11 -> 3.12' against what a lock recorded (untrusted: any JSON)."""

@@ -78,15 +78,18 @@ def lock_profiles(
     as pixi leaves a satisfied lock alone; `update_all` or `update` solves it again."""
     require_writer()
     forced = update_all or bool(update)
+    previous_locks = {p.lock_name: _previous(project.root / lock_path(p.lock_name)) for p, _ in requests}  # read once
     for profile, _ in requests:
-        if profile.kind == "conda" and (forced or _stale_platforms(project, profile)):
+        previous = previous_locks[profile.lock_name]
+        stale = previous is None or not all(_fresh(previous, profile, platform) for platform in profile.platforms)
+        if profile.kind == "conda" and (forced or stale):  # a lock with nothing to solve needs no channel
             mirrors.require(list(profile.channels))
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="provision-lock") as pool:
         solves = []
         references: dict[str, tuple[Profile, LockData | None, dict[str, Future[Solved]]]] = {}
         for profile, platforms in requests:
             path = project.root / lock_path(profile.lock_name)
-            previous = _previous(path)
+            previous = previous_locks[profile.lock_name]
             targets = platforms or list(profile.platforms)
             # The first variant of a profile asked for is its solve group's reference (variant_units' order);
             # it is submitted before the others, so a solve that waits on it never waits on a queued task.
@@ -183,14 +186,7 @@ def _finish(
 
 
 def _fresh(previous: LockData, profile: Profile, platform: str) -> bool:
-    return platform in previous.platforms and previous.content_hash.get(platform) == platform_inputs(
-        profile, platform
-    ).digest()
-
-
-def _stale_platforms(project: Project, profile: Profile) -> list[str]:
-    previous = _previous(project.root / lock_path(profile.lock_name))
-    return [p for p in profile.platforms if previous is None or not _fresh(previous, profile, p)]
+    return platform in previous.platforms and platform_inputs(profile, platform).answered_by(previous, platform)
 
 
 def _system_changed(previous: LockData, profile: Profile, platform: str) -> bool:
