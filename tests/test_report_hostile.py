@@ -90,6 +90,8 @@ BROKEN: list[tuple[str, str | bytes, str]] = [
      "results[0].document.throughput[0].tflops: inf, not a finite number >= 0"),
     ("tflops 1e999", _mutated(lambda r: _throughput(r).update(tflops=1.0)).replace('"tflops": 1.0', '"tflops": 1e999'),
      "results[0].document.throughput[0].tflops: inf, not a finite number >= 0"),
+    ("tflops 1e308", _mutated(lambda r: _throughput(r).update(tflops=1e308)),  # finite, but no axis reaches it
+     "results[0].document.throughput[0].tflops: 1e+308, more than 1e+06"),
     ("tflops NaN", _mutated(lambda r: _throughput(r).update(tflops=float("nan"))),
      "results[0].document.throughput[0].tflops: nan, not a finite number >= 0"),
     ("tflops negative", _mutated(lambda r: _throughput(r).update(tflops=-2.5)),

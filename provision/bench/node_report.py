@@ -264,6 +264,9 @@ def _size(value: object, where: str) -> int:
     return value
 
 
+MAX_RATE = 1e6  # TFLOPS (an exaflop in one report) or a fraction of peak: far above any machine
+
+
 def _rate(value: object, where: str) -> float:
     """A throughput or a fraction: a finite number >= 0 (JSON readers accept NaN, Infinity and 1e999)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -274,4 +277,6 @@ def _rate(value: object, where: str) -> float:
         raise Invalid(where, "a number too large") from None
     if not math.isfinite(number) or number < 0:
         raise Invalid(where, f"{_shown(value)}, not a finite number >= 0")
+    if number > MAX_RATE:  # finite but absurd (1e308): a chart's axis cannot even be drawn to it
+        raise Invalid(where, f"{_shown(value)}, more than {MAX_RATE:.0e} (no machine measures that)")
     return number
