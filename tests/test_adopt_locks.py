@@ -84,3 +84,17 @@ def test_a_pack_builds_a_git_entry_into_a_hashed_wheel_that_installs_offline(tmp
     value = subprocess.run([str(prefix / "bin/python"), "-c", "import gitdemo; print(gitdemo.VALUE)"],
                            capture_output=True, text=True, check=True)  # fmt: skip
     assert value.stdout.strip() == "first"
+
+
+def test_a_lock_with_nothing_for_this_machine_is_refused_not_exact(tmp_path: Path, run_cli, monkeypatch) -> None:
+    """A real conda-lock file with win-64 packages only: on linux-64 it names what it has, instead of calling an
+    empty prefix "exactly the lock (0 packages)"."""
+    monkeypatch.setenv("PROVISION_HOME", str(tmp_path / "home"))
+    lock = DATA / "fixtures" / "adopt" / "conda-lock" / "soulmelody-anyf0-conda-lock.yml"
+    (tmp_path / "env" / "conda-meta").mkdir(parents=True)
+    for command in ("status", "apply"):
+        done = run_cli(command, "--lockfile", str(lock), "--prefix", str(tmp_path / "env"))
+        assert done.code == 1, done.err
+        assert done.err.strip().endswith("no packages for linux-64, this machine (platforms with packages: win-64); "
+                                         "use a lock made for linux-64")  # fmt: skip
+    assert list((tmp_path / "env").iterdir()) == [tmp_path / "env" / "conda-meta"]

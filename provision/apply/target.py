@@ -172,6 +172,12 @@ def target_for_lockfile(
     name = name.removesuffix(".conda-lock").removesuffix("conda-lock").strip(".-")
     name = name or real.parent.name
     lock = read_lock(path, rules=rules).in_categories(categories, str(path))
+    if not lock.for_platform(platform):  # else an empty environment would be "exactly the lock"
+        from ..errors import LockfileError
+
+        has = ", ".join(p for p in lock.platforms if lock.for_platform(p)) or "none"
+        raise LockfileError(str(path), f"no packages for {platform}, this machine (platforms with packages: {has})",
+                            f"use a lock made for {platform}")  # fmt: skip
     origin = f"{path} (the environment is named after the lockfile or its folder)"
     if prefix is not None and not grammar.full(grammar.ENV_DIR_NAME, name):
         name = checked_name(resolved(prefix).name, f"--prefix {prefix}")
