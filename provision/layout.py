@@ -111,9 +111,9 @@ def quick_record(profile: str, inputs: str, fingerprint: str, stamp_text: str) -
     return f"{profile}\n{inputs}\n{fingerprint}\n{_sha256(stamp_text.encode()).hexdigest()}\n"
 
 
-def _read_regular(path: str, limit: int) -> bytes | None:
-    """At most `limit` bytes of a regular file, else None: a FIFO or a device in a prefix never blocks the
-    no-op answer (opened without waiting, then checked)."""
+def read_regular(path: str, limit: int) -> bytes | None:
+    """At most `limit` bytes of a regular file, else None: a FIFO or a device in a prefix never blocks a
+    command that reads provision's own files there (opened without waiting, then checked)."""
     import stat
 
     try:
@@ -131,7 +131,7 @@ def _read_regular(path: str, limit: int) -> bytes | None:
 def read_quick_record(prefix: StrPath) -> tuple[str, str, str] | None:
     """(profile, inputs digest, fingerprint) of a well-formed record whose stamp is the one it was written
     with, else None."""
-    record, stamp_bytes = _read_regular(quick_path(prefix), 512), _read_regular(stamp_path(prefix), 1 << 20)
+    record, stamp_bytes = read_regular(quick_path(prefix), 512), read_regular(stamp_path(prefix), 1 << 20)
     if record is None or stamp_bytes is None or not record.isascii():
         return None
     lines, stamp = record.decode("ascii").split("\n"), _sha256(stamp_bytes).hexdigest()

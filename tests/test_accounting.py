@@ -80,6 +80,19 @@ def test_own_files_are_held_to_their_recorded_hash_and_target(applied: E2E) -> N
     assert "bin/python: changed since the last apply (points to /bin/sh, was points to " in result.stdout
 
 
+def test_a_fifo_in_place_of_an_own_file_is_named_not_waited_on(applied: E2E) -> None:
+    """Hostile: a named pipe planted where provision's activation script was. Reading it would block for ever;
+    it is named as changed, and the status returns."""
+    activation = applied.prefix / "etc/conda/activate.d/provision-env.sh"
+    activation.unlink()
+    os.mkfifo(activation)
+    result = applied.run("status", "e2e", "--files", process=True, timeout=60)  # a hang fails, never blocks
+    assert result.returncode == 1
+    assert "etc/conda/activate.d/provision-env.sh: changed since the last apply (not a regular file, was sha256:" in (
+        result.stdout
+    )
+
+
 def test_plain_status_reads_the_records_not_the_fingerprint(applied: E2E) -> None:
     """A conda-meta record edited to another version with its size and time kept: the quick fingerprint (names,
     sizes, times) cannot see it; status reads the record."""

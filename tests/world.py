@@ -44,10 +44,12 @@ class E2E:
         )
 
     def run(
-        self, *args: str, extra: dict[str, str] | None = None, process: bool = False
+        self, *args: str, extra: dict[str, str] | None = None, process: bool = False, timeout: float = 300
     ) -> subprocess.CompletedProcess[str]:
-        """`provision --root PROJECT ARGS`, in this process unless it must be one (`process`, inprocess.py)."""
-        return provision(["--root", str(self.root), *args], {**self.env, **(extra or {})}, process=process)
+        """`provision --root PROJECT ARGS`, in this process unless it must be one (`process`, inprocess.py; a
+        process is killed after `timeout`)."""
+        env = {**self.env, **(extra or {})}
+        return provision(["--root", str(self.root), *args], env, process=process, timeout=timeout)
 
     def in_env(self, code: str) -> str:
         done = self.run("run", "e2e", "--", "python", "-c", code)

@@ -16,7 +16,9 @@ import hashlib
 import json
 import os
 import re
+import stat
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from ..layout import ACTIVATION, QUICK_FILE, STAMP_FILE, STATE_DIR
 from .drift import Drift, DriftKind, Layer
@@ -42,11 +44,12 @@ def own_files(prefix: Path) -> dict[str, str]:
     """Provision's own files and the venv's scaffolding in `prefix`, and every link (a package's too: records
     do not say where a link points): relative path -> `sha256:…` or `link:TARGET`, as the stamp records them
     when an apply finishes."""
-    out = {}
-    for relative, path in _walk(prefix):
-        if path.is_symlink() or (_matches(relative, OWN) and not _matches(relative, UNHASHED)):
-            out[relative] = _identity(path)
-    return out
+    own = _pattern(OWN)
+    return {
+        entry.relative: _identity(entry)
+        for entry in _walk(prefix)
+        if entry.link or (own.fullmatch(entry.relative) and not _matches(entry.relative, UNHASHED))
+    }
 
 
 def unaccounted(prefix: Path, state: InstalledState, recorded: dict[str, str] | None) -> list[Drift]:
@@ -61,12 +64,13 @@ def _unaccounted(prefix: Path, state: InstalledState, recorded: dict[str, str] |
     present = _walk(prefix)
     lines = []
     bytecode: list[tuple[str, str]] = []  # (pyc, its source) to hold to what the source compiles to
-    for relative, path in present:
+    for entry in present:
+        relative = entry.relative
         if relative in listed:
             # A re-pointed link keeps its listed name (bin/python -> /bin/sh): its target is the stamp's.
             expected = (recorded or {}).get(relative)
-            if path.is_symlink() and expected is not None and expected != _identity(path):
-                lines.append((relative, f"changed since the last apply ({_said(_identity(path))}, was "
+            if entry.link and expected is not None and expected != _identity(entry):
+                lines.append((relative, f"changed since the last apply ({_said(_identity(entry))}, was "
                                         f"{_said(expected)})"))  # fmt: skip
             continue
         if _written_by_interpreter(relative):
@@ -80,7 +84,7 @@ def _unaccounted(prefix: Path, state: InstalledState, recorded: dict[str, str] |
             if _matches(relative, UNHASHED):
                 continue
             expected = (recorded or {}).get(relative)
-            now = _identity(path)
+            now = _identity(entry)
             if expected is None and recorded is not None:
                 lines.append((relative, "not there when the last apply finished"))
             elif expected is not None and expected != now:
@@ -88,9 +92,9 @@ def _unaccounted(prefix: Path, state: InstalledState, recorded: dict[str, str] |
             continue
         why = ("; it runs code at every interpreter start" if _matches(PurePosixPath(relative).name, STARTUP_CODE)
                else "")  # fmt: skip
-        kind = "link" if path.is_symlink() else "file"
+        kind = "link" if entry.link else "file"
         lines.append((relative, f"a {kind} no package record lists and provision did not write{why}"))
-    for relative in sorted(set(recorded or {}) - {r for r, _ in present}):
+    for relative in sorted(set(recorded or {}) - {entry.relative for entry in present}):
         lines.append((relative, "missing since the last apply"))
     lines += [(pyc, f"bytecode that is not what {source} compiles to; Python runs it in place of the source")
               for pyc, source in _forged_bytecode(prefix, bytecode)]  # fmt: skip
@@ -144,10 +148,16 @@ def _forged_bytecode(prefix: Path, pairs: list[tuple[str, str]]) -> list[tuple[s
     return [(pyc, source) for pyc, source in pairs if str(prefix / pyc) in bad]
 
 
-def _walk(prefix: Path) -> list[tuple[str, Path]]:
+class _Entry(NamedTuple):
+    relative: str  # to the prefix, with `/`
+    path: str
+    link: bool  # from the listing itself: no stat call
+
+
+def _walk(prefix: Path) -> list[_Entry]:
     """Every file and link under `prefix` (links are never followed; an empty folder holds no code). By
     scandir: the kind of each entry comes with the listing, with no stat call per file."""
-    out: list[tuple[str, Path]] = []
+    out: list[_Entry] = []
     folders = [(str(prefix), "")]  # a stack, not recursion: a hostile tree may be deeper than Python's stack
     while folders:
         folder, relative = folders.pop()
@@ -160,7 +170,7 @@ def _walk(prefix: Path) -> list[tuple[str, Path]]:
             if entry.is_dir(follow_symlinks=False):
                 folders.append((entry.path, f"{name}/"))
             else:  # a file, or a link (to a file or a folder: never entered)
-                out.append((name, Path(entry.path)))
+                out.append(_Entry(name, entry.path, entry.is_symlink()))
     return sorted(out)
 
 
@@ -203,16 +213,19 @@ def _pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
 
 
-def _identity(path: Path) -> str:
-    if path.is_symlink():
-        return f"link:{os.readlink(path)}"
-    if path.is_dir():
-        return "folder"
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
+def _identity(entry: _Entry) -> str:
+    if entry.link:
+        return f"link:{os.readlink(entry.path)}"
+    # Opened without blocking and checked before reading: a FIFO planted in place of an own file would
+    # otherwise hang `status --files` and the apply that records it.
+    descriptor = os.open(entry.path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return "not a regular file"
+        digest = hashlib.sha256()
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return f"sha256:{digest.hexdigest()}"
+        return f"sha256:{digest.hexdigest()}"
 
 
 def _said(identity: str) -> str:

@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 
 from ..files import write_atomic
-from ..layout import ACTIVATION
+from ..layout import ACTIVATION, read_regular
 
 
 def activation_scripts(values: dict[str, str]) -> dict[str, str | None]:
@@ -38,15 +38,16 @@ def write_activation(prefix: Path, values: dict[str, str]) -> None:
 
 
 def activation_current(prefix: Path, values: dict[str, str]) -> bool:
-    """The scripts on disk are exactly what the profile's env gives (none when it sets nothing)."""
+    """The scripts on disk are exactly what the profile's env gives (none when it sets nothing). Read without
+    waiting: a FIFO planted in a script's place is not current, and never blocks."""
     for relative, text in activation_scripts(values).items():
-        try:
-            on_disk: str | None = (prefix / relative).read_text(encoding="utf-8")
-        except (FileNotFoundError, NotADirectoryError):
-            on_disk = None
-        except (OSError, UnicodeDecodeError):
-            return False
-        if on_disk != text:
+        path = str(prefix / relative)
+        if text is None:
+            if os.path.lexists(path):
+                return False
+            continue
+        expected = text.encode("utf-8")
+        if read_regular(path, len(expected) + 1) != expected:
             return False
     return True
 
