@@ -44,29 +44,29 @@ def test_rosetta_is_detected_and_refused_with_the_fix() -> None:
     translated = (MAC / "outputs" / "sysctl-proc-translated.txt").read_text().splitlines()[-1]
     facts = mac_facts("rosetta2-on-m1-monterey.txt", "x86_64", "\n" + translated + "\n")
     assert facts.translated and facts.apple_silicon and facts.subdir == "osx-64"
-    problems = host_problems(make_profile(requires={"arm64_native": True}), facts, ["osx-arm64"])
+    problems = host_problems(make_profile(requires={"arm64_native": True}).requires, facts, ["osx-arm64"])
     assert len(problems) == 1 and "Rosetta" in problems[0] and "native arm64 Python" in problems[0]
     # `arm64_native: false` really allows the x86 interpreter: no problem, a warning, and the
     # environment is still built for the hardware (osx-arm64).
     lenient = make_profile(requires={"arm64_native": False})
-    assert host_problems(lenient, facts, ["osx-arm64"]) == []
-    assert "Rosetta" in host_warnings(lenient, facts, ["osx-arm64"])[0]
+    assert host_problems(lenient.requires, facts, ["osx-arm64"]) == []
+    assert "Rosetta" in host_warnings(lenient.requires, facts, ["osx-arm64"])[0]
     assert facts.target_subdir == "osx-arm64"
 
 
 def test_intel_mac_is_not_apple_silicon() -> None:
     facts = mac_facts("intel-skylake-mojave.txt", "x86_64")
     assert not facts.apple_silicon and not facts.translated
-    assert "this machine is osx-64" in host_problems(make_profile(), facts, ["osx-arm64"])[0]
+    assert "this machine is osx-64" in host_problems(make_profile().requires, facts, ["osx-arm64"])[0]
 
 
 def test_macos_and_memory_minimums() -> None:
     facts = mac_facts("m2-monterey.txt", "arm64", "\nkern.osproductversion: 12.7.6\n")
     profile = make_profile(requires={"macos": "14.0", "memory_gb": 32})
-    problems = host_problems(profile, facts, ["osx-arm64"])
+    problems = host_problems(profile.requires, facts, ["osx-arm64"])
     assert any("macOS 12.7.6 is older than the 14.0" in p for p in problems)
     assert any("17.2 GB of memory, the profile needs 32 GB" in p for p in problems)
-    assert host_problems(make_profile(requires={"macos": "12.0"}), facts, ["osx-arm64"]) == []
+    assert host_problems(make_profile(requires={"macos": "12.0"}).requires, facts, ["osx-arm64"]) == []
 
 
 def test_sysctl_parser_takes_both_separators() -> None:
@@ -79,10 +79,10 @@ def test_nvidia_outputs_and_cuda_requirement() -> None:
     assert parse_gpus("NVIDIA H100 80GB HBM3, 81559, 550.54.15\n")[0].memory_mib == 81559
     linux = {"python": json.dumps({"system": "Linux", "machine": "x86_64", "libc": ["glibc", "2.36"]})}
     profile = make_profile(platforms=["linux-64"], requires={"cuda_driver": "12.4"})
-    assert "no NVIDIA driver found" in host_problems(profile, parse_facts(linux), ["linux-64"])[0]
+    assert "no NVIDIA driver found" in host_problems(profile.requires, parse_facts(linux), ["linux-64"])[0]
     old = parse_facts({**linux, "nvidia-smi": header.replace("12.4", "11.8")})
-    assert "supports CUDA 11.8" in host_problems(profile, old, ["linux-64"])[0]
-    assert host_problems(profile, parse_facts({**linux, "nvidia-smi": header}), ["linux-64"]) == []
+    assert "supports CUDA 11.8" in host_problems(profile.requires, old, ["linux-64"])[0]
+    assert host_problems(profile.requires, parse_facts({**linux, "nvidia-smi": header}), ["linux-64"]) == []
 
 
 def test_this_linux_machine() -> None:

@@ -11,7 +11,7 @@ from provision.apply.execute import _pypi
 from provision.apply.inputs import Options
 from provision.apply.plan import Plan, PlanInputs, StepName, Work, make_plan
 from provision.apply.stamp import Stamp
-from provision.apply.target import Target
+from provision.apply.target import Intent, Target
 from provision.lock.lockfile import LockData
 from provision.lock.records import LockedPackage
 from provision.runner import swapped
@@ -85,7 +85,8 @@ def test_keep_extras_keeps_them_listed_and_acts_on_nothing_else() -> None:
 def test_the_executor_walks_the_plans_lists(tmp_path: Path) -> None:
     """The PyPI step asks uv for exactly the plan's reinstall and remove lists, and says so in numbers."""
     lock = LockData(platforms=[PLATFORM], channels=[], sources=[], content_hash={}, packages=LOCKED)
-    target = Target(name="t", prefix=tmp_path / "env", platform=PLATFORM, lock=lock, lock_path=tmp_path / "lock")
+    target = Target(name="t", prefix=tmp_path / "env", platform=PLATFORM, lock=lock, lock_path=tmp_path / "lock",
+                    intent=Intent.of_lock(lock))  # fmt: skip
     local = {p.url: tmp_path / p.file_name for p in LOCKED}
     commands: list[list[str]] = []
 
@@ -103,3 +104,15 @@ def test_the_executor_walks_the_plans_lists(tmp_path: Path) -> None:
     assert uninstall[-1:] == ["rich"] and "uninstall" in uninstall
     assert said == ["pypi: installing 2 of 3 locked packages (hashes required; 1 from git at their locked commits), "
                     "removing 1 outside the lock"]  # fmt: skip
+
+
+def test_a_lockfile_target_differs_from_a_profiles_only_in_its_intent() -> None:
+    """A lockfile of anyone's asks what its packages say and nothing more: its kind from its packages, no
+    benchmarks, no Homebrew, native Python only, its inputs not tracked; no step branches on a missing profile."""
+    conda = LockData(platforms=[PLATFORM], channels=[], sources=[], content_hash={}, packages=LOCKED)
+    wheels = LockData(platforms=[PLATFORM], channels=[], sources=[], content_hash={},
+                      packages=[p for p in LOCKED if p.manager == "pip"])  # fmt: skip
+    intent = Intent.of_lock(conda)
+    assert (intent.kind, intent.platforms, intent.acceptance, intent.brew_entries) == ("conda", (PLATFORM,), None, 0)
+    assert intent.requires.arm64_native and not intent.inputs_tracked and intent.variant is None
+    assert Intent.of_lock(wheels).kind == "venv"

@@ -12,7 +12,6 @@ import hashlib
 import os
 import shutil
 import tempfile
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -160,6 +159,8 @@ def _open_source(url: str) -> Iterator[BinaryIO]:
             with open_regular(unquote(parsed.path)) as handle:
                 yield handle
         else:
+            import urllib.request  # only when something is downloaded: an apply from the cache never loads http
+
             with urllib.request.urlopen(url, timeout=60) as response:
                 yield response
     except OSError as exc:

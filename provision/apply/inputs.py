@@ -59,7 +59,7 @@ def refreshed_stamp(target: Target, seen: Observation) -> Stamp | None:
 
 
 def _inputs(target: Target) -> str:
-    if target.profile is None or target.project_root is None:
+    if not target.intent.inputs_tracked or target.project_root is None:
         return ""
     return inputs_digest(input_files(target.project_root, target.name))
 
@@ -146,7 +146,7 @@ def _plan(target: Target, host: HostFacts, options: Options, seen: Observation) 
             target=target.label, prefix=str(target.prefix), platform=target.platform, kind=target.kind,
             prefix_exists=seen.state.exists, stamp=seen.stamp, wanted=target.wanted, drift=seen.drift,
             installed_python=seen.state.python_version, activation_current=seen.activation_current,
-            packages=target.packages, on_macos=host.system == "Darwin", brew_entries=target.brew_entries,
+            packages=target.packages, on_macos=host.system == "Darwin", brew_entries=target.intent.brew_entries,
             use_brew=options.use_brew, benchmarks=list(target.benchmarks), verify=options.verify,
             no_verify_reason=options.no_verify_reason, jupyter=options.jupyter, keep_extras=options.keep_extras,
         )
@@ -155,8 +155,8 @@ def _plan(target: Target, host: HostFacts, options: Options, seen: Observation) 
 
 def preflight_problems(target: Target, host: HostFacts) -> list[str]:
     """What stops an apply on this host, one line each (the lock's freshness is checked separately)."""
-    problems = preflight.host_problems(target.profile, host, target.platforms)
-    required = target.profile is not None and bool(target.profile.requires.cuda_driver)  # said by its requires
+    problems = preflight.host_problems(target.intent.requires, host, target.platforms)
+    required = bool(target.intent.requires.cuda_driver)  # then said by the requirement's own check
     problems += preflight.cuda_problem(target.packages, host, say_missing_driver=not required)
     if not problems:
         free = shutil.disk_usage(_existing_parent(target.prefix)).free
@@ -166,7 +166,7 @@ def preflight_problems(target: Target, host: HostFacts) -> list[str]:
 
 
 def preflight_warnings(target: Target, host: HostFacts) -> list[str]:
-    return preflight.host_warnings(target.profile, host, target.platforms)
+    return preflight.host_warnings(target.intent.requires, host, target.platforms)
 
 
 def check_preflight(target: Target, host: HostFacts) -> None:
@@ -181,7 +181,7 @@ def check_preflight(target: Target, host: HostFacts) -> None:
     problems = preflight_problems(target, host)
     if problems:
         raise HostUnfit(f"{target.label}: cannot apply here: " + "; ".join(problems) + ".")
-    if target.profile is not None:
+    if target.profile is not None:  # a lockfile of anyone's has no profile to be fresh against
         statuses = lock_statuses(target.profile, target.lock)  # the lock already read, not the file again
         stale = preflight.lock_problem(next((s for s in statuses if s.platform == target.platform), None))
         if stale:

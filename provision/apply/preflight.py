@@ -5,21 +5,21 @@ from __future__ import annotations
 from ..lock.freshness import PlatformStatus
 from ..lock.records import LockedPackage
 from ..machine.facts import HostFacts
-from ..machine.requirements import Severity, blocking, for_profile
-from ..profile.model import Profile
+from ..machine.requirements import Severity, blocking, for_requirements
+from ..profile.model import Requires
 
 # Installed size on disk relative to the downloaded archives (compressed .conda, wheels).
 EXPANSION = 3
 
 
-def host_problems(profile: Profile | None, host: HostFacts, platforms: list[str]) -> list[str]:
+def host_problems(needs: Requires, host: HostFacts, platforms: list[str]) -> list[str]:
     """What stops an apply here, one line each with its fix (the rules are requirements.py's)."""
-    return blocking(for_profile(profile, host, platforms))
+    return blocking(for_requirements(needs, host, platforms))
 
 
-def host_warnings(profile: Profile | None, host: HostFacts, platforms: list[str]) -> list[str]:
+def host_warnings(needs: Requires, host: HostFacts, platforms: list[str]) -> list[str]:
     """What apply allows but says (e.g. Rosetta with `arm64_native: false`)."""
-    return [f.line() for f in for_profile(profile, host, platforms) if f.severity is Severity.WARNING]
+    return [f.line() for f in for_requirements(needs, host, platforms) if f.severity is Severity.WARNING]
 
 
 def cuda_problem(packages: list[LockedPackage], host: HostFacts, say_missing_driver: bool = True) -> list[str]:

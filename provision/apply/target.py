@@ -12,11 +12,42 @@ from ..lock.lockfile import LockData
 from ..lock.records import MAIN, LockedPackage
 from ..lock.validate import Rules
 from ..machine.facts import HostFacts, this_host
-from ..profile.model import Profile
+from ..profile.model import Acceptance, Profile, Requires
 from ..project import Project
 from .editable import Editable, read_editables
 from .prefixes import checked_name, default_prefix, resolved
 from .stamp import Stamp, file_hash, layer_hash, values_hash
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a target asks beyond its lock's packages. The two kinds of target differ only in these values:
+    a profile's settings (`of_profile`), or what a lockfile of anyone's gets (`of_lock`: no benchmarks,
+    no Homebrew, native Python only)."""
+
+    kind: str  # "conda" or "venv"
+    platforms: tuple[str, ...]
+    requires: Requires
+    acceptance: Acceptance | None = None  # None: nothing to prove
+    variant: str | None = None
+    python: str = "3"  # the version a venv is created with when its lock names none
+    brew_entries: int = 0
+    inputs_tracked: bool = False  # its project files are the lock's inputs (a profile's): the quick path may vouch
+
+    @staticmethod
+    def of_profile(profile: Profile) -> Intent:
+        brew = profile.brew
+        return Intent(
+            kind=profile.kind, platforms=tuple(profile.platforms), requires=profile.requires,
+            acceptance=profile.acceptance, variant=profile.variant, python=profile.python or "3",
+            brew_entries=len(brew.taps) + len(brew.formulae) + len(brew.casks), inputs_tracked=True,
+        )  # fmt: skip
+
+    @staticmethod
+    def of_lock(lock: LockData) -> Intent:
+        # A lock says nothing of Rosetta: a foreign lock's native packages must run natively.
+        kind = "conda" if any(p.manager == "conda" for p in lock.packages) else "venv"
+        return Intent(kind=kind, platforms=tuple(lock.platforms), requires=Requires(arm64_native=True))
 
 
 @dataclass(frozen=True)
@@ -26,7 +57,9 @@ class Target:
     platform: str
     lock: LockData
     lock_path: Path
-    profile: Profile | None = None  # None when applying a lockfile written by someone else
+    intent: Intent
+    # Only what needs the profile's own text: its lock's freshness, a pack's copy. None for a lockfile.
+    profile: Profile | None = None
     brewfile: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
     project_root: Path | None = None  # a prefix may never be this folder or contain it
@@ -41,7 +74,7 @@ class Target:
 
     @property
     def variant(self) -> str | None:
-        return self.profile.variant if self.profile else None
+        return self.intent.variant
 
     @property
     def label(self) -> str:
@@ -78,33 +111,20 @@ class Target:
 
     @property
     def kind(self) -> str:
-        if self.profile is not None:
-            return self.profile.kind
-        return "conda" if any(p.manager == "conda" for p in self.packages) else "venv"
+        return self.intent.kind
 
-    # A lock-only target (--lockfile) has no profile: these give its defaults in one place.
     @property
     def benchmarks(self) -> tuple[str, ...]:
-        return tuple(self.profile.acceptance.benchmarks) if self.profile else ()
-
-    @property
-    def brew_entries(self) -> int:
-        if self.profile is None:
-            return 0
-        brew = self.profile.brew
-        return len(brew.taps) + len(brew.formulae) + len(brew.casks)
+        return tuple(self.intent.acceptance.benchmarks) if self.intent.acceptance else ()
 
     @property
     def platforms(self) -> list[str]:
-        return list(self.profile.platforms) if self.profile else list(self.lock.platforms)
+        return list(self.intent.platforms)
 
     @property
     def python(self) -> str:
         """The interpreter version a venv is created with (conda brings its own)."""
-        version = self.lock.python_version(self.platform)
-        if version:
-            return version
-        return self.profile.python if self.profile and self.profile.python else "3"
+        return self.lock.python_version(self.platform) or self.intent.python
 
 
 def target_for_profile(
@@ -138,6 +158,7 @@ def target_for_profile(
         platform=platform,
         lock=read_lock(path, str(project.relative(path)), rules),
         lock_path=path,
+        intent=Intent.of_profile(profile),
         profile=profile,
         brewfile=project.env_dir(name) / "Brewfile",
         env=dict(profile.env),
@@ -183,4 +204,4 @@ def target_for_lockfile(
         name = checked_name(resolved(prefix).name, f"--prefix {prefix}")
     prefix = prefix if prefix is not None else default_prefix(name, origin)
     return Target(name=checked_name(name, origin), prefix=resolved(prefix), platform=platform, lock=lock,
-                  lock_path=path, project_root=real.parent, origin=given)  # fmt: skip
+                  lock_path=path, intent=Intent.of_lock(lock), project_root=real.parent, origin=given)  # fmt: skip

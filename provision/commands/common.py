@@ -186,6 +186,6 @@ def subject_of(target: Target) -> Subject:
     return Subject(
         name=target.name, label=target.label, prefix=target.prefix, python=env_python(target.prefix),
         env=activated_environment(target.prefix, target.env, kind=target.kind),
-        acceptance=target.profile.acceptance if target.profile is not None else None,
+        acceptance=target.intent.acceptance,
         apply_command=target.apply_command, report_meta=report_meta,
     )  # fmt: skip

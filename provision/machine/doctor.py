@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..profile.model import Profile
 from .facts import HostFacts
-from .requirements import HOMEBREW_INSTALL, Finding, Severity, for_profile, rosetta, unchecked
+from .requirements import HOMEBREW_INSTALL, Finding, Severity, for_requirements, rosetta, unchecked
 
 GB = 1e9
 
@@ -123,7 +123,7 @@ def _profiles(host: HostFacts, profiles: dict[str, Profile]) -> list[Finding]:
     for name, profile in sorted(profiles.items()):
         if host.target_subdir not in profile.platforms:
             continue
-        for finding in for_profile(profile, host, list(profile.platforms)):
+        for finding in for_requirements(profile.requires, host, list(profile.platforms)):
             if finding.topic == "rosetta":
                 continue  # a host-wide finding, reported once
             if finding.topic == "nvidia" and host.cuda_driver is None:

@@ -1,6 +1,6 @@
 """Every rule about the host, once: `apply`'s preflight blocks on the errors, `doctor` prints them all.
 
-Pure: facts and a profile in, findings out. A finding for a profile is an ERROR when it stops
+Pure: facts and what a profile requires in, findings out. A finding for a profile is an ERROR when it stops
 `apply` of that profile here; doctor, which looks at every profile of the project, shows those as
 warnings naming the profile (a machine is rarely meant for every profile).
 """
@@ -12,7 +12,7 @@ from enum import Enum
 
 from packaging.version import Version
 
-from ..profile.model import Profile
+from ..profile.model import Requires
 from .facts import HostFacts
 
 GB = 10**9
@@ -77,10 +77,9 @@ def unchecked(topic: str, what: str) -> Finding:
                    "(`provision doctor --save-facts DIR`), or check it there by hand")  # fmt: skip
 
 
-def for_profile(profile: Profile | None, host: HostFacts, platforms: list[str]) -> list[Finding]:
-    """What stops (errors) or weakens (warnings) an apply of `profile` on this host."""
-    native = profile.requires.arm64_native if profile is not None else True
-    out = rosetta(host, native)
+def for_requirements(needs: Requires, host: HostFacts, platforms: list[str]) -> list[Finding]:
+    """What stops (errors) or weakens (warnings) an apply of an environment for `platforms` that `needs` this."""
+    out = rosetta(host, needs.arm64_native)
     subdir = host.target_subdir
     if subdir not in platforms and not (out and out[0].severity is Severity.ERROR):
         out.append(
@@ -92,9 +91,6 @@ def for_profile(profile: Profile | None, host: HostFacts, platforms: list[str]) 
                 "add the platform to the profile and run `provision lock`, or use another profile",
             )
         )
-    if profile is None:
-        return out
-    needs = profile.requires
     if needs.macos and host.system == "Darwin" and host.macos is None:
         out.append(unchecked("macos", f"the facts hold no macOS version; this profile needs {needs.macos}"))
     if needs.macos and host.system == "Darwin" and host.macos and Version(host.macos) < Version(needs.macos):
