@@ -34,6 +34,8 @@ STAGES = [
     ("package list filtered (for_platform)", {"for_platform"}),
     ("plans made (make_plan)", {"make_plan"}),
     ("lock freshness checked", {"check_lock", "lock_statuses"}),
+    ("project found (find_project)", {"find_project"}),
+    ("host facts read (this_host)", {"this_host"}),
 ]
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import importlib
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from . import __version__
+from .app import App
 from .errors import ExitCode, ProvisionError
 
 # name -> (module in provision.commands, one-line help shown by `provision --help`)
@@ -43,12 +43,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "outdated": ("outdated", "List locked packages with newer versions, and whether the profile allows them."),
     "completion": ("completion", "Print the shell completion script for bash, zsh or fish."),
 }
-
-
-@dataclass(frozen=True)
-class Settings:
-    root: Path | None
-    quiet: bool = False  # -q: no progress lines, only results and errors
 
 
 class LazyGroup(click.Group):
@@ -91,7 +85,7 @@ def cli(ctx: click.Context, root: Path | None, debug: bool, quiet: bool, verbose
         import logging
 
         logging.basicConfig(format="provision: %(message)s", level=logging.INFO if verbose == 1 else logging.DEBUG)
-    ctx.obj = Settings(root=root, quiet=quiet)
+    ctx.obj = App(root=root, quiet=quiet)  # the one app object every command of this run works from
 
 
 OUTPUT_FLAGS = ("-q", "--quiet", "-v", "-vv", "-vvv", "--verbose")

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "provision"
 # Each layer, and the layers it may import (besides itself). Modules not named here are the base.
 LAYER_OF_PACKAGE = {"profile": "profile", "machine": "machine", "lock": "lock", "apply": "apply", "bench": "bench",
                     "consumers": "consumers", "adopt": "adopt", "commands": "commands"}  # fmt: skip
-LAYER_OF_MODULE = {"render": "render", "generated": "render", "cli": "commands", "quick": "entry",
+LAYER_OF_MODULE = {"render": "render", "generated": "render", "cli": "commands", "app": "commands", "quick": "entry",
                    "__main__": "entry", "config": "settings"}  # fmt: skip
 ALLOWED = {
     "base": set(),

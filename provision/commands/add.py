@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 import click
 
-from .common import mirrors_from, progress_line, project_from
+from ..app import app_of
 
 PLATFORM = click.Choice(["osx-arm64", "linux-64", "linux-aarch64"])
 
@@ -34,7 +34,7 @@ def command(
     if twice:
         raise click.UsageError(f"{twice[0]} is named twice ({', '.join(s for s in specs if key(s) == twice[0])}); "
                                "give one spec per package")  # fmt: skip
-    project = project_from(ctx)
+    project = app_of(ctx).project
     with restored_on_failure(ctx, profile):
         path = add_packages(project, profile, list(specs), pypi, platform)
         click.echo(f"updated {project.relative(path)}: {', '.join(specs)}")
@@ -50,7 +50,7 @@ def restored_on_failure(ctx: click.Context, profile: str) -> Iterator[None]:
     from ..profile.load import load_profile
     from ..render import profile_files
 
-    project = project_from(ctx)
+    project = app_of(ctx).project
     path = project.require_profile(profile)
     before = path.read_bytes()
     try:
@@ -71,10 +71,10 @@ def relock(ctx: click.Context, profile: str, mirrors: tuple[str, ...]) -> None:
     from ..profile.load import load_profile
     from ..render import profile_files
 
-    project = project_from(ctx)
+    project = app_of(ctx).project
     resolved = load_profile(project, profile)
     for written in write_files(project, profile_files(resolved)):
         click.echo(f"wrote {project.relative(written)}")
-    for path in lock_profile(project, resolved, mirrors_from(ctx, mirrors), cache_root() / "rattler",
-                             progress=progress_line(ctx)):  # fmt: skip
+    for path in lock_profile(project, resolved, app_of(ctx).mirrors(mirrors), cache_root() / "rattler",
+                             progress=app_of(ctx).progress()):  # fmt: skip
         click.echo(f"wrote {project.relative(path)}")

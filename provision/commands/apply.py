@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..app import app_of
 from .apply_options import adopt_option, insecure_option, pack_option, select_target, target_options, verify_choice
-from .common import json_option, mirrors_from, next_steps, print_json, subject_of
+from .common import json_option, next_steps, print_json, subject_of
 from .plan import print_plan
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
     from ..errors import AcceptanceFailed
     from ..machine.facts import override_note
 
-    as_json = request.as_json
+    as_json, app = request.as_json, app_of(ctx)
     target, host = select_target(
         ctx, request.profile, request.lockfile, request.prefix, allow_http=request.allow_http, pack=request.pack,
         by_host=True,
@@ -119,9 +120,8 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
     if interactive and not request.yes and not plan.up_to_date and target.prefix.exists():
         print_plan(plan)
         click.confirm("Change this environment?", default=True, abort=True)
-    with progress(quiet=as_json or ctx.obj.quiet) as (say, tick):
-        done = apply_target(target, host, options, mirrors_from(ctx, request.mirrors), cache_root(), say, (seen, plan),
-                            tick)  # fmt: skip
+    with progress(quiet=as_json or app.quiet) as (say, tick):
+        done = apply_target(target, host, options, app.mirrors(request.mirrors), cache_root(), say, (seen, plan), tick)
     verdict = None
     if done.step(StepName.VERIFY).acts and not done.up_to_date:
         from ..bench.verify import verify_target
@@ -137,8 +137,8 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
         click.echo(f"{target.label}: up to date ({target.prefix})")
     else:
         click.echo(f"{target.label}: applied to {target.prefix} in {elapsed:.1f} s")
-        if not ctx.obj.quiet:
-            click.echo(next_steps(target.name if request.profile else target.origin, target.benchmarks, ctx.obj.root,
+        if not app.quiet:
+            click.echo(next_steps(target.name if request.profile else target.origin, target.benchmarks, app.root,
                                   request.prefix if request.profile else None))  # fmt: skip
     from ..bench.values import Status
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..app import app_of
 from ..lock.records import MAIN
-from .common import project_from
 
 if TYPE_CHECKING:  # loaded when a command runs, not for its --help (the apply machinery is most of start-up)
     from ..apply.target import Target
@@ -172,7 +172,7 @@ def select_target(
     if ctx.meta.get("provision.categories"):
         raise click.UsageError("--category selects from a --lockfile; a profile's lock has only main")
     assert profile is not None
-    target = target_for_profile(project_from(ctx), profile, prefix, platform, rules, host,
+    target = target_for_profile(app_of(ctx).project, profile, prefix, platform, rules, host,
                                 ctx.meta.get("provision.variant"), by_host)  # fmt: skip
     return target, host
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import click
 
+from ..app import app_of
 from ..errors import CheckFailed
-from .common import json_option, print_json, project_from
+from .common import json_option, print_json
 
 
 @click.command("check")
@@ -15,7 +16,7 @@ def command(ctx: click.Context, as_json: bool) -> None:
     No solving, no network. Exit 1 with every problem listed."""
     from ..consumers.project_check import check_project
 
-    checked = check_project(project_from(ctx))
+    checked = check_project(app_of(ctx).project)
     problems = checked.problems
     if as_json:
         print_json({"ok": not problems, "profiles": len(checked.valid), "problems": [p.as_dict() for p in problems]})

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..app import app_of
 from ..errors import ProvisionError
 from .apply_options import lockfile_option
-from .common import json_option, print_json, project_from
+from .common import json_option, print_json
 
 if TYPE_CHECKING:
     from ..consumers.lockdiff import PlatformDiff
@@ -45,7 +46,7 @@ def command(ctx: click.Context, profile: str | None, lockfile: Path | None, agai
     assert profile is not None
     from ..profile.load import load_profile, variant_units
 
-    project = project_from(ctx)
+    project = app_of(ctx).project
     reports = []
     for unit in variant_units(load_profile(project, profile)):  # every variant: a review sees them all
         relative = lock_path(unit.lock_name)

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..app import app_of
 from ..errors import CheckFailed
 from .apply_options import host_facts, say_unknown_files
-from .common import json_option, print_json, project_from
+from .common import json_option, print_json
 
 if TYPE_CHECKING:
     from ..consumers.project_check import ProjectCheck
@@ -44,7 +45,7 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, s
     from ..consumers.project_check import check_project
 
     try:
-        checked = check_project(project_from(ctx))  # the project's profiles, files and locks, as `check` sees them
+        checked = check_project(app_of(ctx).project)  # the project's profiles, files and locks, as `check` sees them
     except ProjectNotFound:
         checked = None  # outside a project: host checks only
     profiles = {name: p for name, p in checked.valid.items() if not p.abstract} if checked else {}

@@ -5,10 +5,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..app import app_of
 from ..consumers.export import FORMATS
 from ..errors import ProvisionError
 from .apply_options import category_option, lockfile_option, variant_option
-from .common import json_option, locked_platform, print_json, progress_line
+from .common import json_option, locked_platform, print_json
 
 if TYPE_CHECKING:
     from ..consumers.bootstrap import Bootstrap
@@ -160,9 +161,8 @@ def _pack_context(
     from ..config import cache_root
     from ..consumers.pack import write_pack
     from .apply_options import select_target
-    from .common import mirrors_from
 
     target, _ = select_target(ctx, profile, None, None)
     target = replace(target, platform=bootstrap.platform)
-    say = progress_line(ctx, quiet)
-    return write_pack(target, mirrors_from(ctx, mirrors), cache_root(), output, say, bootstrap).path
+    say = app_of(ctx).progress(quiet)
+    return write_pack(target, app_of(ctx).mirrors(mirrors), cache_root(), output, say, bootstrap).path

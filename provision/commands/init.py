@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .common import project_from
+from ..app import app_of
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -53,8 +53,8 @@ def _project_or_new(ctx: click.Context) -> Project:
     from ..project import Project
 
     try:
-        return project_from(ctx)
+        return app_of(ctx).project
     except ProjectNotFound:
-        root = (ctx.obj.root or Path.cwd()).resolve()
+        root = (app_of(ctx).root or Path.cwd()).resolve()
         (root / "profiles").mkdir(parents=True, exist_ok=True)
         return Project(root)

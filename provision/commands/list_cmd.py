@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import click
 
+from ..app import app_of
 from ..errors import CheckFailed
 from ..profile.catalog import ProfileSummary, summarize
-from .common import json_option, print_json, project_from
+from .common import json_option, print_json
 
 
 @click.command("list")
@@ -12,7 +13,7 @@ from .common import json_option, print_json, project_from
 @click.pass_context
 def command(ctx: click.Context, as_json: bool) -> None:
     """List the profiles with their platforms and descriptions."""
-    summaries = summarize(project_from(ctx))
+    summaries = summarize(app_of(ctx).project)
     invalid = [s.name for s in summaries if s.error]
     if as_json:
         print_json([s.as_dict() for s in summaries])

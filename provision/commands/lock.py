@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import click
 
+from ..app import app_of
 from ..config import cache_root
 from ..errors import CheckFailed, ToolFailed
 from ..lock.freshness import check_units
 from ..profile.load import load_profile, lock_units, variant_units
 from ..profile.model import Profile
 from ..project import Project
-from .common import json_option, mirrors_from, print_json, progress_line, project_from
+from .common import json_option, print_json
 
 
 @click.command("lock")
@@ -37,7 +38,7 @@ def command(
     """Write envs/<profile>/conda-lock.yml (the bootstrap lock: ./conda-lock.yml)."""
     if profile and lock_all:
         raise click.UsageError("give a PROFILE or --all, not both")
-    project = project_from(ctx)
+    project = app_of(ctx).project
     if profile:
         asked = load_profile(project, profile)
         if asked.abstract:
@@ -60,8 +61,8 @@ def command(
             continue
         requests.append((resolved, wanted))
     outcomes = lock_profiles(
-        project, requests, mirrors_from(ctx, mirrors), cache_root() / "rattler", frozenset(update), update_all,
-        progress=progress_line(ctx, as_json), jobs=jobs or DEFAULT_JOBS,
+        project, requests, app_of(ctx).mirrors(mirrors), cache_root() / "rattler", frozenset(update), update_all,
+        progress=app_of(ctx).progress(as_json), jobs=jobs or DEFAULT_JOBS,
     )  # fmt: skip
     written = [str(project.relative(o.path)) for o in outcomes if o.path is not None]
     failed = [o for o in outcomes if o.error is not None]

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import click
 
+from ..app import app_of
 from .apply_options import variant_option
-from .common import json_option, locked_platform, mirrors_from, print_json
+from .common import json_option, locked_platform, print_json
 
 
 @click.command("outdated")
@@ -24,7 +25,7 @@ def command(ctx: click.Context, profile: str, platform: str | None, mirrors: tup
     view = locked_platform(ctx, profile, platform)
     assert view.profile is not None and view.project is not None
     chosen = view.platform
-    found = outdated(view.profile, view.lock, chosen, mirrors_from(ctx, mirrors), cache_root() / "rattler",
+    found = outdated(view.profile, view.lock, chosen, app_of(ctx).mirrors(mirrors), cache_root() / "rattler",
                      view.project.root)  # fmt: skip
     if as_json:
         print_json([{**o.__dict__, "held_back": o.held_back} for o in found])

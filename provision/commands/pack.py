@@ -4,9 +4,9 @@ from pathlib import Path
 
 import click
 
+from ..app import app_of
 from ..config import cache_root
 from .apply_options import select_target, target_options
-from .common import mirrors_from, progress_line, project_from
 
 
 @click.command("pack")
@@ -47,7 +47,7 @@ def command(
         raise click.UsageError(f"the lock has no {platform}; it has {locked} (give --platform)")
     target = replace(target, platform=platform)
     bootstrap = None if no_bootstrap else bootstrap_for(_bootstrap_root(ctx), platform, _checked_pythons(pythons))
-    summary = write_pack(target, mirrors_from(ctx, mirrors), cache_root(), output, progress_line(ctx),
+    summary = write_pack(target, app_of(ctx).mirrors(mirrors), cache_root(), output, app_of(ctx).progress(),
                          bootstrap)  # fmt: skip
     click.echo(f"packed {summary.packages} packages for {platform} into {summary.path} ({summary.bytes / 1e6:.1f} MB)")
     click.echo(f"sha256 {summary.sha256} (in {checksum_file(summary.path)}, which `sha256sum -c` and "
@@ -64,7 +64,7 @@ def _bootstrap_root(ctx: click.Context) -> Path:
     from ..errors import ProjectNotFound, ProvisionError
 
     try:
-        return project_from(ctx).root
+        return app_of(ctx).project.root
     except ProjectNotFound:
         raise ProvisionError(
             "no provision project here, so no bootstrap lock to pack provision itself from: run in the project, "

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import click
 
+from ..app import app_of
 from ..apply.execute import remove_prefix
 from ..apply.prefixes import default_prefix, resolved
-from .common import json_option, print_json, progress_line
+from .common import json_option, print_json
 
 
 @click.command("remove")
@@ -18,7 +19,7 @@ from .common import json_option, print_json, progress_line
 def command(ctx: click.Context, profile: str, prefix: Path | None, no_wait: bool, as_json: bool) -> None:
     """Delete PROFILE's environment, if provision created it; nothing else is touched."""
     target = resolved(prefix or default_prefix(profile, "remove"))
-    remove_prefix(target, not no_wait, progress_line(ctx, as_json))
+    remove_prefix(target, not no_wait, app_of(ctx).progress(as_json))
     if as_json:
         print_json({"removed": str(target)})
     else:

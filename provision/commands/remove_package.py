@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import click
 
+from ..app import app_of
 from .add import relock, restored_on_failure
-from .common import project_from
 
 
 @click.command("remove-package")
@@ -17,7 +17,7 @@ def command(ctx: click.Context, profile: str, names: tuple[str, ...], no_lock: b
     and order, then re-lock PROFILE."""
     from ..profile.editing import remove_packages
 
-    project = project_from(ctx)
+    project = app_of(ctx).project
     with restored_on_failure(ctx, profile):
         path, removed = remove_packages(project, profile, list(names))
         click.echo(f"updated {project.relative(path)}: removed {', '.join(removed)}")

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import click
 
+from ..app import app_of
 from ..errors import CheckFailed
 from ..generated import find_drift, write_files
 from ..profile.load import concrete_profiles, load_profile, variant_units
 from ..render import profile_files, render_project
-from .common import json_option, print_json, project_from
+from .common import json_option, print_json
 
 
 @click.command("render")
@@ -20,7 +21,7 @@ def command(ctx: click.Context, profile: str | None, render_all: bool, check: bo
     """Write envs/<profile>/environment.yml and Brewfile, and the root Brewfile and flake.nix."""
     if profile and render_all:
         raise click.UsageError("give a PROFILE or --all, not both")
-    project = project_from(ctx)
+    project = app_of(ctx).project
     if profile:
         resolved = load_profile(project, profile)
         if resolved.abstract:

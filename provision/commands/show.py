@@ -3,8 +3,9 @@ from __future__ import annotations
 import click
 import yaml
 
+from ..app import app_of
 from ..profile.load import load_profile, virtual_packages
-from .common import json_option, print_json, project_from
+from .common import json_option, print_json
 
 
 @click.command("show")
@@ -13,7 +14,7 @@ from .common import json_option, print_json, project_from
 @click.pass_context
 def command(ctx: click.Context, profile: str, as_json: bool) -> None:
     """Show PROFILE after `extends:` is resolved, with the virtual packages each platform assumes."""
-    resolved = load_profile(project_from(ctx), profile)
+    resolved = load_profile(app_of(ctx).project, profile)
     data = resolved.model_dump(mode="json")
     data["virtual_packages"] = {p: virtual_packages(resolved, p) for p in resolved.platforms}
     if as_json:
