@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import grammar
 from ..errors import LocatedError
+from ..platforms import TABLE
 from ..profile.merge import conda_name
 from ..profile.model import PLATFORM_SELECTORS, PLATFORMS
 from . import pythons
@@ -18,7 +19,8 @@ from .urls import checked_channel
 # conda-build's platform selectors, as the platforms of a profile: each platform's own, and the groups.
 SELECTOR_PLATFORMS = {
     **{selector: [platform] for platform, selector in PLATFORM_SELECTORS.items()},
-    "linux": ["linux-64", "linux-aarch64"], "osx": ["osx-arm64"], "unix": list(PLATFORMS),
+    "linux": [p.subdir for p in TABLE.values() if p.system == "Linux"],
+    "osx": [p.subdir for p in TABLE.values() if p.system == "Darwin"], "unix": list(PLATFORMS),
 }  # fmt: skip
 UNSUPPORTED_SELECTORS = ("win", "win64", "win32", "osx64", "ppc64le")
 SELECTOR = re.compile(r"#\s*\[\s*([A-Za-z0-9_ =]+?)\s*\]\s*$")

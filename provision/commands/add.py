@@ -6,8 +6,9 @@ from contextlib import contextmanager
 import click
 
 from ..app import app_of
+from ..platforms import NAMES
 
-PLATFORM = click.Choice(["osx-arm64", "linux-64", "linux-aarch64"])
+PLATFORM = click.Choice(NAMES)
 
 
 @click.command("add")

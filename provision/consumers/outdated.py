@@ -50,6 +50,7 @@ def _conda(
     from rattler import Channel, Gateway, MatchSpec
 
     from ..errors import ToolFailed
+    from ..lock.conda_layer import searched_subdirs
     from ..lock.mirrors import network_problem
 
     locked = {p.name: p for p in packages if p.manager == "conda"}
@@ -58,7 +59,7 @@ def _conda(
     sources = [Channel(mirrors.source_for(c)) for c in profile.channels]
     try:
         found = asyncio.run(Gateway(cache_dir=cache).query(
-            sources, [platform, "noarch"], list(locked), recursive=False  # type: ignore[list-item]
+            sources, searched_subdirs(platform), list(locked), recursive=False
         ))  # fmt: skip
     except Exception as exc:  # rattler's gateway errors are not public types
         network = network_problem(str(exc), list(profile.channels))

@@ -16,7 +16,7 @@ from .mirrors import Mirrors, network_problem
 from .records import LockedPackage
 
 if TYPE_CHECKING:
-    from rattler import Gateway, GenericVirtualPackage, MatchSpec, RepoDataRecord
+    from rattler import Gateway, GenericVirtualPackage, MatchSpec, RepoDataRecord, Subdir
 
 
 def _virtual(profile: Profile, platform: str) -> list[GenericVirtualPackage]:
@@ -117,12 +117,19 @@ async def _solve(
         sources,
         specs,
         gateway=gateway,
-        platforms=[platform, "noarch"],  # type: ignore[list-item]
+        platforms=searched_subdirs(platform),
         locked_packages=locked,
         virtual_packages=virtual,
         channel_priority=ChannelPriority.Strict,
         constraints=constraints,
     )
+
+
+def searched_subdirs(platform: str) -> list[Subdir]:
+    """What a solve or a query for `platform` reads: its own subdir and noarch (rattler's typed names)."""
+    from rattler import Subdir
+
+    return [Subdir(platform), Subdir("noarch")]
 
 
 async def _records_named(
@@ -133,7 +140,7 @@ async def _records_named(
 
     found = await gateway.query(
         [Channel(s) for s in sources],
-        [platform, "noarch"],  # type: ignore[list-item]
+        searched_subdirs(platform),
         list(names),
         recursive=False,
     )

@@ -246,13 +246,17 @@ class Profile(StrictModel):
         (its files live in envs/torch-linux/cuda/)."""
         return f"{self.name}/{self._variant}" if self._variant else self.name
 
+    def _target(self, platform: str) -> PlatformDependencies | None:
+        # Looked up by equality: a command's platform is a plain string, the keys are the Platform type.
+        return next((target for name, target in self.targets.items() if name == platform), None)
+
     def conda_for(self, platform: str) -> list[str]:
         """The conda specs of one platform: the common ones, with that platform's target merged in by name."""
-        target = self.targets.get(platform)  # type: ignore[call-overload]
+        target = self._target(platform)
         return merge_by_name(list(self.conda), list(target.conda), conda_name) if target else list(self.conda)
 
     def pypi_for(self, platform: str) -> list[str]:
         """The PyPI requirements of one platform, merged the same way."""
-        target = self.targets.get(platform)  # type: ignore[call-overload]
+        target = self._target(platform)
         packages = list(self.pypi.packages)
         return merge_by_name(packages, list(target.pypi), pypi_name) if target else packages
