@@ -122,11 +122,7 @@ def next_steps(target: str, frameworks: tuple[str, ...], root: Path | None, pref
     import shlex
 
     prog = invoked_as()
-    try:
-        here = find_project(None).root
-    except ProjectNotFound:
-        here = None
-    if root is not None and here != root.resolve():
+    if root is not None and _project_here() != root.resolve():
         prog += f" --root {shlex.quote(str(root))}"
     if prefix is not None:  # before the profile: `run` reads what follows the profile as the command
         target = f"--prefix {shlex.quote(str(prefix))} {target}"
@@ -138,6 +134,14 @@ def next_steps(target: str, frameworks: tuple[str, ...], root: Path | None, pref
             (f"{prog} status {target}", "is it still exactly the lock?")]  # fmt: skip
     width = max(len(command) for command, _ in rows)
     return "next:\n" + "\n".join(f"  {command:<{width}}  # {why}" for command, why in rows)
+
+
+def _project_here() -> Path | None:
+    """The project this folder is in, which a pasted command would find without --root."""
+    try:
+        return find_project(None).root
+    except ProjectNotFound:
+        return None
 
 
 def _this_platform() -> str | None:
