@@ -304,3 +304,100 @@ def test_a_bom_and_a_dev_only_lock_are_read(tmp_path: Path) -> None:
     lock = read_lock(DATA / "fixtures" / "conda-lock" / "conda-lock-tests" / "multiple-categories" / "conda-lock.yml")
     dev_only = replace(lock, packages=[replace(p, categories=frozenset({"dev"})) for p in lock.packages])
     assert len(dev_only.in_categories(frozenset({"main", "dev"}), "x").packages) == len(lock.packages)
+
+
+# --- a package listed twice ------------------------------------------------------------------------
+
+
+def _import(path: Path, tmp_path: Path, run_cli, *more: str) -> tuple[dict[str, Any], list[str]]:
+    """The profile `init --from` wrote for `path`, and its notes."""
+    result = run_cli("--root", str(tmp_path), "init", "t", "--from", str(path), *more)
+    assert result.code == 0, result.err
+    notes = [line for line in result.err.splitlines() if line.startswith("note: ")]
+    return yaml.safe_load((tmp_path / "profiles" / "t.yaml").read_text()), notes
+
+
+def _requirement_lines(path: Path) -> list[str]:
+    """A requirements file's requirement lines as written, its `-r` includes followed (options, comments
+    and direct URLs, which are notes, left aside)."""
+    out: list[str] = []
+    for raw in path.read_text().splitlines():
+        line = raw.split(" #")[0].strip()
+        if line.startswith("-r "):
+            out += _requirement_lines(path.parent / line[3:].strip())
+        elif line and not line.startswith(("#", "-")) and " @ " not in line:
+            out.append(line)
+    return out
+
+
+def test_a_pypi_package_listed_twice_keeps_every_line(tmp_path: Path, run_cli) -> None:
+    """vllm's requirements/tpu.txt (with common.txt) names numba under two markers, ray with two extras
+    and setuptools with and without a marker: every line's extras and versions reach the profile, under
+    its own marker, and the profile model keeps them (one entry per package and marker)."""
+    from packaging.requirements import Requirement
+
+    from provision.profile.model import Profile
+
+    path = ADOPT / "requirements" / "vllm-project-vllm" / "tpu.txt"
+    written = [Requirement(line) for line in _requirement_lines(path)]
+    names = [_key(r.name) for r in written]
+    assert {"numba", "ray", "setuptools"} <= {n for n in names if names.count(n) > 1}
+    profile, notes = _import(path, tmp_path, run_cli)
+    ours = [Requirement(r) for r in profile["pypi"]["packages"]]
+    for line in written:
+        same = [r for r in ours if _key(r.name) == _key(line.name) and str(r.marker) == str(line.marker)]
+        assert len(same) == 1, f"{line}: {same}"
+        assert line.extras <= same[0].extras, f"{line} -> {same[0]}"
+        assert {str(s) for s in line.specifier} <= {str(s) for s in same[0].specifier}, f"{line} -> {same[0]}"
+    assert len(ours) == len({(_key(r.name), str(r.marker)) for r in written})
+    assert [str(r) for r in ours if r.name == "ray"] == ["ray[data,default]"]
+    assert not any("numba" in n or "ray" in n or "setuptools" in n for n in notes)
+    model = Profile.model_validate({k: v for k, v in profile.items()})
+    numba = [r for r in model.pypi_for("linux-64") if r.startswith("numba")]
+    assert numba == [str(r) for r in profile["pypi"]["packages"] if r.startswith("numba")] and len(numba) == 2
+
+
+def test_a_target_or_an_add_replaces_every_entry_of_a_package(tmp_path: Path, run_cli) -> None:
+    """A package listed under two markers (as vllm's numba) is one package to a platform's target and
+    to `provision add`: each replaces both entries, never only the last."""
+    from provision.profile.model import Profile
+
+    path = ADOPT / "requirements" / "vllm-project-vllm" / "tpu.txt"
+    profile, _ = _import(path, tmp_path, run_cli)
+    targeted = Profile.model_validate({**profile, "targets": {"linux-64": {"pypi": ["numba==0.62.1"]}}})
+    linux = targeted.pypi_for("linux-64")
+    assert [r for r in linux if r.startswith("numba")] == ["numba==0.62.1"]
+    assert len(linux) == len(profile["pypi"]["packages"]) - 1
+    added = run_cli("--root", str(tmp_path), "add", "t", "--pypi", "numba==0.62.1", "--no-lock")
+    assert added.code == 0, added.err
+    after = yaml.safe_load((tmp_path / "profiles" / "t.yaml").read_text())["pypi"]["packages"]
+    assert [r for r in after if r.startswith("numba")] == ["numba==0.62.1"]
+
+
+def test_a_conda_package_listed_twice_keeps_its_version_range(tmp_path: Path, run_cli) -> None:
+    """rapidsai/cudf's environment file lists `pandas` and `pandas>=2.0,<2.2.3dev0`: the range is kept."""
+    path = ADOPT / "environment" / "rapidsai-cudf-all_cuda-118_arch-x86_64.yaml"
+    specs = [s for s in yaml.safe_load(path.read_text())["dependencies"] if isinstance(s, str)]
+    names = [NAME.match(s).group() for s in specs]  # type: ignore[union-attr]
+    twice = {n for n in names if names.count(n) > 1}
+    assert "pandas" in twice
+    profile, notes = _import(path, tmp_path, run_cli)
+    for name in twice:
+        ours = [c for c in profile["conda"] if NAME.match(c).group() == name]  # type: ignore[union-attr]
+        assert len(ours) == 1
+        for spec in (s for s in specs if NAME.match(s).group() == name):  # type: ignore[union-attr]
+            assert spec[len(name):].replace(" ", "") in ours[0].replace(" ", ""), (spec, ours)
+    assert not any("pandas" in n for n in notes)
+
+
+def test_two_conda_specs_that_do_not_join_are_one_note(tmp_path: Path, run_cli) -> None:
+    """Hand-made from cudf's file: its pandas range written again with a build string. Two specs with
+    builds do not join into one MatchSpec; the second is left out in one note, the first kept whole."""
+    real = ADOPT / "environment" / "rapidsai-cudf-all_cuda-118_arch-x86_64.yaml"
+    hand_made = tmp_path / "environment.yaml"
+    hand_made.write_text(real.read_text().replace("- pandas\n", "- pandas 2.1.4 py311_0\n", 1))
+    profile, notes = _import(hand_made, tmp_path, run_cli)
+    assert [c for c in profile["conda"] if c.startswith("pandas")] == ["pandas 2.1.4 py311_0"]
+    said = [n for n in notes if "pandas" in n]
+    assert said == ["note: conda 'pandas>=2.0,<2.2.3dev0' left out: 'pandas 2.1.4 py311_0' names pandas too and the "
+                    "two do not join into one spec (a profile lists a conda package once); write the one you mean"]

@@ -217,8 +217,8 @@ def joined_conda(first: str, second: str) -> str | None:
 
 def _version_only(spec: Any) -> bool:
     """A MatchSpec that says a name, maybe a channel and a version, and nothing else."""
-    return all(getattr(spec, field, None) in (None, "", [], {}) for field in
-               ("build", "build_number", "md5", "sha256", "subdir", "file_name", "namespace", "extras", "condition"))
+    fields = ("build", "build_number", "md5", "sha256", "subdir", "file_name", "namespace", "extras", "condition")
+    return all(getattr(spec, field, None) in (None, "", [], {}) for field in fields)
 
 
 @dataclass(frozen=True)
