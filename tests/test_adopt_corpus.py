@@ -401,3 +401,52 @@ def test_two_conda_specs_that_do_not_join_are_one_note(tmp_path: Path, run_cli) 
     said = [n for n in notes if "pandas" in n]
     assert said == ["note: conda 'pandas>=2.0,<2.2.3dev0' left out: 'pandas 2.1.4 py311_0' names pandas too and the "
                     "two do not join into one spec (a profile lists a conda package once); write the one you mean"]
+
+
+# --- pixi's conda dependency tables --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["prefix-dev-pixi-schema-full-pixi.toml", "pydata-xarray-pixi.toml"])
+def test_pixi_conda_tables_keep_every_field_or_leave_a_source_package_out(name: str, tmp_path: Path,
+                                                                          run_cli) -> None:  # fmt: skip
+    """pixi's schema example names every conda table key (version, build, build-number, channel, subdir,
+    md5, sha256, file-name; url, path, git); xarray's manifest has `xarray = { path = "." }`. Each field
+    reaches the MatchSpec the solver is given; a url, path or git package is never turned into the
+    channel's package of that name: it is left out in one note that says why."""
+    from rattler import MatchSpec
+
+    path = ADOPT / "pixi" / name
+    tables = {k: v for k, v in _toml(path)["dependencies"].items() if isinstance(v, dict)}
+    profile, notes = _import(path, tmp_path, run_cli)
+    ours = {_key(NAME.match(c.split("::")[-1]).group()): c for c in profile["conda"]}  # type: ignore[union-attr]
+    fields = {"build": "build", "build-number": "build_number", "file-name": "file_name", "subdir": "subdir"}
+    for package, table in tables.items():
+        if {"url", "path", "git"} & set(table):
+            assert _key(package) not in ours, f"{package} = {table} became {ours.get(_key(package))}"
+            said = [n for n in notes if n.startswith(f"note: dependencies.{package} left out: ")]
+            assert len(said) == 1 and "not a package a channel serves" in said[0], notes
+            continue
+        spec = MatchSpec(ours[_key(package)], strict=False)
+        assert str(spec.version).replace("==", "") == table.get("version", "*").replace("==", "") or (
+            spec.version is None and table.get("version", "*") == "*"), (package, ours[_key(package)])  # fmt: skip
+        for key, field in fields.items():
+            if key in table:
+                assert str(getattr(spec, field)).lstrip("=") == str(table[key]).lstrip("="), (package, key)
+        for key in ("md5", "sha256"):
+            if key in table:
+                assert getattr(spec, key).hex() == table[key], (package, key)
+        if "channel" in table:
+            assert spec.channel is not None and spec.channel.name == table["channel"]
+    assert any(map({"url", "path", "git"}.intersection, tables.values()))
+
+
+def test_a_pixi_table_that_is_not_read_is_one_note_naming_its_packages(tmp_path: Path, run_cli) -> None:
+    """xarray's `[feature.nodask.constraints]` (dask-core kept out by a bound) was dropped without a word
+    when the feature was imported; every table of an imported feature that is not read is now a note."""
+    path = ADOPT / "pixi" / "pydata-xarray-pixi.toml"
+    feature = _toml(path)["feature"]["nodask"]
+    _, notes = _import(path, tmp_path, run_cli, "--with", "nodask")
+    for key, value in feature.items():
+        said = [n for n in notes if n.startswith(f"note: [feature.nodask.{key}]")]
+        assert len(said) == 1, (key, notes)
+        assert all(f"{name} {bound}" in said[0] for name, bound in value.items())
