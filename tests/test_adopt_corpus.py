@@ -450,3 +450,28 @@ def test_a_pixi_table_that_is_not_read_is_one_note_naming_its_packages(tmp_path:
         said = [n for n in notes if n.startswith(f"note: [feature.nodask.{key}]")]
         assert len(said) == 1, (key, notes)
         assert all(f"{name} {bound}" in said[0] for name, bound in value.items())
+
+
+# --- a Python pin with a build string ---------------------------------------------------------------
+
+
+PYTHON_BUILDS = [p for p in _files("environment") if re.search(r"^\s*-\s*python=[^=\s]+=\S+", p.read_text(), re.M)]
+
+
+@pytest.mark.parametrize("path", PYTHON_BUILDS, ids=lambda p: p.name)
+def test_a_python_pin_with_a_build_keeps_its_version_and_notes_its_build(path: Path, tmp_path: Path,
+                                                                         run_cli) -> None:  # fmt: skip
+    """`conda env export` writes `python=3.6.13=h12debd9_1`: a profile pins Python by version alone, so
+    the version is the profile's python: and the build string is one note, never dropped unsaid."""
+    entry = next(e for e in yaml.safe_load(path.read_text())["dependencies"]
+                 if isinstance(e, str) and e.startswith("python="))  # fmt: skip
+    _, version, build = entry.split("=")
+    profile, notes = _import(path, tmp_path, run_cli)
+    assert str(profile["python"]) == version
+    assert f"note: python '{entry}': build string '{build}' left out: a profile pins Python by its version alone " \
+           "(python:)" in notes  # fmt: skip
+
+
+def test_the_python_build_cases_are_real() -> None:
+    assert {"advimman-lama-conda_env.yml", "john-bradshaw-rxn-splits-full-export-mchn2.yml"} <= {
+        p.name for p in PYTHON_BUILDS}  # fmt: skip
