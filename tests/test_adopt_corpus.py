@@ -475,3 +475,82 @@ def test_a_python_pin_with_a_build_keeps_its_version_and_notes_its_build(path: P
 def test_the_python_build_cases_are_real() -> None:
     assert {"advimman-lama-conda_env.yml", "john-bradshaw-rxn-splits-full-export-mchn2.yml"} <= {
         p.name for p in PYTHON_BUILDS}  # fmt: skip
+
+
+# --- Brewfile conditions -----------------------------------------------------------------------------
+
+
+def _brew_entries_and_conditions(path: Path) -> list[tuple[int, str, str, set[str]]]:
+    """(line, kind, name, tests) for each tap/brew/cask line, read with a few regular expressions: tests
+    holds 'mac', 'linux' (an `OS.mac?` / `OS.linux?` test that must hold, `unless` and `else` turned),
+    'other', or 'ruby' for an entry inside an expression, from the enclosing if/unless/elsif/else blocks
+    and a trailing `if`/`unless`."""
+    turned = {"mac": "linux", "linux": "mac", "other": "other"}
+
+    def test(text: str, negated: bool) -> str:
+        os = {"OS.mac?": "mac", "OS.linux?": "linux"}.get(text.strip(), "other")
+        return turned[os] if negated else os
+
+    blocks: list[tuple[list[str], str | None]] = []  # (earlier branches' tests, this branch's test)
+    out = []
+    for number, raw in enumerate(path.read_text().splitlines(), 1):
+        line = raw.split(" #")[0].strip()
+        opening = re.fullmatch(r"(if|unless|elsif)\s+(.+)", line)
+        if opening and opening.group(1) == "elsif":
+            earlier, current = blocks.pop()
+            blocks.append(([*earlier, *([current] if current else [])], test(opening.group(2), False)))
+        elif opening:
+            blocks.append(([], test(opening.group(2), opening.group(1) == "unless")))
+        elif line == "else":
+            earlier, current = blocks.pop()
+            blocks.append(([*earlier, *([current] if current else [])], None))
+        elif line == "end" and blocks:
+            blocks.pop()
+        entry = re.match(r"""(tap|brew|cask)\s+["']([^"']+)["']([^#]*)""", line)
+        if entry:
+            tests = {turned[t] for earlier, _ in blocks for t in earlier} | {c for _, c in blocks if c}
+            trailing = re.search(r"\s(if|unless)\s+(.+)$", entry.group(3))
+            if trailing:
+                tests.add(test(trailing.group(2), trailing.group(1) == "unless"))
+            elif entry.group(3).strip() and not entry.group(3).strip().startswith(","):
+                tests.add("ruby")  # `tap 'x' || true`: an expression, not an entry
+            out.append((number, entry.group(1), entry.group(2), tests))
+    return out
+
+
+BREW_CONDITIONS = [p for p in _files("brewfile") if re.search(r"^\s*(if|unless|elsif)\s|\s(if|unless)\s+OS\.",
+                                                                p.read_text(), re.M)]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", BREW_CONDITIONS, ids=lambda p: p.name)
+def test_a_brewfile_entry_under_a_condition_keeps_its_meaning_or_says_so(path: Path, tmp_path: Path,
+                                                                         run_cli) -> None:  # fmt: skip
+    """A profile's brew: is installed on macOS only. So an entry under `if OS.mac?` is kept as it is; one
+    under `if OS.linux?` (amad/dotfiles' `elsif OS.linux?` xclip, deekim's `brew "glibc" if OS.linux?`) is
+    left out in one note; one under another condition (uchilaka's `elsif OS.mac?` after `if File.exist?`)
+    is kept with one note naming the condition it lost. None becomes unconditional without a word."""
+    profile, notes = _import(path, tmp_path, run_cli)
+    kept = {_key(n) for entries in (profile.get("brew") or {}).values() for n in entries}
+    entries = _brew_entries_and_conditions(path)
+    unconditional = {_key(name) for _, _, name, tests in entries if tests <= {"mac"}}
+    for number, kind, name, tests in entries:
+        said = [n for n in notes if n.startswith(f"note: {path}:{number}: {kind} '{name}' ")]
+        if "ruby" in tests:
+            assert any(n.startswith(f"note: {path}:{number}: ") and name in n for n in notes), (number, name)
+        elif "linux" in tests:
+            assert len(said) == 1 and "left out: it is " in said[0], (number, name, notes)
+            assert _key(name) in unconditional or _key(name) not in kept, (number, name)
+        elif "other" in tests:
+            assert len(said) == 1 and "kept without its condition" in said[0], (number, name, notes)
+            assert _key(name) in kept
+        else:
+            assert not said and _key(name) in kept, (number, name, said)
+
+
+def test_the_brewfile_conditions_are_real() -> None:
+    """The cases above come from real files: a mac block with a Linux branch, trailing `if OS.x?`, and a
+    platform test after another condition."""
+    found = {p.name: {frozenset(t) for *_, t in _brew_entries_and_conditions(p)} for p in BREW_CONDITIONS}
+    assert {frozenset({"mac"}), frozenset({"linux"})} <= found["amad-dotfiles.Brewfile"]
+    assert {frozenset({"mac"}), frozenset({"linux"})} <= found["deekim-dot-min.Brewfile"]
+    assert frozenset({"mac", "other"}) in found["uchilaka-cami.Brewfile"]
