@@ -304,3 +304,253 @@ def test_a_bom_and_a_dev_only_lock_are_read(tmp_path: Path) -> None:
     lock = read_lock(DATA / "fixtures" / "conda-lock" / "conda-lock-tests" / "multiple-categories" / "conda-lock.yml")
     dev_only = replace(lock, packages=[replace(p, categories=frozenset({"dev"})) for p in lock.packages])
     assert len(dev_only.in_categories(frozenset({"main", "dev"}), "x").packages) == len(lock.packages)
+
+
+# --- a package listed twice ------------------------------------------------------------------------
+
+
+def _import(path: Path, tmp_path: Path, run_cli, *more: str) -> tuple[dict[str, Any], list[str]]:
+    """The profile `init --from` wrote for `path`, and its notes."""
+    result = run_cli("--root", str(tmp_path), "init", "t", "--from", str(path), *more)
+    assert result.code == 0, result.err
+    notes = [line for line in result.err.splitlines() if line.startswith("note: ")]
+    return yaml.safe_load((tmp_path / "profiles" / "t.yaml").read_text()), notes
+
+
+def _requirement_lines(path: Path) -> list[str]:
+    """A requirements file's requirement lines as written, its `-r` includes followed (options, comments
+    and direct URLs, which are notes, left aside)."""
+    out: list[str] = []
+    for raw in path.read_text().splitlines():
+        line = raw.split(" #")[0].strip()
+        if line.startswith("-r "):
+            out += _requirement_lines(path.parent / line[3:].strip())
+        elif line and not line.startswith(("#", "-")) and " @ " not in line:
+            out.append(line)
+    return out
+
+
+def test_a_pypi_package_listed_twice_keeps_every_line(tmp_path: Path, run_cli) -> None:
+    """vllm's requirements/tpu.txt (with common.txt) names numba under two markers, ray with two extras
+    and setuptools with and without a marker: every line's extras and versions reach the profile, under
+    its own marker, and the profile model keeps them (one entry per package and marker)."""
+    from packaging.requirements import Requirement
+
+    from provision.profile.model import Profile
+
+    path = ADOPT / "requirements" / "vllm-project-vllm" / "tpu.txt"
+    written = [Requirement(line) for line in _requirement_lines(path)]
+    names = [_key(r.name) for r in written]
+    assert {"numba", "ray", "setuptools"} <= {n for n in names if names.count(n) > 1}
+    profile, notes = _import(path, tmp_path, run_cli)
+    ours = [Requirement(r) for r in profile["pypi"]["packages"]]
+    for line in written:
+        same = [r for r in ours if _key(r.name) == _key(line.name) and str(r.marker) == str(line.marker)]
+        assert len(same) == 1, f"{line}: {same}"
+        assert line.extras <= same[0].extras, f"{line} -> {same[0]}"
+        assert {str(s) for s in line.specifier} <= {str(s) for s in same[0].specifier}, f"{line} -> {same[0]}"
+    assert len(ours) == len({(_key(r.name), str(r.marker)) for r in written})
+    assert [str(r) for r in ours if r.name == "ray"] == ["ray[data,default]"]
+    assert not any("numba" in n or "ray" in n or "setuptools" in n for n in notes)
+    model = Profile.model_validate({k: v for k, v in profile.items()})
+    numba = [r for r in model.pypi_for("linux-64") if r.startswith("numba")]
+    assert numba == [str(r) for r in profile["pypi"]["packages"] if r.startswith("numba")] and len(numba) == 2
+
+
+def test_a_target_or_an_add_replaces_every_entry_of_a_package(tmp_path: Path, run_cli) -> None:
+    """A package listed under two markers (as vllm's numba) is one package to a platform's target and
+    to `provision add`: each replaces both entries, never only the last."""
+    from provision.profile.model import Profile
+
+    path = ADOPT / "requirements" / "vllm-project-vllm" / "tpu.txt"
+    profile, _ = _import(path, tmp_path, run_cli)
+    targeted = Profile.model_validate({**profile, "targets": {"linux-64": {"pypi": ["numba==0.62.1"]}}})
+    linux = targeted.pypi_for("linux-64")
+    assert [r for r in linux if r.startswith("numba")] == ["numba==0.62.1"]
+    assert len(linux) == len(profile["pypi"]["packages"]) - 1
+    added = run_cli("--root", str(tmp_path), "add", "t", "--pypi", "numba==0.62.1", "--no-lock")
+    assert added.code == 0, added.err
+    after = yaml.safe_load((tmp_path / "profiles" / "t.yaml").read_text())["pypi"]["packages"]
+    assert [r for r in after if r.startswith("numba")] == ["numba==0.62.1"]
+
+
+def test_a_conda_package_listed_twice_keeps_its_version_range(tmp_path: Path, run_cli) -> None:
+    """rapidsai/cudf's environment file lists `pandas` and `pandas>=2.0,<2.2.3dev0`: the range is kept."""
+    path = ADOPT / "environment" / "rapidsai-cudf-all_cuda-118_arch-x86_64.yaml"
+    specs = [s for s in yaml.safe_load(path.read_text())["dependencies"] if isinstance(s, str)]
+    names = [NAME.match(s).group() for s in specs]  # type: ignore[union-attr]
+    twice = {n for n in names if names.count(n) > 1}
+    assert "pandas" in twice
+    profile, notes = _import(path, tmp_path, run_cli)
+    for name in twice:
+        ours = [c for c in profile["conda"] if NAME.match(c).group() == name]  # type: ignore[union-attr]
+        assert len(ours) == 1
+        for spec in (s for s in specs if NAME.match(s).group() == name):  # type: ignore[union-attr]
+            assert spec[len(name):].replace(" ", "") in ours[0].replace(" ", ""), (spec, ours)
+    assert not any("pandas" in n for n in notes)
+
+
+def test_two_conda_specs_that_do_not_join_are_one_note(tmp_path: Path, run_cli) -> None:
+    """Hand-made from cudf's file: its pandas range written again with a build string. Two specs with
+    builds do not join into one MatchSpec; the second is left out in one note, the first kept whole."""
+    real = ADOPT / "environment" / "rapidsai-cudf-all_cuda-118_arch-x86_64.yaml"
+    hand_made = tmp_path / "environment.yaml"
+    hand_made.write_text(real.read_text().replace("- pandas\n", "- pandas 2.1.4 py311_0\n", 1))
+    profile, notes = _import(hand_made, tmp_path, run_cli)
+    assert [c for c in profile["conda"] if c.startswith("pandas")] == ["pandas 2.1.4 py311_0"]
+    said = [n for n in notes if "pandas" in n]
+    assert said == ["note: conda 'pandas>=2.0,<2.2.3dev0' left out: 'pandas 2.1.4 py311_0' names pandas too and the "
+                    "two do not join into one spec (a profile lists a conda package once); write the one you mean"]
+
+
+# --- pixi's conda dependency tables --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["prefix-dev-pixi-schema-full-pixi.toml", "pydata-xarray-pixi.toml"])
+def test_pixi_conda_tables_keep_every_field_or_leave_a_source_package_out(name: str, tmp_path: Path,
+                                                                          run_cli) -> None:  # fmt: skip
+    """pixi's schema example names every conda table key (version, build, build-number, channel, subdir,
+    md5, sha256, file-name; url, path, git); xarray's manifest has `xarray = { path = "." }`. Each field
+    reaches the MatchSpec the solver is given; a url, path or git package is never turned into the
+    channel's package of that name: it is left out in one note that says why."""
+    from rattler import MatchSpec
+
+    path = ADOPT / "pixi" / name
+    tables = {k: v for k, v in _toml(path)["dependencies"].items() if isinstance(v, dict)}
+    profile, notes = _import(path, tmp_path, run_cli)
+    ours = {_key(NAME.match(c.split("::")[-1]).group()): c for c in profile["conda"]}  # type: ignore[union-attr]
+    fields = {"build": "build", "build-number": "build_number", "file-name": "file_name", "subdir": "subdir"}
+    for package, table in tables.items():
+        if {"url", "path", "git"} & set(table):
+            assert _key(package) not in ours, f"{package} = {table} became {ours.get(_key(package))}"
+            said = [n for n in notes if n.startswith(f"note: dependencies.{package} left out: ")]
+            assert len(said) == 1 and "not a package a channel serves" in said[0], notes
+            continue
+        spec = MatchSpec(ours[_key(package)], strict=False)
+        assert str(spec.version).replace("==", "") == table.get("version", "*").replace("==", "") or (
+            spec.version is None and table.get("version", "*") == "*"), (package, ours[_key(package)])  # fmt: skip
+        for key, field in fields.items():
+            if key in table:
+                assert str(getattr(spec, field)).lstrip("=") == str(table[key]).lstrip("="), (package, key)
+        for key in ("md5", "sha256"):
+            if key in table:
+                assert getattr(spec, key).hex() == table[key], (package, key)
+        if "channel" in table:
+            assert spec.channel is not None and spec.channel.name == table["channel"]
+    assert any(map({"url", "path", "git"}.intersection, tables.values()))
+
+
+def test_a_pixi_table_that_is_not_read_is_one_note_naming_its_packages(tmp_path: Path, run_cli) -> None:
+    """xarray's `[feature.nodask.constraints]` (dask-core kept out by a bound) was dropped without a word
+    when the feature was imported; every table of an imported feature that is not read is now a note."""
+    path = ADOPT / "pixi" / "pydata-xarray-pixi.toml"
+    feature = _toml(path)["feature"]["nodask"]
+    _, notes = _import(path, tmp_path, run_cli, "--with", "nodask")
+    for key, value in feature.items():
+        said = [n for n in notes if n.startswith(f"note: [feature.nodask.{key}]")]
+        assert len(said) == 1, (key, notes)
+        assert all(f"{name} {bound}" in said[0] for name, bound in value.items())
+
+
+# --- a Python pin with a build string ---------------------------------------------------------------
+
+
+PYTHON_BUILDS = [p for p in _files("environment") if re.search(r"^\s*-\s*python=[^=\s]+=\S+", p.read_text(), re.M)]
+
+
+@pytest.mark.parametrize("path", PYTHON_BUILDS, ids=lambda p: p.name)
+def test_a_python_pin_with_a_build_keeps_its_version_and_notes_its_build(path: Path, tmp_path: Path,
+                                                                         run_cli) -> None:  # fmt: skip
+    """`conda env export` writes `python=3.6.13=h12debd9_1`: a profile pins Python by version alone, so
+    the version is the profile's python: and the build string is one note, never dropped unsaid."""
+    entry = next(e for e in yaml.safe_load(path.read_text())["dependencies"]
+                 if isinstance(e, str) and e.startswith("python="))  # fmt: skip
+    _, version, build = entry.split("=")
+    profile, notes = _import(path, tmp_path, run_cli)
+    assert str(profile["python"]) == version
+    assert f"note: python '{entry}': build string '{build}' left out: a profile pins Python by its version alone " \
+           "(python:)" in notes  # fmt: skip
+
+
+def test_the_python_build_cases_are_real() -> None:
+    assert {"advimman-lama-conda_env.yml", "john-bradshaw-rxn-splits-full-export-mchn2.yml"} <= {
+        p.name for p in PYTHON_BUILDS}  # fmt: skip
+
+
+# --- Brewfile conditions -----------------------------------------------------------------------------
+
+
+def _brew_entries_and_conditions(path: Path) -> list[tuple[int, str, str, set[str]]]:
+    """(line, kind, name, tests) for each tap/brew/cask line, read with a few regular expressions: tests
+    holds 'mac', 'linux' (an `OS.mac?` / `OS.linux?` test that must hold, `unless` and `else` turned),
+    'other', or 'ruby' for an entry inside an expression, from the enclosing if/unless/elsif/else blocks
+    and a trailing `if`/`unless`."""
+    turned = {"mac": "linux", "linux": "mac", "other": "other"}
+
+    def test(text: str, negated: bool) -> str:
+        os = {"OS.mac?": "mac", "OS.linux?": "linux"}.get(text.strip(), "other")
+        return turned[os] if negated else os
+
+    blocks: list[tuple[list[str], str | None]] = []  # (earlier branches' tests, this branch's test)
+    out = []
+    for number, raw in enumerate(path.read_text().splitlines(), 1):
+        line = raw.split(" #")[0].strip()
+        opening = re.fullmatch(r"(if|unless|elsif)\s+(.+)", line)
+        if opening and opening.group(1) == "elsif":
+            earlier, current = blocks.pop()
+            blocks.append(([*earlier, *([current] if current else [])], test(opening.group(2), False)))
+        elif opening:
+            blocks.append(([], test(opening.group(2), opening.group(1) == "unless")))
+        elif line == "else":
+            earlier, current = blocks.pop()
+            blocks.append(([*earlier, *([current] if current else [])], None))
+        elif line == "end" and blocks:
+            blocks.pop()
+        entry = re.match(r"""(tap|brew|cask)\s+["']([^"']+)["']([^#]*)""", line)
+        if entry:
+            tests = {turned[t] for earlier, _ in blocks for t in earlier} | {c for _, c in blocks if c}
+            trailing = re.search(r"\s(if|unless)\s+(.+)$", entry.group(3))
+            if trailing:
+                tests.add(test(trailing.group(2), trailing.group(1) == "unless"))
+            elif entry.group(3).strip() and not entry.group(3).strip().startswith(","):
+                tests.add("ruby")  # `tap 'x' || true`: an expression, not an entry
+            out.append((number, entry.group(1), entry.group(2), tests))
+    return out
+
+
+BREW_CONDITIONS = [p for p in _files("brewfile") if re.search(r"^\s*(if|unless|elsif)\s|\s(if|unless)\s+OS\.",
+                                                                p.read_text(), re.M)]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", BREW_CONDITIONS, ids=lambda p: p.name)
+def test_a_brewfile_entry_under_a_condition_keeps_its_meaning_or_says_so(path: Path, tmp_path: Path,
+                                                                         run_cli) -> None:  # fmt: skip
+    """A profile's brew: is installed on macOS only. So an entry under `if OS.mac?` is kept as it is; one
+    under `if OS.linux?` (amad/dotfiles' `elsif OS.linux?` xclip, deekim's `brew "glibc" if OS.linux?`) is
+    left out in one note; one under another condition (uchilaka's `elsif OS.mac?` after `if File.exist?`)
+    is kept with one note naming the condition it lost. None becomes unconditional without a word."""
+    profile, notes = _import(path, tmp_path, run_cli)
+    kept = {_key(n) for entries in (profile.get("brew") or {}).values() for n in entries}
+    entries = _brew_entries_and_conditions(path)
+    unconditional = {_key(name) for _, _, name, tests in entries if tests <= {"mac"}}
+    for number, kind, name, tests in entries:
+        said = [n for n in notes if n.startswith(f"note: {path}:{number}: {kind} '{name}' ")]
+        if "ruby" in tests:
+            assert any(n.startswith(f"note: {path}:{number}: ") and name in n for n in notes), (number, name)
+        elif "linux" in tests:
+            assert len(said) == 1 and "left out: it is " in said[0], (number, name, notes)
+            assert _key(name) in unconditional or _key(name) not in kept, (number, name)
+        elif "other" in tests:
+            assert len(said) == 1 and "kept without its condition" in said[0], (number, name, notes)
+            assert _key(name) in kept
+        else:
+            assert not said and _key(name) in kept, (number, name, said)
+
+
+def test_the_brewfile_conditions_are_real() -> None:
+    """The cases above come from real files: a mac block with a Linux branch, trailing `if OS.x?`, and a
+    platform test after another condition."""
+    found = {p.name: {frozenset(t) for *_, t in _brew_entries_and_conditions(p)} for p in BREW_CONDITIONS}
+    assert {frozenset({"mac"}), frozenset({"linux"})} <= found["amad-dotfiles.Brewfile"]
+    assert {frozenset({"mac"}), frozenset({"linux"})} <= found["deekim-dot-min.Brewfile"]
+    assert frozenset({"mac", "other"}) in found["uchilaka-cami.Brewfile"]

@@ -58,6 +58,16 @@ def world(tmp_path: Path) -> VenvWorld:
     return VenvWorld(tmp_path)
 
 
+def test_a_package_under_two_markers_is_locked_where_each_marker_holds(world: VenvWorld) -> None:
+    """`init --from` carries a package listed under two markers as two entries (vllm's numba): the lock
+    takes each where its marker holds, as pip and uv read the two lines."""
+    world.profile("  packages: ['provtest-hello==1.0; platform_machine == \"x86_64\"',"
+                  " 'provtest-hello==2.0; platform_machine == \"aarch64\"', provtest-extra]\n")  # fmt: skip
+    assert world.run("lock", "w").returncode == 0
+    assert world.locked("linux-64")["provtest-hello"].endswith("provtest_hello-1.0-py3-none-any.whl")
+    assert world.locked("linux-aarch64")["provtest-hello"].endswith("provtest_hello-2.0-py3-none-any.whl")
+
+
 def test_per_platform_dependencies_are_rendered_locked_and_checked_per_platform(world: VenvWorld) -> None:
     world.profile("  packages: [provtest-hello==1.0]\ntargets:\n  linux-64:\n    pypi: [provtest-extra==1.0]\n")
     assert world.run("lock", "w").returncode == 0

@@ -93,7 +93,7 @@ def _channel(draft: Draft, channel: str) -> str:
 def conda_spec(draft: Draft, spec: str, platforms: list[str] | None) -> None:
     """A conda spec into the draft: Python into `python:`, `channel::name` with its channel listed."""
     if conda_name(spec) == "python":
-        pythons.from_conda(draft, spec.split("::", 1)[-1])
+        pythons.from_conda(draft, spec)
         return
     if "::" in spec:
         channel, _, rest = spec.partition("::")

@@ -37,22 +37,45 @@ class Draft:
     env: dict[str, str] = field(default_factory=dict)
     brew: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    _seen: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _seen: dict[str, dict[str, list[int]]] = field(default_factory=dict, repr=False)  # layer -> name -> places
 
     def add(self, layer: str, spec: str, platforms: list[str] | None = None) -> None:
-        """A conda spec or PyPI requirement, on every platform (None) or on those named."""
-        key = conda_name if layer == "conda" else pypi_name
+        """A conda spec or PyPI requirement, on every platform (None) or on those named. A package named
+        again is joined to what is there (`_put`): both meanings are kept, or a note says what was not."""
         if platforms is None:
             entries = getattr(self, layer)
-            seen = self._seen.setdefault(layer, {key(e) for e in entries})  # a set: large files stay linear
-            if key(spec) not in seen:
-                seen.add(key(spec))
-                entries.append(spec)
+            if layer not in self._seen:
+                key = conda_name if layer == "conda" else pypi_name
+                self._seen[layer] = {}
+                for place, entry in enumerate(entries):
+                    self._seen[layer].setdefault(key(entry), []).append(place)
+            self._put(layer, entries, spec, self._seen[layer])
             return
         for platform in platforms:
-            entries = self.targets.setdefault(platform, {}).setdefault(layer, [])
-            if spec not in entries:
-                entries.append(spec)
+            self._put(layer, self.targets.setdefault(platform, {}).setdefault(layer, []), spec, None)
+
+    def _put(self, layer: str, entries: list[str], spec: str, index: dict[str, list[int]] | None) -> None:
+        """`spec` into `entries`. PyPI: a package under the same marker becomes one requirement (extras
+        unioned, versions intersected, as pip and uv read two such lines); under another marker it is
+        its own entry. conda: one spec per package, joined when the two can be (else a note)."""
+        key = conda_name if layer == "conda" else pypi_name
+        name = key(spec)
+        # A dict of positions for the common lists (large files stay linear); a scan for a platform's.
+        places = index.get(name, []) if index is not None else [i for i, e in enumerate(entries) if key(e) == name]
+        if spec in (entries[i] for i in places):
+            return
+        for place in places:
+            joined = joined_requirement(entries[place], spec) if layer == "pypi" else joined_conda(entries[place], spec)
+            if joined is not None:
+                entries[place] = joined
+                return
+            if layer == "conda":
+                self.note(f"conda '{spec}' left out: '{entries[place]}' names {name} too and the two do not join "
+                          "into one spec (a profile lists a conda package once); write the one you mean")  # fmt: skip
+                return
+        if index is not None:
+            index.setdefault(name, []).append(len(entries))
+        entries.append(spec)
 
     def add_editable(self, path: str, where: str) -> None:
         """A project folder to install editable: only one inside the project (relative, no `..`), since
@@ -139,6 +162,63 @@ class Draft:
         if self.requires:
             out["requires"] = self.requires
         return out
+
+
+def joined_requirement(first: str, second: str) -> str | None:
+    """One PEP 508 requirement meaning both, when they share a marker: extras unioned, specifiers
+    intersected (`ray[default]` + `ray[data]` -> `ray[data,default]`); None under two markers, or for
+    a line packaging cannot read (each is then its own entry)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        a, b = Requirement(first), Requirement(second)
+    except InvalidRequirement:
+        return None
+    if str(a.marker or "") != str(b.marker or "") or a.url or b.url:
+        return None
+    specifiers_a, specifiers_b = [str(s) for s in a.specifier], [str(s) for s in b.specifier]
+    if b.extras <= a.extras and set(specifiers_b) <= set(specifiers_a):
+        return first
+    if a.extras <= b.extras and set(specifiers_a) <= set(specifiers_b):
+        return second
+    extras = f"[{','.join(sorted(a.extras | b.extras))}]" if a.extras | b.extras else ""
+    specifiers = ",".join([*specifiers_a, *(s for s in specifiers_b if s not in specifiers_a)])
+    marker = f"; {a.marker}" if a.marker else ""
+    return f"{a.name}{extras}{specifiers}{marker}"
+
+
+def joined_conda(first: str, second: str) -> str | None:
+    """One conda spec meaning both: a bare name yields to the other spec, two version ranges (of one
+    channel, or one with none) are intersected (`pandas` + `pandas>=2.0,<2.2.3dev0` -> the range);
+    None when builds, hashes or other fields would have to be combined."""
+    from ..profile.conda_spec import SpecError, parse_spec
+
+    try:
+        a, b = parse_spec(first), parse_spec(second)
+    except SpecError:
+        return None
+    channel_a, channel_b = (s.partition("::")[0].strip() if "::" in s else "" for s in (first, second))
+    if _version_only(b) and b.version is None and channel_b in ("", channel_a):
+        return first
+    if _version_only(a) and a.version is None and channel_a in ("", channel_b):
+        return second
+    if not (_version_only(a) and _version_only(b)) or (channel_a and channel_b and channel_a != channel_b):
+        return None
+    versions = [str(v) for v in (a.version, b.version) if v is not None]
+    versions = [f"({v})" if "|" in v else v for v in versions]
+    channel = channel_a or channel_b
+    joined = f"{channel + '::' if channel else ''}{conda_name(first)} {','.join(versions)}"
+    try:
+        parse_spec(joined)
+    except SpecError:
+        return None
+    return joined
+
+
+def _version_only(spec: Any) -> bool:
+    """A MatchSpec that says a name, maybe a channel and a version, and nothing else."""
+    fields = ("build", "build_number", "md5", "sha256", "subdir", "file_name", "namespace", "extras", "condition")
+    return all(getattr(spec, field, None) in (None, "", [], {}) for field in fields)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .. import grammar
+from ..errors import LocatedError
 from ..profile.model import PLATFORMS
 from .conda_env import conda_spec
 from .draft import Draft, Shapes
@@ -48,7 +50,7 @@ def read_pixi(document: dict[str, Any], shown: str, wanted: frozenset[str]) -> D
         from .pyproject import project_tables
 
         project_tables(draft, project, shapes, frozenset())
-    _feature(draft, root, shapes, at)
+    _feature(draft, root, shapes, at, root=True)
     features = shapes.table(root.get("feature"), f"{at}feature")
     chosen = _chosen_features(draft, shapes.table(root.get("environments"), f"{at}environments"), wanted, shapes, at)
     for name, tables in features.items():
@@ -61,9 +63,6 @@ def read_pixi(document: dict[str, Any], shown: str, wanted: frozenset[str]) -> D
     unknown = sorted(wanted - set(features) - set(shapes.table(root.get("environments"), "environments")))
     for name in unknown:
         draft.note(f"--with {name}: no such feature or environment in the manifest")
-    for section in ("tasks", "activation", "host-dependencies", "build-dependencies"):
-        if section in root:
-            draft.note(f"[{at}{section}] left out: provision profiles have no {section}")
     if not draft.conda and not draft.targets and draft.pypi:
         draft.kind = "venv"
     return draft
@@ -93,10 +92,24 @@ def _names(tables: dict[str, Any]) -> list[str]:
     return names
 
 
-def _feature(draft: Draft, tables: dict[str, Any], shapes: Shapes, at: str, platforms: list[str] | None = None) -> None:
-    """One feature's tables (the top level is the default feature), with its `target.PLATFORM` tables."""
+READ = {"dependencies", "pypi-dependencies", "system-requirements", "pypi-options", "channels", "target"}
+READ_AT_ROOT = {"workspace", "project", "feature", "environments", "tool", "$schema"}  # read by read_pixi, or no tables
+UNREAD = {  # why a table of a feature (or of the top level, or a target) is left out; else "provision profiles have no"
+    "platforms": "a feature's own platforms are not carried (the profile's platforms hold for all of it)",
+    "constraints": "provision profiles have no constraints (bounds on packages that are not dependencies)",
+    "package": "provision builds no conda package of the project (a Python project goes in pypi.editable)",
+}
+
+
+def _feature(draft: Draft, tables: dict[str, Any], shapes: Shapes, at: str, platforms: list[str] | None = None,
+             root: bool = False) -> None:  # fmt: skip
+    """One feature's tables (the top level is the default feature), with its `target.PLATFORM` tables; each
+    table not read is one note."""
+    _unread(draft, tables, at, root)
     for name, spec in shapes.table(tables.get("dependencies"), f"{at}dependencies").items():
-        conda_spec(draft, _conda(name, spec, shapes, f"{at}dependencies.{name}"), platforms)
+        conda = _conda(draft, name, spec, shapes, f"{at}dependencies.{name}")
+        if conda is not None:
+            conda_spec(draft, conda, platforms)
     for name, spec in shapes.table(tables.get("pypi-dependencies"), f"{at}pypi-dependencies").items():
         _pypi(draft, name, spec, shapes, f"{at}pypi-dependencies.{name}", platforms)
     _system_requirements(draft, shapes.table(tables.get("system-requirements"), f"{at}system-requirements"), at)
@@ -114,18 +127,61 @@ def _feature(draft: Draft, tables: dict[str, Any], shapes: Shapes, at: str, plat
         _feature(draft, shapes.table(inner, f"{at}target.{platform}"), shapes, f"{at}target.{platform}.", [platform])
 
 
-def _conda(name: str, spec: Any, shapes: Shapes, where: str) -> str:
-    """pixi writes `numpy = ">=2"` or `pytorch = { version = "2.5.*", build = "*cuda*", channel = "pytorch" }`."""
+# pixi's conda dependency table (https://pixi.sh/latest/reference/pixi_manifest/#dependencies): the keys a
+# MatchSpec carries in brackets, by their MatchSpec name; `url`, `path` and `git` name a source instead.
+BRACKETED = {"build-number": "build_number", "file-name": "fn", "subdir": "subdir", "md5": "md5", "sha256": "sha256"}
+SOURCES = {  # what pixi does with such a package, and what a profile can do instead
+    "path": ("pixi builds it from the folder {value!r}", "a Python project there goes in pypi.editable"),
+    "git": ("pixi builds it from the git repository {value!r}", "publish it to a channel and name it here"),
+    "url": ("it is the one archive at {value!r}", "publish it to a channel and name it here"),
+}
+SOURCE_KEYS = ("branch", "tag", "rev", "subdirectory")  # of a `git` source
+
+
+def _unread(draft: Draft, tables: dict[str, Any], at: str, root: bool) -> None:
+    """A note for each table of a feature (or the top level, or a target) that is not read."""
+    for key in sorted(set(tables) - READ - (READ_AT_ROOT if root else set()), key=str):
+        value = tables[key]
+        listing = ""  # the packages of a constraints or host/build dependencies table, with their versions
+        if key in ("constraints", "host-dependencies", "build-dependencies") and isinstance(value, dict):
+            listed = ", ".join(f"{n} {v}" if isinstance(v, str) and v != "*" else str(n) for n, v in value.items())
+            listing = f" ({grammar.printable(listed)[:120]})"
+        draft.note(f"[{at}{key}]{listing} left out: {UNREAD.get(key, f'provision profiles have no {key}')}")
+
+
+def _conda(draft: Draft, name: str, spec: Any, shapes: Shapes, where: str) -> str | None:
+    """pixi writes `numpy = ">=2"` or `pytorch = { version = "2.5.*", build = "*cuda*", channel = "pytorch" }`;
+    build-number, file-name, subdir, md5 and sha256 become MatchSpec brackets. A package from a `url`,
+    `path` or `git` source is no channel's package of that name: None, said in a note."""
     table = shapes.table(spec, where) if isinstance(spec, dict) else {"version": shapes.text(spec, where)}
+    source = next((key for key in SOURCES if key in table), None)
+    if source is not None:
+        value = grammar.printable(str(table[source]))[:80]
+        why, instead = SOURCES[source]
+        draft.note(f"{where} left out: {why.format(value=value)}, not a package a channel serves; a profile's conda "
+                   f"packages come from its channels ({instead})")  # fmt: skip
+        return None
     version = shapes.text(table.get("version"), f"{where}.version", "*").strip()
     build = shapes.text(table.get("build"), f"{where}.build").strip()
     channel = shapes.text(table.get("channel"), f"{where}.channel").strip()
     if channel:
         channel = checked_channel(channel, f"{shapes.shown}: {where}.channel")
+    brackets = []
+    for key, field in BRACKETED.items():
+        if key in table:
+            value = str(table[key]) if isinstance(table[key], int) else shapes.text(table[key], f"{where}.{key}")
+            if not re.fullmatch(r"[A-Za-z0-9_.\-<>=!*+ ]+", value):
+                raise LocatedError(shapes.shown, f"{key} {grammar.printable(value)[:80]!r} is not a value a conda "
+                                   "spec holds", "fix the file", loc=f"{where}.{key}")  # fmt: skip
+            brackets.append(f'{field}="{value.strip()}"')
+    for key in sorted(set(table) - {"version", "build", "channel", *BRACKETED, *SOURCE_KEYS}, key=str):
+        draft.note(f"{where}.{key} left out: a conda spec has no {key}")
     head = f"{channel}::{name}" if channel else name
     if build:
-        return f"{head} {version or '*'} {build}"
-    return head if version in ("*", "") else f"{head} {version}"
+        head = f"{head} {version or '*'} {build}"
+    elif version not in ("*", ""):
+        head = f"{head} {version}"
+    return f"{head}[{', '.join(brackets)}]" if brackets else head
 
 
 def _pypi(draft: Draft, name: str, spec: Any, shapes: Shapes, where: str, platforms: list[str] | None) -> None:

@@ -19,10 +19,21 @@ def from_conda(draft: Draft, spec: str) -> None:
     )
 
     try:
-        version = parse_spec(spec).version
+        parsed = parse_spec(spec)
     except SpecError as error:
         draft.note(f"python '{spec[:60]}' is not a spec conda reads ({error}); the default was chosen")
         return
+    version = parsed.version
+    # A profile pins Python by its version alone (`python:`): the rest of the spec has nowhere to go.
+    channel = spec.partition("::")[0].strip() if "::" in spec else None
+    rest = [f"{label} '{value}'" for label, value in (
+        ("build string", parsed.build), ("build number", parsed.build_number), ("channel", channel),
+        ("subdir", parsed.subdir), ("file name", parsed.file_name), ("md5", parsed.md5.hex() if parsed.md5 else None),
+        ("sha256", parsed.sha256.hex() if parsed.sha256 else None),
+    ) if value]  # fmt: skip
+    if rest:
+        draft.note(f"python '{spec[:80]}': {', '.join(rest)} left out: a profile pins Python by its version alone "
+                   "(python:)")  # fmt: skip
     if version is None:
         draft.python = None  # stated but unpinned: the default, said when the profile is written
         return

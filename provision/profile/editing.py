@@ -42,6 +42,8 @@ def add_packages(project: Project, name: str, specs: list[str], pypi: bool, plat
         same = [i for i, existing in enumerate(entries) if key(str(existing)) == key(spec)]
         if same:
             entries[same[0]] = spec
+            for extra in reversed(same[1:]):  # the package's other entries (other markers) are replaced too
+                del entries[extra]
         else:
             entries.append(spec)
     _keep_if_valid(project, name, path, _dump(document))

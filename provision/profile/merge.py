@@ -38,15 +38,24 @@ def pypi_name(requirement: str) -> str:
 
 
 def merge_by_name(parent: list[Any], child: list[Any], key: Callable[[str], str]) -> list[Any]:
-    merged = list(parent)
-    index = {key(str(item)): i for i, item in enumerate(merged)}
+    """`parent` with `child` over it: the child's entries of a package replace all of the parent's, in
+    the place of its first (a package may be listed more than once, e.g. under two PEP 508 markers, and
+    then every entry counts); packages new to the parent are appended in order."""
+    by_name: dict[str, list[Any]] = {}
     for item in child:
+        by_name.setdefault(key(str(item)), []).append(item)
+    merged: list[Any] = []
+    placed: set[str] = set()
+    for item in parent:
         name = key(str(item))
-        if name in index:
-            merged[index[name]] = item
-        else:
-            index[name] = len(merged)
+        if name not in by_name:
             merged.append(item)
+        elif name not in placed:
+            placed.add(name)
+            merged += by_name[name]
+    for name, items in by_name.items():
+        if name not in placed:
+            merged += items
     return merged
 
 
