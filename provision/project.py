@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ProfileNotFound, ProjectNotFound
+from .errors import ProfileError, ProfileNotFound, ProjectNotFound
 from .layout import ENVS_DIR, PROFILE_SUFFIX, PROFILES_DIR, find_root
 
 
@@ -31,14 +32,25 @@ class Project:
             return path
 
     def profile_names(self) -> list[str]:
-        return sorted(p.stem for p in self.profiles_dir.glob(f"*{PROFILE_SUFFIX}") if p.is_file())
+        paths = sorted(self.profiles_dir.glob(f"*{PROFILE_SUFFIX}"))
+        for path in paths:
+            self._regular(path)
+        return [p.stem for p in paths]
 
     def require_profile(self, name: str) -> Path:
         path = self.profile_path(name)
-        if not path.is_file():
+        if not os.path.lexists(path):
             names = self.profile_names()
             hint = f"available: {', '.join(names)}" if names else f"no profiles in {self.profiles_dir}"
             raise ProfileNotFound(str(self.relative(path)), f"no profile named {name!r}", f"{hint}.")
+        return self._regular(path)
+
+    def _regular(self, path: Path) -> Path:
+        """Every *.yaml in profiles/ is a profile: one that is no regular file (a FIFO, a folder, a link to
+        nothing) is refused by name, never skipped (a profile gone in silence) nor opened (a FIFO blocks)."""
+        if not path.is_file():  # stat, not open: a FIFO is never opened here
+            raise ProfileError(str(self.relative(path)), "not a regular file",
+                               "make it a regular YAML file, or remove it from profiles/.")  # fmt: skip
         return path
 
 
