@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class App:
-    root: Path | None  # --root, or PROVISION_ROOT (click reads it); None: the nearest parent with profiles/
+    root: Path | None  # --root; None: $PROVISION_ROOT, else the nearest parent with profiles/ (find_project)
     quiet: bool = False  # -q: no progress lines, only results and errors
 
     @cached_property

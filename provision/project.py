@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ProfileNotFound, ProjectNotFound
+from .errors import ProfileError, ProfileNotFound, ProjectNotFound
 from .layout import ENVS_DIR, PROFILE_SUFFIX, PROFILES_DIR, find_root
 
 
@@ -31,27 +32,54 @@ class Project:
             return path
 
     def profile_names(self) -> list[str]:
-        return sorted(p.stem for p in self.profiles_dir.glob(f"*{PROFILE_SUFFIX}") if p.is_file())
+        paths = sorted(self.profiles_dir.glob(f"*{PROFILE_SUFFIX}"))
+        for path in paths:
+            self._regular(path)
+        return [p.stem for p in paths]
 
     def require_profile(self, name: str) -> Path:
         path = self.profile_path(name)
-        if not path.is_file():
+        if not os.path.lexists(path):
             names = self.profile_names()
             hint = f"available: {', '.join(names)}" if names else f"no profiles in {self.profiles_dir}"
             raise ProfileNotFound(str(self.relative(path)), f"no profile named {name!r}", f"{hint}.")
+        return self._regular(path)
+
+    def _regular(self, path: Path) -> Path:
+        """Every *.yaml in profiles/ is a profile: one that is no regular file (a FIFO, a folder, a link to
+        nothing) is refused by name, never skipped (a profile gone in silence) nor opened (a FIFO blocks)."""
+        if not path.is_file():  # stat, not open: a FIFO is never opened here
+            raise ProfileError(str(self.relative(path)), "not a regular file",
+                               "make it a regular YAML file, or remove it from profiles/.")  # fmt: skip
         return path
 
 
 def find_project(root: Path | None, start: Path | None = None) -> Project:
-    """The project of `--root` (or $PROVISION_ROOT), else of the nearest parent with profiles/ (layout.py's rule,
-    which the quick path shares)."""
+    """The project of `--root` (`root`; None: $PROVISION_ROOT), else of the nearest parent with profiles/
+    (layout.py's rule, which the quick path shares)."""
     found = find_root(root, start)
     if found is not None:
         return Project(Path(found))
-    if root is not None:
-        raise ProjectNotFound(str(root), "no profiles/ folder here", "pass --root with a project folder.")
+    given = root_given(root)
+    if given is not None:
+        path, origin = given
+        # Named as the user set it: a stale PROVISION_ROOT in a shell profile is not a typo in this command.
+        problem = ("names a folder that does not exist" if not path.exists() else
+                   "names a file, not a folder" if not path.is_dir() else "names a folder with no profiles/")
+        fix = ("pass --root with a project folder (one with profiles/)." if origin == "--root" else
+               "set PROVISION_ROOT to a project folder (one with profiles/), or unset it.")  # fmt: skip
+        raise ProjectNotFound(str(path), f"{origin} {problem}", fix)
     raise ProjectNotFound(
         str((start or Path.cwd()).resolve()),
         "no profiles/ folder here or in any parent",
         "run inside a project (a folder with profiles/), pass --root DIR, or set PROVISION_ROOT=DIR.",
     )
+
+
+def root_given(root: Path | None) -> tuple[Path, str] | None:
+    """The project folder the user named and where: (`--root`'s, "--root"), else ($PROVISION_ROOT, "PROVISION_ROOT"),
+    else None (the project is searched for from the working folder)."""
+    if root is not None:
+        return root, "--root"
+    value = os.environ.get("PROVISION_ROOT")
+    return (Path(value), "PROVISION_ROOT") if value else None

@@ -227,6 +227,25 @@ def test_every_real_conda_lock_is_read_whole(path: Path) -> None:
             assert ours == declared.get(platform, set()), (platform, categories)
 
 
+TREE_LINE = re.compile(r"\s*(\S+) (\S+) \((conda|pypi)\)")
+
+
+@pytest.mark.parametrize("path", LOCKS, ids=lambda p: p.name)
+def test_every_real_conda_lock_is_whole_in_its_tree(path: Path, run_cli) -> None:
+    """`tree --lockfile` prints every locked package: the members of a cycle nothing outside it needs, and
+    a name locked in both layers (numpy from conda and from PyPI) with each layer's dependencies."""
+    declared = _declared_lock(path, {"main"} | set(read_lock(path).categories))
+    categories = [arg for category in read_lock(path).categories for arg in ("--category", category)]
+    for platform, packages in declared.items():
+        result = run_cli("tree", "--lockfile", str(path), "--platform", platform, *categories)
+        assert result.code == 0, result.err
+        shown = set()
+        for line in result.out.splitlines():
+            name, version, layer = TREE_LINE.match(line).groups()  # type: ignore[union-attr]
+            shown.add(("conda", name.lower(), version) if layer == "conda" else ("pip", _key(name), version))
+        assert shown == packages, (platform, sorted(packages - shown)[:5])
+
+
 @pytest.mark.parametrize("path", _files("explicit"), ids=lambda p: p.name)
 def test_every_real_explicit_list_is_read_or_refused_in_one_line(path: Path, run_cli) -> None:
     """conda's own exports without `--md5` carry no hash: those are refused (nothing to check against)."""

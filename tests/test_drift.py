@@ -3,6 +3,7 @@ and `status` names each difference, `plan` shows it, `apply` repairs exactly it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -123,6 +124,43 @@ def test_files_check_names_a_changed_file_and_repair_files_puts_it_back(applied:
     assert (applied.prefix / "share" / "provtest" / "base.txt").read_text() == "base 1\n"
     assert applied.in_env("import provtest_extra; print(provtest_extra.EXTRA)") == "True"
     assert applied.run("status", "e2e", "--files").returncode == 0
+
+
+def test_a_repointed_conda_softlink_is_drift_and_repair_files_relinks_it(applied: E2E) -> None:
+    python = applied.prefix / "bin" / "python"
+    original = os.readlink(python)
+    python.unlink()
+    python.symlink_to(sys.executable if sys.executable != original else "/bin/sh")
+    deep = applied.run("status", "e2e", "--files")
+    assert deep.returncode == 1
+    assert "python 3.11.7: 1 file(s) modified or missing: bin/python (conda)" in deep.stdout.splitlines()
+    repaired = applied.run("apply", "e2e", "--repair-files")
+    assert repaired.returncode == 0, repaired.stderr
+    assert os.readlink(python) == original
+    assert applied.run("status", "e2e", "--files").returncode == 0
+
+
+def test_a_softlink_recorded_by_conda_is_held_to_the_content_it_leads_to_inside_the_prefix(tmp_path: Path) -> None:
+    """conda (not rattler) records a softlink by the hash of the file it points to, with no sha256_in_prefix:
+    such a link is taken while it leads to that content inside the prefix, and never read outside it."""
+    from provision.apply.drift import file_drift
+    from provision.apply.state import read_state
+
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    (prefix / "lib").mkdir()
+    (prefix / "lib" / "libx.so.1").write_bytes(b"library")
+    (prefix / "lib" / "libx.so").symlink_to("libx.so.1")
+    digest = hashlib.sha256(b"library").hexdigest()
+    paths = [{"_path": "lib/libx.so.1", "path_type": "hardlink", "sha256": digest, "size_in_bytes": 7},
+             {"_path": "lib/libx.so", "path_type": "softlink", "sha256": digest, "size_in_bytes": 7}]  # fmt: skip
+    (prefix / "conda-meta" / "x-1.0-0.json").write_text(json.dumps(
+        {"name": "x", "version": "1.0", "build": "0", "paths_data": {"paths": paths, "paths_version": 1}}))  # fmt: skip
+    assert file_drift(prefix, read_state(prefix)) == []
+    (tmp_path / "outside.so").write_bytes(b"library")  # the same bytes, outside the prefix
+    (prefix / "lib" / "libx.so").unlink()
+    (prefix / "lib" / "libx.so").symlink_to(tmp_path / "outside.so")
+    assert [d.files for d in file_drift(prefix, read_state(prefix))] == [("lib/libx.so",)]
 
 
 def test_an_unfinished_apply_is_not_up_to_date_even_when_the_packages_match(applied: E2E) -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .world import E2E
 
 
@@ -50,6 +52,47 @@ def test_settings_and_projects_say_how_to_set_them(tmp_path: Path) -> None:
     assert pointed.returncode == 0 and "linux-cpu" in pointed.stdout
     module = subprocess.run([sys.executable, "-m", "provision", "--version"], capture_output=True, text=True)
     assert module.returncode == 0 and module.stdout.startswith("provision, version ")
+
+
+@pytest.mark.parametrize(("kind", "said"), [("file", "names a file, not a folder"),
+                                            ("missing", "names a folder that does not exist"),
+                                            ("empty", "names a folder with no profiles/")])  # fmt: skip
+def test_a_root_that_is_no_project_is_named_as_the_user_set_it(tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch,
+                                                               kind: str, said: str) -> None:  # fmt: skip
+    root = tmp_path / kind
+    if kind == "file":
+        root.write_text("")
+    elif kind == "empty":
+        root.mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PROVISION_ROOT", str(root))
+    from_env = run_cli("list")
+    fix = "set PROVISION_ROOT to a project folder (one with profiles/), or unset it."
+    assert (from_env.code, from_env.err) == (1, f"error: {root}: PROVISION_ROOT {said}; {fix}\n")
+    monkeypatch.delenv("PROVISION_ROOT")
+    given = run_cli("--root", str(root), "list")
+    fix = "pass --root with a project folder (one with profiles/)."
+    assert (given.code, given.err) == (1, f"error: {root}: --root {said}; {fix}\n")
+
+
+def test_init_makes_the_folder_of_root_but_never_of_a_stale_provision_root(
+    tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "requirements.txt").write_text("numpy\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PROVISION_ROOT", str(tmp_path / "stale"))
+    refused = run_cli("init", "demo", "--from", "requirements.txt")
+    assert refused.code == 1 and refused.err.splitlines()[-1] == (
+        f"error: {tmp_path / 'stale'}: PROVISION_ROOT names a folder that does not exist; set PROVISION_ROOT to a "
+        "project folder (one with profiles/), or unset it.")  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["requirements.txt"]  # nothing made, here or there
+    monkeypatch.delenv("PROVISION_ROOT")
+    made = run_cli("--root", str(tmp_path / "new"), "init", "demo", "--from", "requirements.txt")
+    assert made.code == 0 and (tmp_path / "new" / "profiles" / "demo.yaml").is_file()  # as `pixi init PATH`
+    (tmp_path / "afile").write_text("")
+    under = tmp_path / "afile" / "sub"
+    made_under = run_cli("--root", str(under), "init", "demo", "--from", "requirements.txt")  # one line, no traceback
+    assert made_under.code == 1 and made_under.err.splitlines()[-1].startswith(f"error: {under / 'profiles'}: cannot")
 
 
 LMOD = Path("/usr/share/lmod/lmod/init/bash")  # Debian's lmod (tests/run-all installs it)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+PROVISION = str(Path(sys.executable).parent / "provision")
 OK_HEAD = 'name: bad\nplatforms: [linux-64]\npython: "3.11"\nchannels: [conda-forge]\n'
 
 # (id, profile text, substrings the single error line must contain)
@@ -184,3 +188,20 @@ def test_list_marks_a_broken_profile_and_exits_1(project: Path, run_cli) -> None
     assert "bad" in result.out and "INVALID" in result.out
     assert "1 invalid profile(s): bad" in result.err
     assert "torch-mps" in result.out
+
+
+@pytest.mark.parametrize("kind", ["FIFO", "folder"])
+@pytest.mark.parametrize("command", [["list"], ["render"], ["show", "pipe"]])
+def test_a_profile_that_is_no_regular_file_is_refused_never_skipped_or_waited_on(
+    project: Path, kind: str, command: list[str]
+) -> None:
+    path = project / "profiles" / "pipe.yaml"
+    if kind == "FIFO":
+        os.mkfifo(path)  # opening it for reading would wait for a writer forever
+    else:
+        path.mkdir()
+    # A real process with a deadline: a hang fails the test instead of stalling the run.
+    result = subprocess.run([PROVISION, "--root", str(project), *command], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr == "error: profiles/pipe.yaml: not a regular file; make it a regular YAML file, or remove " \
+        "it from profiles/.\n"  # fmt: skip

@@ -243,3 +243,17 @@ def test_five_thousand_reports(tmp_path: Path, run_cli) -> None:
     png = tmp_path / "team.png"
     result = run_cli("report", str(reports), "--png", str(png), "--json")
     assert result.code == 0 and len(json.loads(result.out)) == 5000 and png.stat().st_size > 10_000
+
+
+def test_a_report_with_no_results_is_a_row_of_its_own_not_a_gap(tmp_path: Path, run_cli) -> None:
+    """`"results": []` is a valid report of a node that measured nothing: it is named, never left off the table."""
+    reports = _folder(tmp_path)
+    (reports / "expected-nodes.txt").write_text(f"{GOOD_HOST}\nbad-node\n")
+    (reports / "bad-node" / "verify-linux-cpu.json").write_text(_mutated(lambda r: r.update(results=[])))
+    result = run_cli("report", str(reports), "--json")
+    assert result.code == 1 and "internal error" not in result.err
+    table = json.loads(result.out)
+    assert [(r["machine"], r["verdict"]) for r in table] == [("bad-node", "NO RESULTS"), (GOOD_HOST, "PASS")]
+    assert result.err.count("\n") == 1 and "reported no results: bad-node." in result.err
+    shown = run_cli("report", str(reports), "--png", str(tmp_path / "team.png"))
+    assert shown.code == 1 and "NO RESULTS" in shown.out and (tmp_path / "team.png").exists()

@@ -159,17 +159,39 @@ def _conda_files(prefix: Path, record_path: Path) -> list[str]:
         return []
     bad = []
     for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict) or entry.get("path_type") not in ("hardlink", None):
-            continue  # softlinks and folders carry no content hash
+        if not isinstance(entry, dict) or entry.get("path_type") not in ("hardlink", "softlink", None):
+            continue  # folders carry no hash
         relative = str(entry.get("_path", ""))
         expected = entry.get("sha256_in_prefix") or entry.get("sha256")
         if not expected:
             continue
-        size = entry.get("size_in_bytes") if not entry.get("sha256_in_prefix") else None
-        ok = _file_ok(_inside(prefix, relative), size, lambda data, e=expected: hashlib.sha256(data).hexdigest() == e)
+        if entry.get("path_type") == "softlink":
+            ok = _link_ok(prefix, _inside(prefix, relative), expected, not entry.get("sha256_in_prefix"))
+        else:
+            size = entry.get("size_in_bytes") if not entry.get("sha256_in_prefix") else None
+            ok = _file_ok(_inside(prefix, relative), size, lambda data, e=expected: _sha256(data) == e)
         if not ok:
             bad.append(relative)
     return bad
+
+
+def _link_ok(prefix: Path, path: Path | None, expected: str, content_hash: bool) -> bool:
+    """A softlink against its record: rattler (which links every conda layer provision makes) records the
+    sha256 of the link's own text, so a link pointed elsewhere is seen and relinked by --repair-files. conda
+    records the hash of the file linked to: a record with no `sha256_in_prefix` may be that, and is also taken
+    when the link leads to a regular file inside the prefix with that content (never one outside it, nor read
+    through a FIFO)."""
+    if path is None or not path.is_symlink():
+        return False
+    if _sha256(os.fsencode(os.readlink(path))) == expected:
+        return True
+    target = Path(os.path.realpath(path))
+    inside = Path(os.path.realpath(prefix)) in target.parents
+    return content_hash and inside and _file_ok(target, None, lambda data: _sha256(data) == expected)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _wheel_files(prefix: Path, dist_info: Path) -> list[str]:

@@ -10,6 +10,7 @@ from .node_report import NodeReport, Refused, read_report
 from .values import Status
 
 NO_REPORT = "NO REPORT"  # the verdict of a node a job was given that wrote nothing
+NO_RESULTS = "NO RESULTS"  # the verdict of a report with `"results": []`: the node ran verify and measured nothing
 # The row of such a node: every column `rows` fills, blank.
 NOTHING_REPORTED: dict[str, Any] = {
     "machine": "?", "chip": "?", "profile": None, "framework": "-", "device": "-", "verdict": NO_REPORT,
@@ -91,9 +92,11 @@ def problems(table: list[dict[str, Any]], refused: list[Refused]) -> list[str]:
         {printable(f"{r['machine']} ({r['framework']})") for r in table if r["verdict"] == Status.FAIL.value}
     )
     missing = sorted({printable(r["machine"]) for r in table if r["verdict"] == NO_REPORT})
+    empty = sorted({printable(r["machine"]) for r in table if r["verdict"] == NO_RESULTS})
     return (
         ([f"FAIL on {', '.join(failed)}"] if failed else [])
         + ([f"never reported: {', '.join(missing)}"] if missing else [])
+        + ([f"reported no results: {', '.join(empty)}"] if empty else [])
         + [r.line() for r in refused[:REFUSALS_SHOWN]]
         + ([f"and {len(refused) - REFUSALS_SHOWN} more files that are not valid reports"]
            if len(refused) > REFUSALS_SHOWN else [])
@@ -125,17 +128,23 @@ def _usual_locks(reports: list[NodeReport]) -> dict[str, str]:
 
 
 def rows(reports: list[NodeReport], nodes: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    """One row per result; a report in the folder of a node its job was given (`nodes`) is named by that
-    node, as Slurm names it: several nodes may share a host name (or a container's), never a node name."""
+    """One row per result (a report with none: one NO RESULTS row); a report in the folder of a node its job
+    was given (`nodes`) is named by that node, as Slurm names it: several nodes may share a host name (or a
+    container's), never a node name."""
     out = []
     usual = _usual_locks(reports)
     for report in reports:
         state = environment_state(report, usual.get(str(report.environment_name)))
         installed = report.environment.installed_sha256 if report.environment else None
+        folder = report.file.parent.name
+        machine = folder if folder in nodes else report.hostname or folder
+        if not report.results:  # one row per result would leave this node out of the table, as if never asked
+            out.append({**NOTHING_REPORTED, "machine": machine, "chip": report.chip or "?",
+                        "profile": report.environment_name, "verdict": NO_RESULTS, "created": report.created,
+                        "environment": state, "fingerprint": (installed or "")[:12] or None})  # fmt: skip
         for result in report.results:
             out.append({
-                "machine": report.file.parent.name if report.file.parent.name in nodes
-                else report.hostname or report.file.parent.name,
+                "machine": machine,
                 "chip": report.chip or result.device_name or "?",
                 "profile": report.environment_name,
                 "framework": result.framework,

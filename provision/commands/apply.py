@@ -140,7 +140,8 @@ def _apply(ctx: click.Context, request: Request, asked: Options) -> None:
         if not app.quiet:
             click.echo(next_steps(target.name if request.profile else target.origin, target.benchmarks, app.root,
                                   request.prefix if request.profile else None))  # fmt: skip
-    from ..bench.values import Status
+    if verdict is not None:
+        from ..bench.values import Status  # only when something was verified: --no-verify never loads bench
 
-    if verdict is not None and verdict.status is not Status.PASS:
-        raise AcceptanceFailed(f"{target.label}: acceptance failed; see the table above (`provision verify`).")
+        if verdict.status is not Status.PASS:
+            raise AcceptanceFailed(f"{target.label}: acceptance failed; see the table above (`provision verify`).")

@@ -48,13 +48,22 @@ def command(ctx: click.Context, name: str, source: Path, wanted: tuple[str, ...]
 
 
 def _project_or_new(ctx: click.Context) -> Project:
-    """The project here, or a new one (a profiles/ folder) at --root or in this folder."""
-    from ..errors import ProjectNotFound
-    from ..project import Project
+    """The project here, or a new one (a profiles/ folder) at --root, $PROVISION_ROOT or in this folder. --root
+    may name a folder to make (as `pixi init PATH` does); a PROVISION_ROOT that points nowhere is most likely
+    stale (set for another project, in a shell profile), so its folder is never made: that is refused."""
+    from ..errors import ProjectNotFound, UnsafeInput
+    from ..project import Project, root_given
 
     try:
         return app_of(ctx).project
     except ProjectNotFound:
-        root = (app_of(ctx).root or Path.cwd()).resolve()
-        (root / "profiles").mkdir(parents=True, exist_ok=True)
+        given = root_given(app_of(ctx).root)
+        root = (given[0] if given else Path.cwd()).resolve()
+        if (given and given[1] == "PROVISION_ROOT" and not root.exists()) or (root.exists() and not root.is_dir()):
+            raise  # its line names where the folder came from and what is wrong with it
+        try:
+            (root / "profiles").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file on the way, no permission: one line, never a traceback
+            raise UnsafeInput(f"{root / 'profiles'}: cannot be made ({exc.strerror}); pass --root with a folder "
+                              "you can write.") from None  # fmt: skip
         return Project(root)

@@ -15,9 +15,9 @@ def command(paths: tuple[Path, ...], png: Path | None, as_json: bool) -> None:
     """Aggregate `provision verify --report` results from many machines into one table and chart.
 
     A folder written by the exported Slurm job also lists the nodes it was given: a node with no
-    report is shown as NO REPORT. Every node writes into that folder, so a file that is not a valid
-    report is named in one line and the others are still shown. Exit 1 when any machine failed or
-    never reported, or any report was not valid."""
+    report is shown as NO REPORT, a report with no results as NO RESULTS. Every node writes into that
+    folder, so a file that is not a valid report is named in one line and the others are still shown.
+    Exit 1 when any machine failed, never reported or reported no results, or any report was not valid."""
     from ..bench.team import chart, expected_nodes, load_reports, problems, rows, show, unreported
     from ..errors import CheckFailed
 

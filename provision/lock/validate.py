@@ -112,7 +112,7 @@ def _package(entry: Any, index: int, platforms: set[str], rules: Rules) -> Locke
     hashes = _hashes(entry.get("hash"), f"{loc}.hash")
     sha256, md5 = hashes.get("sha256"), hashes.get("md5")
     if manager == "pip" and isinstance(url, str) and url.startswith("git+"):
-        sha256 = _git_pin(url, sha256, f"{loc}.url")  # the commit pins it; there is no artifact to hash
+        sha256 = _git_pin(url, sha256, f"{loc}.url", rules)  # the commit pins it; there is no artifact to hash
     else:
         _check(grammar.URL, url, f"{loc}.url", "an https:// or file:// URL")
         _scheme(url, f"{loc}.url", rules)
@@ -142,7 +142,7 @@ def _package(entry: Any, index: int, platforms: set[str], rules: Rules) -> Locke
     )  # fmt: skip
 
 
-def _git_pin(url: str, recorded: Any, loc: str) -> str:
+def _git_pin(url: str, recorded: Any, loc: str, rules: Rules) -> str:
     """A git entry must name a full commit (conda-lock records the same commit as its `sha256`);
     anything else could move under the lock. The URL is shown whole: it is what the user must fix."""
     bad = grammar.control_character(url)
@@ -152,6 +152,7 @@ def _git_pin(url: str, recorded: Any, loc: str) -> str:
     if pin is None:
         raise _Refuse(loc, f"{url} is not pinned to a full commit (git+https://HOST/REPO@<40 hex digits>)",
                       "lock it again so the entry names the commit, or pin a release from an index")  # fmt: skip
+    _scheme(pin.group("repo"), loc, rules)
     if recorded is not None and str(recorded).lower() != pin.group("commit"):
         problem = f"the commit in the URL and the recorded hash differ ({_shown(recorded)})"
         raise _Refuse(f"{loc} / hash.sha256", problem)
@@ -188,9 +189,18 @@ def _pep440(version: str, loc: str) -> None:
 
 
 def _scheme(url: str, loc: str, rules: Rules) -> None:
+    """The rules of every URL a lock holds (a channel's, a package's), past its grammar."""
+    from urllib.parse import unquote, urlsplit
+
     if url.startswith("http://") and not rules.allow_insecure_http:
         raise _Refuse(loc, f"{_shown(url)} is plain http (anyone on the network can change it)",
                       "use https, or pass --allow-insecure-http if this network is trusted")  # fmt: skip
+    # A '.' or '..' segment (or its %2e spelling) is resolved by the server or a path join: the file fetched is
+    # not the one the URL seems to name, in the channel or folder it seems to be in. No tool writes one.
+    dots = [part for part in (unquote(p) for p in urlsplit(url).path.split("/")) if part in (".", "..")]
+    if dots:
+        raise _Refuse(loc, f"{_shown(url)} has a {dots[0]!r} segment in its path",
+                      f"write the URL without '.' and '..' segments, or {RELOCK}")  # fmt: skip
 
 
 def _check(pattern: Any, value: Any, loc: str, expected: str) -> None:
