@@ -239,3 +239,24 @@ def test_the_verify_report_fingerprint_says_whether_the_environment_matches(
     after = environment_fingerprint(target)
     assert after["matches_lock"] is False and after["differences"] == ["provtest-extra 1.0 missing (pypi)"]
     assert after["lock_sha256"] == before["lock_sha256"] and after["installed_sha256"] != before["installed_sha256"]
+
+
+def test_a_file_changed_in_uvs_cache_never_reaches_a_new_environment(applied: E2E) -> None:
+    """Hostile cache: uv installs a wheel from its own unpacked copy (keyed by path and time, never hashed again)
+    and hard-links the files. A module changed there is held to the verified wheel's RECORD at install, installed
+    again from the wheel itself, and said; the environment is exactly the lock."""
+    assert applied.run("remove", "e2e").returncode == 0  # made again from provision's cache, where uv keys it
+    assert applied.run("apply", "e2e", "--no-verify").returncode == 0
+    planted = list((applied.tmp / "uv-cache").glob("archive-v*/*/provtest_extra.py"))
+    assert planted, "uv keeps the unpacked wheel in its cache"
+    for path in planted:
+        with path.open("r+") as handle:  # in place, as an edit through a hard link is
+            handle.truncate(0)
+            handle.write("EXTRA = 'planted'\n")
+    assert applied.run("remove", "e2e").returncode == 0
+    again = applied.run("apply", "e2e", "--no-verify")
+    assert again.returncode == 0, again.stderr
+    assert ("pypi: uv's cache held other files than the verified wheel of provtest-extra; installed again from the "
+            "wheel (`uv cache clean provtest-extra` clears that copy)") in again.stderr  # fmt: skip
+    assert applied.in_env("import provtest_extra; print(provtest_extra.EXTRA)") == "True"
+    assert applied.run("status", "e2e", "--files").returncode == 0

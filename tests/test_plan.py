@@ -6,9 +6,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from provision.apply import pypi_install
 from provision.apply.drift import Drift, DriftKind, Layer
 from provision.apply.execute import _pypi
-from provision.apply.inputs import Options
 from provision.apply.plan import Plan, PlanInputs, StepName, Work, make_plan
 from provision.apply.stamp import Stamp
 from provision.apply.target import Intent, Target
@@ -82,8 +84,10 @@ def test_keep_extras_keeps_them_listed_and_acts_on_nothing_else() -> None:
     assert not made.conda.remove and not made.pypi.remove
 
 
-def test_the_executor_walks_the_plans_lists(tmp_path: Path) -> None:
-    """The PyPI step asks uv for exactly the plan's reinstall and remove lists, and says so in numbers."""
+def test_the_executor_walks_the_plans_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PyPI step asks uv for exactly the plan's reinstall and remove lists, holds exactly what it installed to
+    the wheels' RECORDs, and says so in numbers. (Nothing is installed here, so the check itself is recorded, not
+    run: tests/test_drift.py runs it on real installs.)"""
     lock = LockData(platforms=[PLATFORM], channels=[], sources=[], content_hash={}, packages=LOCKED)
     target = Target(name="t", prefix=tmp_path / "env", platform=PLATFORM, lock=lock, lock_path=tmp_path / "lock",
                     intent=Intent.of_lock(lock))  # fmt: skip
@@ -94,12 +98,20 @@ def test_the_executor_walks_the_plans_lists(tmp_path: Path) -> None:
         commands.append(argv)
         return subprocess.CompletedProcess(argv, 0, "", "")
 
+    checked: list[set[str]] = []
+
+    def check(prefix: Path, wheels: list[tuple[LockedPackage, Path]]) -> dict[str, list[str]]:
+        checked.append({p.name for p, _ in wheels})
+        return {}
+
+    monkeypatch.setattr(pypi_install, "differing_files", check)
     said: list[str] = []
     with swapped(record):
-        _pypi(target, plan(MIXED), Options(), local, environment=False, say=said.append)
+        _pypi(target, plan(MIXED), local, say=said.append)
     install, git, uninstall = commands
     again = [install[i + 1] for i, arg in enumerate(install) if arg == "--reinstall-package"]
     assert again == ["idna", "requests"]
+    assert checked == [{"idna", "requests"}]
     assert git[-1].startswith("tool @ git+https://")
     assert uninstall[-1:] == ["rich"] and "uninstall" in uninstall
     assert said == ["pypi: installing 2 of 3 locked packages (hashes required; 1 from git at their locked commits), "
@@ -116,3 +128,11 @@ def test_a_lockfile_target_differs_from_a_profiles_only_in_its_intent() -> None:
     assert (intent.kind, intent.platforms, intent.acceptance, intent.brew_entries) == ("conda", (PLATFORM,), None, 0)
     assert intent.requires.arm64_native and not intent.inputs_tracked and intent.variant is None
     assert Intent.of_lock(wheels).kind == "venv"
+
+
+def test_a_new_prefix_installs_every_locked_package_of_each_layer() -> None:
+    """No prefix, no drift to read: the work is the whole lock, so the step's line and the check after install
+    count every package (it said "all 2 locked packages already installed" for a new conda prefix)."""
+    made = plan([], exists=False, stamp=None)
+    assert made.conda.install == {"python", "numpy", "zlib"}
+    assert made.pypi.install == {"requests", "idna", "tool"} and made.pypi.changing == 3

@@ -199,7 +199,13 @@ def _wheel_files(prefix: Path, dist_info: Path) -> list[str]:
         rows = (dist_info / "RECORD").read_text(encoding="utf-8").splitlines()
     except OSError:
         return [f"{dist_info.name}/RECORD"]
-    site = dist_info.parent
+    return record_mismatches(prefix, dist_info.parent, rows)
+
+
+def record_mismatches(prefix: Path, site: Path, rows: list[str]) -> list[str]:
+    """The files a wheel's RECORD rows (`path,sha256=…,size`, relative to `site`) name whose content differs,
+    or that are missing: the rule for the installed RECORD (status --files) and for the verified wheel's own
+    (wheel_files.py, at install)."""
     root = Path(os.path.normpath(prefix))
     bad = []
     for row in rows:

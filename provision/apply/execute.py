@@ -88,7 +88,7 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
                 _environment(target, plan, options, local, staging, say)
                 _test_kill_point("environment")
             if pypi:
-                _pypi(target, plan, options, local, environment, say)
+                _pypi(target, plan, local, say)
                 _test_kill_point("pypi")
             write_activation(target.prefix, target.env)
             write_stamp(target.prefix, finished_stamp(target))
@@ -96,21 +96,24 @@ def _change(target: Target, plan: Plan, options: Options, mirrors: Mirrors, cach
             register(target.prefix)
 
 
-def _pypi(target: Target, plan: Plan, options: Options, local: dict[str, Path], environment: bool, say: Say) -> None:
+def _pypi(target: Target, plan: Plan, local: dict[str, Path], say: Say) -> None:
     wheels = [(p, local[p.url]) for p in target.packages if p.manager == "pip" and p.git_commit is None]
     git = tuple(p for p in target.packages if p.git_commit is not None)
-    fresh = environment and target.kind == "venv"  # a venv (re)created: every wheel goes in
-    say(_pypi_line(plan, fresh, len(wheels) + len(git), len(git)))
-    install_wheels(target.prefix, wheels, reinstall=set(plan.pypi.reinstall), remove=set(plan.pypi.remove), git=git)
+    say(_pypi_line(plan, len(wheels) + len(git), len(git)))
+    again = install_wheels(target.prefix, wheels, reinstall=set(plan.pypi.reinstall), remove=set(plan.pypi.remove),
+                           git=git, installing=set(plan.pypi.install | plan.pypi.reinstall))  # fmt: skip
+    if again:
+        say(f"pypi: uv's cache held other files than the verified wheel of {', '.join(again)}; installed again from "
+            f"the wheel (`uv cache clean {' '.join(again)}` clears that copy)")
     if target.editables:
         say(f"pypi: {len(target.editables)} editable project(s): {', '.join(e.name for e in target.editables)}")
         install_editables(env_python(target.prefix), target.editables)
 
 
-def _pypi_line(plan: Plan, fresh: bool, locked: int, from_git: int) -> str:
+def _pypi_line(plan: Plan, locked: int, from_git: int) -> str:
     """What the PyPI step does, in numbers: what it installs (everything on a new environment, else what
-    is missing or differs) and what it removes; never "installing 6" when it only removes one."""
-    changing, removing = (locked if fresh else plan.pypi.changing), len(plan.pypi.remove)
+    is missing or differs: the plan's work) and what it removes; never "installing 6" when it only removes one."""
+    changing, removing = plan.pypi.changing, len(plan.pypi.remove)
     pinned = f"; {from_git} from git at their locked commits" if from_git else ""
     parts = [f"installing {changing} of {locked} locked packages (hashes required{pinned})"] if changing else []
     parts += [f"removing {removing} outside the lock"] if removing else []

@@ -62,9 +62,9 @@ def fetch_verified(
 ) -> Path:
     """A copy of `package` whose sha256 (and md5, when the lock has one) matches the lock.
 
-    Conda archives are staged (rattler reads the staged copy). A wheel's cached copy is checked
-    in place and handed to uv, which checks the same hash again as it reads the file
-    (`--require-hashes`): the check at the moment of use, without copying every wheel."""
+    Conda archives are staged (rattler reads the staged copy). A wheel's cached copy is checked in place and
+    handed to uv; uv installs from its own cache of unpacked wheels without reading the file again, so what it
+    installed is held to this verified wheel's RECORD afterwards (wheel_files.py)."""
     staged = staging / cache_key(package) / package.file_name
     staged.parent.mkdir(parents=True, exist_ok=True)
     cached = cache / cache_key(package) / package.file_name

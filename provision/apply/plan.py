@@ -143,17 +143,22 @@ def make_plan(i: PlanInputs) -> Plan:
         steps.append(Step(StepName.VERIFY, Action.RUN, f"acceptance: {', '.join(i.benchmarks)} (after a change)"))
     acting = {Layer.CONDA: environment.acts, Layer.PYPI: pypi.acts}
     fetch = tuple(p for p in i.packages if acting[_LAYER_OF[p.manager]] and p.git_commit is None)
-    return Plan(i.target, i.prefix, i.platform, steps, list(i.drift), _work(i, Layer.CONDA), _work(i, Layer.PYPI),
-                fetch)  # fmt: skip
+    conda = _work(i, Layer.CONDA, everything=not i.prefix_exists)
+    wheels = _work(i, Layer.PYPI, everything=_python_moved(i, environment))
+    return Plan(i.target, i.prefix, i.platform, steps, list(i.drift), conda, wheels, fetch)
 
 
 _LAYER_OF = {"conda": Layer.CONDA, "pip": Layer.PYPI}
 
 
-def _work(i: PlanInputs, layer: Layer) -> Work:
+def _work(i: PlanInputs, layer: Layer, everything: bool) -> Work:
+    """The layer's work by name. `everything`: the layer goes in whole (a new prefix; for wheels, also a venv
+    made again or a conda Python replaced), so each of its locked packages is installed, whatever drift said."""
     def named(*kinds: DriftKind) -> frozenset[str]:
         return frozenset(d.name for d in i.drift if d.layer is layer and d.kind in kinds)
 
+    if everything:
+        return Work(install=frozenset(p.name for p in i.packages if _LAYER_OF[p.manager] is layer))
     extras, none = named(DriftKind.EXTRA), frozenset[str]()
     return Work(install=named(DriftKind.MISSING), reinstall=named(*REDO),
                 remove=none if i.keep_extras else extras, keep=extras if i.keep_extras else none)  # fmt: skip
@@ -207,15 +212,20 @@ def _pypi_step(i: PlanInputs, environment: Step) -> Step:
     drift = _layer(i, Layer.PYPI)
     if drift:
         return Step(StepName.PYPI, Action.RUN, f"repair: {_lines(drift)}")
-    python_moved = environment.acts and (
-        i.kind == "venv" or any(d.name == "python" for d in _layer(i, Layer.CONDA)) or not i.prefix_exists
-    )
     wheels = _count(i, "pip")
-    if python_moved and wheels:
+    if _python_moved(i, environment) and wheels:
         return Step(StepName.PYPI, Action.RUN, f"install {wheels} locked wheels (hashes required)")
     if not wheels:
         return Step(StepName.PYPI, Action.OK, "no wheels locked, none installed outside the lock")
     return Step(StepName.PYPI, Action.OK, f"{wheels} wheels match the lock")
+
+
+def _python_moved(i: PlanInputs, environment: Step) -> bool:
+    """The environment step gives the wheels a new interpreter (a new prefix, a venv made again, conda's Python
+    replaced): every wheel goes in again."""
+    return environment.acts and (
+        i.kind == "venv" or any(d.name == "python" for d in _layer(i, Layer.CONDA)) or not i.prefix_exists
+    )
 
 
 def _same_python(installed: str | None, wanted: str) -> bool:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..errors import ToolFailed
 from ..lock.pypi_layer import uv_executable
 from ..lock.records import LockedPackage
 from ..runner import run
+from .wheel_files import differing_files
 
 
 def env_python(prefix: Path) -> Path:
@@ -26,28 +28,50 @@ def create_venv(prefix: Path, python: str) -> None:
 
 def install_wheels(
     prefix: Path, wheels: list[tuple[LockedPackage, Path]], reinstall: set[str], remove: set[str],
-    git: tuple[LockedPackage, ...] = (),
-) -> None:
+    git: tuple[LockedPackage, ...] = (), installing: frozenset[str] | set[str] = frozenset(),
+) -> list[str]:
     """Exactly the locked wheels from their verified local copies. `reinstall` names packages to put
     back even at the same version (another installer's copy, modified files); `remove` the
     distributions outside the lock that the plan found (as `uv sync` does). `git` entries of a foreign
-    lock are built from exactly their locked commit (there is no artifact hash; the commit pins them)."""
+    lock are built from exactly their locked commit (there is no artifact hash; the commit pins them).
+
+    What uv installed (`installing`, the plan's names) is held to each verified wheel's RECORD
+    (wheel_files.py). Returns the packages installed again from their wheels past uv's cache because their files
+    differed; raises if they still differ."""
     python = str(env_python(prefix))
+    again_from_wheels: list[str] = []
     if wheels:
         lines = [f"{p.name} @ {local.as_uri()} --hash=sha256:{p.sha256}" for p, local in wheels]
         requirements = prefix / ".provision" / "pypi-requirements.txt"
         requirements.parent.mkdir(parents=True, exist_ok=True)
         requirements.write_text("\n".join(lines) + "\n")
-        again = [arg for name in sorted(reinstall) for arg in ("--reinstall-package", name)]
-        run([
-            uv_executable(), "pip", "install", "--no-config", "--quiet", "--python", python,
-            "--no-deps", "--require-hashes", "--no-index", *again, "-r", str(requirements),
-        ])  # fmt: skip
+        install = [uv_executable(), "pip", "install", "--no-config", "--quiet", "--python", python,
+                   "--no-deps", "--require-hashes", "--no-index"]  # fmt: skip
+        run([*install, *_again(reinstall), "-r", str(requirements)])
+        checked = [(p, local) for p, local in wheels if p.name in installing]
+        differing = differing_files(prefix, checked)
+        if differing:
+            # uv's cache held other files than the wheel: extracted again from the verified wheel, with a cache
+            # of this command's own (--no-cache), and checked again.
+            run([*install, "--no-cache", *_again(set(differing)), "-r", str(requirements)])
+            still = differing_files(prefix, [(p, local) for p, local in checked if p.name in differing])
+            if still:
+                name, files = next(iter(sorted(still.items())))
+                raise ToolFailed(
+                    f"{name}: {files[0]} differs from the RECORD of its verified wheel even as installed from the "
+                    f"wheel itself ({len(files)} file(s)); the wheel's RECORD is wrong: report it to its maintainers."
+                )
+            again_from_wheels = sorted(differing)
     if git:
-        again = [arg for p in git if p.name in reinstall for arg in ("--reinstall-package", p.name)]
+        again = _again({p.name for p in git} & reinstall)
         run([
             uv_executable(), "pip", "install", "--no-config", "--quiet", "--python", python, "--no-deps", *again,
             *(f"{p.name} @ {p.url}" for p in git),
         ])  # fmt: skip
     if remove:
         run([uv_executable(), "pip", "uninstall", "--no-config", "--quiet", "--python", python, *sorted(remove)])
+    return again_from_wheels
+
+
+def _again(names: set[str]) -> list[str]:
+    return [arg for name in sorted(names) for arg in ("--reinstall-package", name)]
