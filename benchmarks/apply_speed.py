@@ -4,8 +4,11 @@ anchor, `uv sync --frozen` into a fresh venv with uv's cache warm.
 1. apply once (downloads fill the cache; not timed), 2. no-op apply N times (median), whole processes,
 3. a uv project pinning exactly the profile's locked wheels: `uv sync` once, then `uv sync --frozen`
    N times (median), 4. remove + apply again with the caches warm (re-create), N times (median; every
-   artifact's hash is checked at use each time), 5. the anchor: delete the uv project's .venv and
-   `uv sync --frozen` again, N times (median). --no-verify throughout.
+   artifact's hash is checked at use each time, and every installed file against its wheel's RECORD),
+   5. the anchor: delete the uv project's .venv and `uv sync --frozen` again, N times (median; uv links
+   from its cache of unpacked wheels and reads no byte of them), 6. the second anchor: the same verified
+   wheel files into a fresh venv with `uv pip install --no-cache` (every byte from the wheels).
+   --no-verify throughout.
 Environments go to a temporary PROVISION_HOME; the download caches are the user's.
 Run: python benchmarks/apply_speed.py [--profile linux-cpu] [--runs 7]   (needs PyPI for uv lock)
 """
@@ -40,6 +43,21 @@ def uv_project(folder: Path, profile: str) -> Path:
     return folder
 
 
+def uv_from_the_wheels(uv: str, home: Path, profile: str, env: dict[str, str]) -> float:
+    """The second anchor: a fresh venv (from the interpreter provision's venv uses) and the same verified wheel
+    files, by the requirements provision handed uv, with uv's cache of unpacked wheels left out (`--no-cache`), so
+    every installed byte comes from the wheels themselves: uv's own way to what provision checks after install.
+    Timed as one command, as `uv sync` makes its venv and installs in one."""
+    made = home / "envs" / profile
+    requirements = made / ".provision" / "pypi-requirements.txt"
+    interpreter = (made / "pyvenv.cfg").read_text().split("home = ", 1)[1].split("\n", 1)[0] + "/python3"
+    venv = home / "from-wheels"
+    shutil.rmtree(venv, ignore_errors=True)
+    script = (f"{uv} venv --quiet --python {interpreter} {venv} && {uv} pip install --quiet --no-cache --no-deps "
+              f"--require-hashes --no-index --python {venv}/bin/python -r {requirements}")  # fmt: skip
+    return timed(["bash", "-c", script], env)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", default="linux-cpu")
@@ -57,12 +75,13 @@ def main() -> None:
         subprocess.run([uv, "lock", "--quiet", "--project", str(project)], check=True, env=env)
         subprocess.run([uv, "sync", "--quiet", "--project", str(project)], check=True, env=env)
         anchor = [timed([uv, "sync", "--frozen", "--quiet", "--project", str(project)], env) for _ in range(args.runs)]
-        recreates, fresh_venvs = [], []
+        recreates, fresh_venvs, from_wheels = [], [], []
         for _ in range(args.runs):
             subprocess.run([*provision, "remove", args.profile], env=env, check=True, capture_output=True)
             recreates.append(timed([*provision, "apply", args.profile, "--no-verify", "--yes"], env))
             shutil.rmtree(project / ".venv")
             fresh_venvs.append(timed([uv, "sync", "--frozen", "--quiet", "--project", str(project)], env))
+            from_wheels.append(uv_from_the_wheels(uv, Path(home), args.profile, env))
     ours, theirs = statistics.median(noop), statistics.median(anchor)
     recreate, fresh_venv = statistics.median(recreates), statistics.median(fresh_venvs)
     print(f"{args.profile}: first apply {first:.2f} s (cache may have been warm)")
@@ -76,6 +95,10 @@ def main() -> None:
     print(f"uv sync --frozen into a fresh venv, cache warm: median {fresh_venv:.2f} s "
           f"(min {min(fresh_venvs):.2f}, max {max(fresh_venvs):.2f})")  # fmt: skip
     print(f"ratio (provision / uv): {recreate / fresh_venv:.2f}x")
+    wheels = statistics.median(from_wheels)
+    print(f"uv pip install --no-cache of the same verified wheel files into a fresh venv (every byte read from the "
+          f"wheels): median {wheels:.2f} s (min {min(from_wheels):.2f}, max {max(from_wheels):.2f})")  # fmt: skip
+    print(f"ratio (provision / uv from the wheels): {recreate / wheels:.2f}x")
 
 
 if __name__ == "__main__":

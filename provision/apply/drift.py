@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
@@ -143,12 +144,29 @@ def _inside(prefix: Path, relative: str) -> Path | None:
     return prefix.joinpath(*parts)
 
 
-def _file_ok(path: Path | None, size: int | None, check: Any) -> bool:
-    if path is None or path.is_symlink() or not path.is_file():
-        return False
-    if size is not None and path.stat().st_size != size:
-        return False
-    return bool(check(path.read_bytes()))
+def _file_sha256(path: Path | None, size: int | None = None) -> Any:
+    """The sha256 (a hashlib object) of a regular file of `size` (any size when None), else None: not a link,
+    never waited on (a FIFO is opened without blocking), read in blocks, one open and one fstat per file, as
+    thousands are checked at each install."""
+    if path is None:
+        return None
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None  # missing, a link, or unreadable
+    with open(descriptor, "rb", buffering=0) as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or (size is not None and info.st_size != size):
+            return None
+        digest = hashlib.sha256()
+        block = bytearray(min(BLOCK, max(info.st_size, 1)))  # a small file's own size: no megabyte zeroed per file
+        view = memoryview(block)
+        while read := handle.readinto(block):
+            digest.update(view[:read])
+        return digest
+
+
+BLOCK = 1 << 20
 
 
 def _conda_files(prefix: Path, record_path: Path) -> list[str]:
@@ -169,7 +187,8 @@ def _conda_files(prefix: Path, record_path: Path) -> list[str]:
             ok = _link_ok(prefix, _inside(prefix, relative), expected, not entry.get("sha256_in_prefix"))
         else:
             size = entry.get("size_in_bytes") if not entry.get("sha256_in_prefix") else None
-            ok = _file_ok(_inside(prefix, relative), size, lambda data, e=expected: _sha256(data) == e)
+            found = _file_sha256(_inside(prefix, relative), size)
+            ok = found is not None and found.hexdigest() == expected
         if not ok:
             bad.append(relative)
     return bad
@@ -187,7 +206,8 @@ def _link_ok(prefix: Path, path: Path | None, expected: str, content_hash: bool)
         return True
     target = Path(os.path.realpath(path))
     inside = Path(os.path.realpath(prefix)) in target.parents
-    return content_hash and inside and _file_ok(target, None, lambda data: _sha256(data) == expected)
+    found = _file_sha256(target) if content_hash and inside else None
+    return found is not None and found.hexdigest() == expected
 
 
 def _sha256(data: bytes) -> str:
@@ -206,7 +226,7 @@ def record_mismatches(prefix: Path, site: Path, rows: list[str]) -> list[str]:
     """The files a wheel's RECORD rows (`path,sha256=…,size`, relative to `site`) name whose content differs,
     or that are missing: the rule for the installed RECORD (status --files) and for the verified wheel's own
     (wheel_files.py, at install)."""
-    root = Path(os.path.normpath(prefix))
+    inside = os.path.normpath(prefix) + os.sep
     bad = []
     for row in rows:
         relative, _, rest = row.partition(",")
@@ -216,13 +236,15 @@ def record_mismatches(prefix: Path, site: Path, rows: list[str]) -> list[str]:
         expected = digest.removeprefix("sha256=")
         # RECORD paths are relative to site-packages and may climb to bin/ (`../../../bin/tool`);
         # normalised, they must still lie inside the prefix, or the record is hostile.
-        target = Path(os.path.normpath(site / relative))
-        resolved = target if root in target.parents else None
-        ok = _file_ok(resolved, int(size) if size.isdigit() else None, lambda data, e=expected: _b64(data) == e)
+        target = os.path.normpath(os.path.join(site, relative))
+        resolved = Path(target) if target.startswith(inside) else None
+        found = _file_sha256(resolved, int(size) if size.isdigit() else None)
+        ok = found is not None and _b64(found.digest()) == expected
         if not ok:
             bad.append(relative)
     return bad
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+def _b64(digest: bytes) -> str:
+    """A digest as RECORD writes it: urlsafe base64 without padding."""
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

@@ -10,6 +10,7 @@ itself, past uv's cache (install_wheels), and a difference that remains fails th
 
 from __future__ import annotations
 
+import os
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
@@ -17,31 +18,64 @@ from pathlib import Path, PurePosixPath
 from ..lock.records import LockedPackage
 from .drift import record_mismatches
 
-CHECKERS = 4  # packages checked at once: hashing releases the GIL
+# Files hashed at once, one thread per core (hashing releases the GIL): a package such as jaxlib holds most of the
+# bytes, so the work is split by file, not by package, and the largest files start first.
+CHECKERS = min(8, os.cpu_count() or 2)
+TASK_BYTES = 8 << 20  # a task's files: up to this many bytes (a larger file is a task of its own) ...
+TASK_FILES = 64  # ... or this many files
 
 
 def differing_files(prefix: Path, wheels: list[tuple[LockedPackage, Path]]) -> dict[str, list[str]]:
     """Package name -> its installed files that differ from (or are missing against) its verified wheel's RECORD;
     only packages with such files."""
+    tasks: list[tuple[str, Path, list[str]]] = []
+    out: dict[str, list[str]] = {}
+    for package, wheel in wheels:
+        site, rows, problem = _installed_rows(prefix, wheel)
+        if problem:
+            out[package.name] = [problem]
+        elif site is not None:
+            tasks += [(package.name, site, chunk) for chunk in _chunks(rows)]
+    tasks.sort(key=lambda task: -sum(_size(row) for row in task[2]))
     with ThreadPoolExecutor(max_workers=CHECKERS, thread_name_prefix="provision-wheel-check") as pool:
-        found = pool.map(lambda item: (item[0].name, _differing(prefix, item[1])), wheels)
-        return {name: files for name, files in found if files}
+        for name, files in pool.map(lambda task: (task[0], record_mismatches(prefix, task[1], task[2])), tasks):
+            if files:
+                out.setdefault(name, []).extend(files)
+    return out
 
 
-def _differing(prefix: Path, wheel: Path) -> list[str]:
+def _installed_rows(prefix: Path, wheel: Path) -> tuple[Path | None, list[str], str]:
+    """(site-packages holding the wheel's dist-info, its RECORD rows as installed paths, "") or a problem."""
     try:
         with zipfile.ZipFile(wheel) as archive:
             record = next((n for n in archive.namelist() if _is_record(n)), None)
             if record is None:
-                return [f"{wheel.name}: no RECORD"]
+                return None, [], f"{wheel.name}: no RECORD"
             rows = archive.read(record).decode("utf-8").splitlines()
     except (OSError, zipfile.BadZipFile, UnicodeDecodeError, KeyError):
-        return [f"{wheel.name}: its RECORD cannot be read"]
+        return None, [], f"{wheel.name}: its RECORD cannot be read"
     dist_info = record.split("/")[0]
     site = next((s for s in sorted(prefix.glob("lib/python3*/site-packages")) if (s / dist_info).is_dir()), None)
     if site is None:
-        return [f"{dist_info}/ (not installed)"]
-    return record_mismatches(prefix, site, [row for row in (_installed_row(r) for r in rows) if row is not None])
+        return None, [], f"{dist_info}/ (not installed)"
+    return site, [row for row in (_installed_row(r) for r in rows) if row is not None], ""
+
+
+def _chunks(rows: list[str]) -> list[list[str]]:
+    out: list[list[str]] = [[]]
+    held = 0
+    for row in rows:
+        if out[-1] and (held + _size(row) > TASK_BYTES or len(out[-1]) == TASK_FILES):
+            out.append([])
+            held = 0
+        out[-1].append(row)
+        held += _size(row)
+    return out
+
+
+def _size(row: str) -> int:
+    size = row.rpartition(",")[2]
+    return int(size) if size.isdigit() else 0
 
 
 def _is_record(name: str) -> bool:
