@@ -100,8 +100,9 @@ def test_the_executor_walks_the_plans_lists(tmp_path: Path, monkeypatch: pytest.
 
     checked: list[set[str]] = []
 
-    def check(prefix: Path, wheels: list[tuple[LockedPackage, Path]]) -> dict[str, list[str]]:
-        checked.append({p.name for p, _ in wheels})
+    def check(prefix: Path, wheels: list[tuple[LockedPackage, Path]], names: set[str], python: str | None
+              ) -> dict[str, list[str]]:  # fmt: skip
+        checked.append(set(names))
         return {}
 
     monkeypatch.setattr(pypi_install, "differing_files", check)
@@ -136,3 +137,12 @@ def test_a_new_prefix_installs_every_locked_package_of_each_layer() -> None:
     made = plan([], exists=False, stamp=None)
     assert made.conda.install == {"python", "numpy", "zlib"}
     assert made.pypi.install == {"requests", "idna", "tool"} and made.pypi.changing == 3
+
+
+def test_when_every_wheel_goes_in_again_extras_are_still_removed_and_changed_files_reinstalled() -> None:
+    """conda's Python replaced: every wheel is installed again, and the work still removes what is outside the lock
+    and reinstalls (past uv's "already installed") what has changed files."""
+    made = plan([drifted(Layer.CONDA, DriftKind.CHANGED, "python"), drifted(Layer.PYPI, DriftKind.EXTRA, "rich"),
+                 drifted(Layer.PYPI, DriftKind.FILES, "idna")])  # fmt: skip
+    assert made.pypi.install == {"requests", "tool"} and made.pypi.reinstall == {"idna"}
+    assert made.pypi.remove == {"rich"}

@@ -218,7 +218,10 @@ def _identity(entry: _Entry) -> str:
         return f"link:{os.readlink(entry.path)}"
     # Opened without blocking and checked before reading: a FIFO planted in place of an own file would
     # otherwise hang `status --files` and the apply that records it.
-    descriptor = os.open(entry.path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        descriptor = os.open(entry.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return "unreadable"  # a socket, a file swapped for a link since the listing, no permission
     with open(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             return "not a regular file"

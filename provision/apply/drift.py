@@ -5,7 +5,9 @@ record (conda's paths_data, a wheel's RECORD)."""
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
+import io
 import json
 import os
 import stat
@@ -216,32 +218,46 @@ def _sha256(data: bytes) -> str:
 
 def _wheel_files(prefix: Path, dist_info: Path) -> list[str]:
     try:
-        rows = (dist_info / "RECORD").read_text(encoding="utf-8").splitlines()
-    except OSError:
+        rows = record_rows((dist_info / "RECORD").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, csv.Error):
         return [f"{dist_info.name}/RECORD"]
     return record_mismatches(prefix, dist_info.parent, rows)
 
 
-def record_mismatches(prefix: Path, site: Path, rows: list[str]) -> list[str]:
-    """The files a wheel's RECORD rows (`path,sha256=…,size`, relative to `site`) name whose content differs,
-    or that are missing: the rule for the installed RECORD (status --files) and for the verified wheel's own
-    (wheel_files.py, at install)."""
+@dataclass(frozen=True)
+class RecordRow:
+    """One file a wheel's RECORD names, with the content it must have."""
+
+    path: str  # relative to site-packages, as RECORD writes it (it may climb to bin/: `../../../bin/tool`)
+    digests: frozenset[str]  # the sha256 values it may have (more than one where two locked wheels ship the path)
+    size: int | None
+
+
+def record_rows(text: str) -> list[RecordRow]:
+    """A RECORD's rows that carry a sha256 (RECORD itself, and .pyc written at install, have none). RECORD is CSV:
+    a path with a comma or a quote is quoted, and csv reads it so (raises csv.Error on a malformed file)."""
+    rows = []
+    for fields in csv.reader(io.StringIO(text)):
+        if len(fields) < 2 or not fields[1].startswith("sha256="):
+            continue
+        size = fields[2] if len(fields) > 2 else ""
+        rows.append(RecordRow(fields[0], frozenset({fields[1].removeprefix("sha256=")}),
+                              int(size) if size.isdigit() else None))  # fmt: skip
+    return rows
+
+
+def record_mismatches(prefix: Path, site: Path, rows: list[RecordRow]) -> list[str]:
+    """The files RECORD rows (relative to `site`) name whose content differs, or that are missing: the rule for
+    the installed RECORD (status --files) and for the verified wheel's own (wheel_files.py, at install). A digest
+    is RECORD's urlsafe base64, or the hex that uv_build before 0.8.13 wrote: the same sha256 either way."""
     inside = os.path.normpath(prefix) + os.sep
     bad = []
     for row in rows:
-        relative, _, rest = row.partition(",")
-        digest, _, size = rest.partition(",")
-        if not digest.startswith("sha256="):
-            continue  # RECORD itself, and files written at install time (.pyc), have no hash
-        expected = digest.removeprefix("sha256=")
-        # RECORD paths are relative to site-packages and may climb to bin/ (`../../../bin/tool`);
-        # normalised, they must still lie inside the prefix, or the record is hostile.
-        target = os.path.normpath(os.path.join(site, relative))
-        resolved = Path(target) if target.startswith(inside) else None
-        found = _file_sha256(resolved, int(size) if size.isdigit() else None)
-        ok = found is not None and _b64(found.digest()) == expected
-        if not ok:
-            bad.append(relative)
+        # Normalised, a path must still lie inside the prefix, or the record is hostile.
+        target = os.path.normpath(os.path.join(site, row.path))
+        found = _file_sha256(Path(target), row.size) if target.startswith(inside) else None
+        if found is None or not {_b64(found.digest()), found.hexdigest()} & row.digests:
+            bad.append(row.path)
     return bad
 
 

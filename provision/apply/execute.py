@@ -101,7 +101,8 @@ def _pypi(target: Target, plan: Plan, local: dict[str, Path], say: Say) -> None:
     git = tuple(p for p in target.packages if p.git_commit is not None)
     say(_pypi_line(plan, len(wheels) + len(git), len(git)))
     again = install_wheels(target.prefix, wheels, reinstall=set(plan.pypi.reinstall), remove=set(plan.pypi.remove),
-                           git=git, installing=set(plan.pypi.install | plan.pypi.reinstall))  # fmt: skip
+                           git=git, installing=plan.pypi.install | plan.pypi.reinstall,
+                           python_version=target.wanted.python)  # fmt: skip
     if again:
         say(f"pypi: uv's cache held other files than the verified wheel of {', '.join(again)}; installed again from "
             f"the wheel (`uv cache clean {' '.join(again)}` clears that copy)")

@@ -157,10 +157,9 @@ def _work(i: PlanInputs, layer: Layer, everything: bool) -> Work:
     def named(*kinds: DriftKind) -> frozenset[str]:
         return frozenset(d.name for d in i.drift if d.layer is layer and d.kind in kinds)
 
-    if everything:
-        return Work(install=frozenset(p.name for p in i.packages if _LAYER_OF[p.manager] is layer))
-    extras, none = named(DriftKind.EXTRA), frozenset[str]()
-    return Work(install=named(DriftKind.MISSING), reinstall=named(*REDO),
+    extras, none, redo = named(DriftKind.EXTRA), frozenset[str](), named(*REDO)
+    locked = frozenset(p.name for p in i.packages if _LAYER_OF[p.manager] is layer)
+    return Work(install=(locked - redo) if everything else named(DriftKind.MISSING), reinstall=redo,
                 remove=none if i.keep_extras else extras, keep=extras if i.keep_extras else none)  # fmt: skip
 
 

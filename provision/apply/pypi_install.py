@@ -29,15 +29,16 @@ def create_venv(prefix: Path, python: str) -> None:
 def install_wheels(
     prefix: Path, wheels: list[tuple[LockedPackage, Path]], reinstall: set[str], remove: set[str],
     git: tuple[LockedPackage, ...] = (), installing: frozenset[str] | set[str] = frozenset(),
+    python_version: str | None = None,
 ) -> list[str]:
     """Exactly the locked wheels from their verified local copies. `reinstall` names packages to put
     back even at the same version (another installer's copy, modified files); `remove` the
     distributions outside the lock that the plan found (as `uv sync` does). `git` entries of a foreign
     lock are built from exactly their locked commit (there is no artifact hash; the commit pins them).
 
-    What uv installed (`installing`, the plan's names) is held to each verified wheel's RECORD
-    (wheel_files.py). Returns the packages installed again from their wheels past uv's cache because their files
-    differed; raises if they still differ."""
+    What uv installed (`installing`, the plan's names) is held to each verified wheel's RECORD (wheel_files.py, in
+    the site-packages of `python_version`). Returns the packages installed again from their wheels past uv's cache
+    because their files differed; raises if they still differ."""
     python = str(env_python(prefix))
     again_from_wheels: list[str] = []
     if wheels:
@@ -45,21 +46,22 @@ def install_wheels(
         requirements = prefix / ".provision" / "pypi-requirements.txt"
         requirements.parent.mkdir(parents=True, exist_ok=True)
         requirements.write_text("\n".join(lines) + "\n")
-        install = [uv_executable(), "pip", "install", "--no-config", "--quiet", "--python", python,
-                   "--no-deps", "--require-hashes", "--no-index"]  # fmt: skip
+        # uv's default link mode, named: a UV_LINK_MODE=symlink in the user's environment would leave links into
+        # uv's cache in the prefix (and uv refuses it with --no-cache below).
+        install = [uv_executable(), "pip", "install", "--no-config", "--quiet", "--python", python, "--no-deps",
+                   "--require-hashes", "--no-index", "--link-mode", "clone"]  # fmt: skip
         run([*install, *_again(reinstall), "-r", str(requirements)])
-        checked = [(p, local) for p, local in wheels if p.name in installing]
-        differing = differing_files(prefix, checked)
+        differing = differing_files(prefix, wheels, installing, python_version)
         if differing:
             # uv's cache held other files than the wheel: extracted again from the verified wheel, with a cache
             # of this command's own (--no-cache), and checked again.
             run([*install, "--no-cache", *_again(set(differing)), "-r", str(requirements)])
-            still = differing_files(prefix, [(p, local) for p, local in checked if p.name in differing])
+            still = differing_files(prefix, wheels, set(differing), python_version)
             if still:
                 name, files = next(iter(sorted(still.items())))
                 raise ToolFailed(
-                    f"{name}: {files[0]} differs from the RECORD of its verified wheel even as installed from the "
-                    f"wheel itself ({len(files)} file(s)); the wheel's RECORD is wrong: report it to its maintainers."
+                    f"{name}: {files[0]}: not what the RECORD of its verified wheel says, even installed again from "
+                    f"the wheel itself past uv's cache ({len(files)} file(s)); `provision status --files` shows each."
                 )
             again_from_wheels = sorted(differing)
     if git:

@@ -10,33 +10,60 @@ itself, past uv's cache (install_wheels), and a difference that remains fails th
 
 from __future__ import annotations
 
+import csv
 import os
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
+from packaging.utils import canonicalize_name
+
 from ..lock.records import LockedPackage
-from .drift import record_mismatches
+from .drift import RecordRow, record_mismatches, record_rows
 
 # Files hashed at once, one thread per core (hashing releases the GIL): a package such as jaxlib holds most of the
 # bytes, so the work is split by file, not by package, and the largest files start first.
 CHECKERS = min(8, os.cpu_count() or 2)
 TASK_BYTES = 8 << 20  # a task's files: up to this many bytes (a larger file is a task of its own) ...
 TASK_FILES = 64  # ... or this many files
+RECORD_MAX = 64 << 20  # a RECORD larger than this is not a wheel's (the largest real ones are a few MB)
 
 
-def differing_files(prefix: Path, wheels: list[tuple[LockedPackage, Path]]) -> dict[str, list[str]]:
-    """Package name -> its installed files that differ from (or are missing against) its verified wheel's RECORD;
-    only packages with such files."""
-    tasks: list[tuple[str, Path, list[str]]] = []
+@dataclass(frozen=True)
+class _Wheel:
+    dist_info: str  # `numpy-2.4.6.dist-info`, as the wheel names it
+    rows: list[RecordRow]  # as installed: relative to site-packages
+    problem: str = ""
+
+
+def differing_files(
+    prefix: Path, wheels: list[tuple[LockedPackage, Path]], names: set[str] | frozenset[str], python: str | None
+) -> dict[str, list[str]]:  # fmt: skip
+    """Package name -> the files of the wheels `names` picks (uv installed them) that differ from, or are missing
+    against, the verified wheel's RECORD; only packages with such files. A path two locked wheels both ship (say
+    opencv-python and opencv-python-headless) may hold either one's content. `python`: the environment's version,
+    whose site-packages is checked (an older one may be left beside it)."""
+    read = {package.name: _read(wheel) for package, wheel in wheels}
+    owners: dict[str, set[str]] = {}
+    for wheel in read.values():
+        for row in wheel.rows:
+            owners.setdefault(row.path, set()).update(row.digests)
+    wanted = {canonicalize_name(name) for name in names}
+    tasks: list[tuple[str, Path, list[RecordRow]]] = []
     out: dict[str, list[str]] = {}
-    for package, wheel in wheels:
-        site, rows, problem = _installed_rows(prefix, wheel)
-        if problem:
-            out[package.name] = [problem]
-        elif site is not None:
-            tasks += [(package.name, site, chunk) for chunk in _chunks(rows)]
-    tasks.sort(key=lambda task: -sum(_size(row) for row in task[2]))
+    for package, _ in wheels:
+        wheel = read[package.name]
+        if canonicalize_name(package.name) not in wanted:
+            continue
+        site = _site(prefix, wheel.dist_info, python) if not wheel.problem else None
+        if site is None:
+            out[package.name] = [wheel.problem or f"{wheel.dist_info}/ (not installed)"]
+            continue
+        rows = [replace(row, digests=frozenset(owners[row.path]), size=row.size if len(owners[row.path]) == 1
+                        else None) for row in wheel.rows]  # fmt: skip
+        tasks += [(package.name, site, chunk) for chunk in _chunks(rows)]
+    tasks.sort(key=lambda task: -sum(row.size or 0 for row in task[2]))
     with ThreadPoolExecutor(max_workers=CHECKERS, thread_name_prefix="provision-wheel-check") as pool:
         for name, files in pool.map(lambda task: (task[0], record_mismatches(prefix, task[1], task[2])), tasks):
             if files:
@@ -44,38 +71,41 @@ def differing_files(prefix: Path, wheels: list[tuple[LockedPackage, Path]]) -> d
     return out
 
 
-def _installed_rows(prefix: Path, wheel: Path) -> tuple[Path | None, list[str], str]:
-    """(site-packages holding the wheel's dist-info, its RECORD rows as installed paths, "") or a problem."""
+def _read(wheel: Path) -> _Wheel:
+    """The wheel's RECORD, each path as it is installed, once per path."""
     try:
         with zipfile.ZipFile(wheel) as archive:
-            record = next((n for n in archive.namelist() if _is_record(n)), None)
+            record = next((info for info in archive.infolist() if _is_record(info.filename)), None)
             if record is None:
-                return None, [], f"{wheel.name}: no RECORD"
-            rows = archive.read(record).decode("utf-8").splitlines()
-    except (OSError, zipfile.BadZipFile, UnicodeDecodeError, KeyError):
-        return None, [], f"{wheel.name}: its RECORD cannot be read"
-    dist_info = record.split("/")[0]
-    site = next((s for s in sorted(prefix.glob("lib/python3*/site-packages")) if (s / dist_info).is_dir()), None)
-    if site is None:
-        return None, [], f"{dist_info}/ (not installed)"
-    return site, [row for row in (_installed_row(r) for r in rows) if row is not None], ""
+                return _Wheel("", [], f"{wheel.name}: the wheel has no RECORD")
+            if record.file_size > RECORD_MAX:
+                return _Wheel("", [], f"{wheel.name}: its RECORD is {record.file_size} bytes, not a wheel's")
+            rows = record_rows(archive.read(record).decode("utf-8"))
+    except (OSError, zipfile.BadZipFile, UnicodeDecodeError, KeyError, csv.Error):
+        return _Wheel("", [], f"{wheel.name}: its RECORD cannot be read")
+    installed = {row.path: row for row in (_installed(row) for row in rows) if row is not None}
+    return _Wheel(record.filename.split("/")[0], list(installed.values()))
 
 
-def _chunks(rows: list[str]) -> list[list[str]]:
-    out: list[list[str]] = [[]]
+def _site(prefix: Path, dist_info: str, python: str | None) -> Path | None:
+    """The environment's own site-packages (`lib/pythonX.Y`, by `python`), if the wheel's dist-info is there; else
+    the one that holds it."""
+    if python and "." in python:
+        own = prefix / "lib" / f"python{'.'.join(python.split('.')[:2])}" / "site-packages"
+        return own if (own / dist_info).is_dir() else None
+    return next((s for s in sorted(prefix.glob("lib/python3*/site-packages")) if (s / dist_info).is_dir()), None)
+
+
+def _chunks(rows: list[RecordRow]) -> list[list[RecordRow]]:
+    out: list[list[RecordRow]] = [[]]
     held = 0
     for row in rows:
-        if out[-1] and (held + _size(row) > TASK_BYTES or len(out[-1]) == TASK_FILES):
+        if out[-1] and (held + (row.size or 0) > TASK_BYTES or len(out[-1]) == TASK_FILES):
             out.append([])
             held = 0
         out[-1].append(row)
-        held += _size(row)
+        held += row.size or 0
     return out
-
-
-def _size(row: str) -> int:
-    size = row.rpartition(",")[2]
-    return int(size) if size.isdigit() else 0
 
 
 def _is_record(name: str) -> bool:
@@ -83,17 +113,23 @@ def _is_record(name: str) -> bool:
     return len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "RECORD"
 
 
-def _installed_row(row: str) -> str | None:
+# What an installer writes anew in the dist-info, whatever the wheel held (a wheel re-zipped from an installed tree
+# may list them with hashes).
+INSTALLER_FILES = ("INSTALLER", "REQUESTED", "direct_url.json")
+
+
+def _installed(row: RecordRow) -> RecordRow | None:
     """A wheel's RECORD row as the installed file's path relative to site-packages, or None for a file an
-    installer writes anew: `.data/scripts` (the `#!python` line is rewritten to the environment's interpreter)
-    and `.data/headers` (placed by scheme; C headers, never imported)."""
-    path, _, rest = row.partition(",")
-    parts = PurePosixPath(path).parts
+    installer writes anew: `.data/scripts` (the `#!python` line is rewritten to the environment's interpreter),
+    `.data/headers` (placed by scheme; C headers, never imported) and the dist-info's installer files."""
+    parts = PurePosixPath(row.path).parts
+    if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] in INSTALLER_FILES:
+        return None
     if len(parts) < 3 or not parts[0].endswith(".data"):
         return row
     scheme, inside = parts[1], "/".join(parts[2:])
     if scheme in ("purelib", "platlib"):
-        return f"{inside},{rest}"
+        return replace(row, path=inside)
     if scheme == "data":
-        return f"../../../{inside},{rest}"  # the prefix itself: site-packages is lib/pythonX.Y/site-packages
+        return replace(row, path=f"../../../{inside}")  # the prefix itself: site-packages is lib/pythonX.Y/...
     return None
