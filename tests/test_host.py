@@ -95,3 +95,9 @@ def test_disk_check() -> None:
     assert disk_problem(10**9, 10**9) is not None and "free some disk space" in disk_problem(10**9, 10**9)
     assert disk_problem(10**9, 10**10) is None
     assert disk_problem(None, 0) is None
+    # /proc and /sys report no blocks at all: not "free some disk space"
+    import shutil
+
+    proc = shutil.disk_usage("/proc")
+    assert disk_problem(10**9, proc.free, proc.total, "/proc/env") == (
+        "/proc/env is on a filesystem that stores nothing (such as /proc or /sys); pass --prefix on a disk")

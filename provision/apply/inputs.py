@@ -159,8 +159,9 @@ def preflight_problems(target: Target, host: HostFacts) -> list[str]:
     required = bool(target.intent.requires.cuda_driver)  # then said by the requirement's own check
     problems += preflight.cuda_problem(target.packages, host, say_missing_driver=not required)
     if not problems:
-        free = shutil.disk_usage(_existing_parent(target.prefix)).free
-        disk = preflight.disk_problem(target.lock.download_bytes(target.platform), free)
+        usage = shutil.disk_usage(_existing_parent(target.prefix))
+        disk = preflight.disk_problem(target.lock.download_bytes(target.platform), usage.free, usage.total,
+                                      str(target.prefix))  # fmt: skip
         problems += [disk] if disk else []
     return problems
 

@@ -40,7 +40,12 @@ def cuda_problem(packages: list[LockedPackage], host: HostFacts, say_missing_dri
     return [problem] if problem else []
 
 
-def disk_problem(download_bytes: int | None, free_bytes: int) -> str | None:
+def disk_problem(download_bytes: int | None, free_bytes: int, total_bytes: int | None = None,
+                 where: str = "") -> str | None:  # fmt: skip
+    """Room for the environment on the filesystem of `where`; a filesystem with no storage at all (/proc, /sys)
+    is named as such, not as one to free space on."""
+    if total_bytes == 0:
+        return f"{where} is on a filesystem that stores nothing (such as /proc or /sys); pass --prefix on a disk"
     if download_bytes and download_bytes * EXPANSION > free_bytes:
         need = download_bytes * EXPANSION / 1e9
         return f"{free_bytes / 1e9:.1f} GB free, the environment needs about {need:.1f} GB; free some disk space"
