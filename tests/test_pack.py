@@ -145,6 +145,9 @@ def test_linux_cpu_packed_then_applied_offline_passes_its_acceptance_run(tmp_pat
     assert locking.returncode == 1, locking.stderr[-2000:]
     assert locking.stderr.splitlines()[-1].startswith("error: writing a lock needs conda-lock, which is not installed")
     assert not list(tmp_path.glob("provision-bootstrap-*")), "the runner's private folder is removed"
+    # The runner's own install of provision leaves nothing in the node user's uv cache (the environment's wheels,
+    # installed by apply, are the cache's to keep).
+    assert not list((tmp_path / "node-home").glob(".cache/uv/archive-v*/*/pydantic")), "no runner entry in uv's cache"
 
     # One flipped byte in a packed wheel of provision itself: refused before anything runs.
     tampered = with_a_flipped_byte(

@@ -448,7 +448,11 @@ def install(archive: zipfile.ZipFile, manifest: dict, chosen: list, folder: Path
     (folder / "requirements.txt").write_text("\n".join(lines) + "\n")
     site = folder / "site"
     done = subprocess.run(
+        # --no-cache: the wheels lie in this run's own folder, so a shared cache would only gain an entry per run
+        # (the node's user's, which is not the pack's to fill); --no-config and the link mode named: nothing of
+        # the node's uv settings changes what the pack installs.
         [str(uv), "pip", "install", "--quiet", "--offline", "--no-index", "--no-deps", "--require-hashes",
+         "--no-cache", "--no-config", "--link-mode", "copy",
          "--target", str(site), "--python", sys.executable, "-r", str(folder / "requirements.txt")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False,
     )  # fmt: skip
