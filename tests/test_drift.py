@@ -260,3 +260,13 @@ def test_a_file_changed_in_uvs_cache_never_reaches_a_new_environment(applied: E2
             "wheel (`uv cache clean provtest-extra` clears that copy)") in again.stderr  # fmt: skip
     assert applied.in_env("import provtest_extra; print(provtest_extra.EXTRA)") == "True"
     assert applied.run("status", "e2e", "--files").returncode == 0
+
+
+def test_a_users_uv_link_mode_of_symlink_changes_nothing_provision_installs(applied: E2E) -> None:
+    """UV_LINK_MODE=symlink (set for uv's cache on another drive) would leave links into uv's cache in the prefix,
+    which the check after install cannot vouch for; provision names uv's default mode for its own installs."""
+    assert applied.run("remove", "e2e").returncode == 0
+    again = applied.run("apply", "e2e", "--no-verify", extra={"UV_LINK_MODE": "symlink"})
+    assert again.returncode == 0, again.stderr
+    assert not (site(applied) / "provtest_extra.py").is_symlink()
+    assert applied.run("status", "e2e", "--files").returncode == 0

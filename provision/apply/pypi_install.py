@@ -46,10 +46,7 @@ def install_wheels(
         requirements = prefix / ".provision" / "pypi-requirements.txt"
         requirements.parent.mkdir(parents=True, exist_ok=True)
         requirements.write_text("\n".join(lines) + "\n")
-        # uv's default link mode, named: a UV_LINK_MODE=symlink in the user's environment would leave links into
-        # uv's cache in the prefix (and uv refuses it with --no-cache below).
-        install = [uv_executable(), "pip", "install", "--no-config", "--quiet", "--python", python, "--no-deps",
-                   "--require-hashes", "--no-index", "--link-mode", "clone"]  # fmt: skip
+        install = [*_uv_install(python), "--require-hashes", "--no-index"]
         run([*install, *_again(reinstall), "-r", str(requirements)])
         differing = differing_files(prefix, wheels, installing, python_version)
         if differing:
@@ -66,13 +63,17 @@ def install_wheels(
             again_from_wheels = sorted(differing)
     if git:
         again = _again({p.name for p in git} & reinstall)
-        run([
-            uv_executable(), "pip", "install", "--no-config", "--quiet", "--python", python, "--no-deps", *again,
-            *(f"{p.name} @ {p.url}" for p in git),
-        ])  # fmt: skip
+        run([*_uv_install(python), *again, *(f"{p.name} @ {p.url}" for p in git)])
     if remove:
         run([uv_executable(), "pip", "uninstall", "--no-config", "--quiet", "--python", python, *sorted(remove)])
     return again_from_wheels
+
+
+def _uv_install(python: str) -> list[str]:
+    # uv's default link mode, named: a UV_LINK_MODE=symlink in the user's environment would leave links into uv's
+    # cache in the prefix (and uv refuses it with the --no-cache of a second pass).
+    return [uv_executable(), "pip", "install", "--no-config", "--quiet", "--python", python, "--no-deps",
+            "--link-mode", "clone"]  # fmt: skip
 
 
 def _again(names: set[str]) -> list[str]:
