@@ -407,16 +407,12 @@ def test_conda_lock_render_explicit_works_on_every_platform(tmp_path: Path) -> N
     conda_lock = Path(sys.executable).parent / "conda-lock"
     for path in _all_locks():
         lock = read_lock(path)
+        out = tmp_path / path.parent.name
+        out.mkdir()
+        platforms = [arg for platform in lock.platforms for arg in ("-p", platform)]  # one process per lock
+        subprocess.run([str(conda_lock), "render", "-k", "explicit", *platforms, str(path)], cwd=out, check=True,
+                       capture_output=True, text=True)  # fmt: skip
         for platform in lock.platforms:
-            out = tmp_path / f"{path.parent.name}-{platform}"
-            out.mkdir()
-            subprocess.run(
-                [str(conda_lock), "render", "-k", "explicit", "-p", platform, str(path)],
-                cwd=out,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
             text = (out / f"conda-{platform}.lock").read_text()
             assert "@EXPLICIT" in text
             for package in lock.for_platform(platform):
