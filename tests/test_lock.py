@@ -359,7 +359,7 @@ def test_uv_failure_names_the_profile(tmp_path: Path) -> None:
 
 
 def _all_locks() -> list[Path]:
-    return [REPO / "conda-lock.yml", *sorted(REPO.glob("envs/*/conda-lock.yml"))]
+    return [REPO / "conda-lock.yml", *sorted(REPO.glob("envs/**/conda-lock.yml"))]  # variants: envs/NAME/VARIANT/
 
 
 def test_our_locks_load_with_conda_locks_parser() -> None:
@@ -407,7 +407,7 @@ def test_conda_lock_render_explicit_works_on_every_platform(tmp_path: Path) -> N
     conda_lock = Path(sys.executable).parent / "conda-lock"
     for path in _all_locks():
         lock = read_lock(path)
-        out = tmp_path / path.parent.name
+        out = tmp_path / ("-".join(path.relative_to(REPO).parent.parts) or "bootstrap")
         out.mkdir()
         platforms = [arg for platform in lock.platforms for arg in ("-p", platform)]  # one process per lock
         subprocess.run([str(conda_lock), "render", "-k", "explicit", *platforms, str(path)], cwd=out, check=True,
