@@ -165,3 +165,25 @@ def test_distributed_acceptance_of_torch_over_loopback(tmp_path: Path, run_cli) 
     assert "2 ranks of torch" in result.err and "distributed: PASS across 2 ranks (this host, cpu)" in result.out
     saved = json.loads((tmp_path / "distributed-torch-linux.json").read_text())
     assert all(r["correct"] and r["ddp"]["difference"] <= saved["tolerance"] for r in saved["ranks"])
+
+
+def test_a_failed_rank_is_reported_by_the_line_that_says_why() -> None:
+    """A rank that aborts prints XLA's error, then a stack of frames: the report names the error, not the last
+    frame. The lines follow what a 3-rank JAX check printed on this machine when it aborted (abridged)."""
+    import subprocess
+
+    from provision.bench.distributed import _check
+    from provision.errors import ToolFailed
+
+    stderr = ("E1207 23:13:59.639410   29444 coordination_service.cc:1549] [5004277325728202135] Use error polling to "
+              "propagate the following error to all tasks: ABORTED: 1 unexpectedly tried to connect while it is "
+              "already in error.\n*** Check failure stack trace: ***\n    @     0x7fd84c8021f5  (unknown)\n")
+    with pytest.raises(ToolFailed) as raised:
+        _check(subprocess.CompletedProcess(["python"], -6, "", stderr), 1)
+    assert raised.value.message.startswith("distributed check, rank 1: exit -6: E1207 23:13:59.639410")
+    assert "ABORTED: 1 unexpectedly tried to connect" in raised.value.message
+    python = ('Traceback (most recent call last):\n  File "x.py", line 3, in <module>\n    raise OSError(98)\n'
+              "OSError: 98\n")
+    with pytest.raises(ToolFailed) as raised:
+        _check(subprocess.CompletedProcess(["python"], 1, "", python), 0)
+    assert raised.value.message == "distributed check, rank 0: exit 1: OSError: 98"

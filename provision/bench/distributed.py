@@ -107,16 +107,17 @@ def run_ranks(python: Path, env: dict[str, str], rendezvous: Rendezvous | None, 
     return _result(outputs[0][0])
 
 
-# A line that says what went wrong: a Python exception's last line, or XLA's own log of an error or a failed check
+# A line that says what went wrong: a Python exception's own line, or XLA's log of an error or a failed check
 # (`E1207 12:00:00.000 ... coordination_service.cc:1549] ... ABORTED: ...`), rather than the last frame of the
-# stack it prints after aborting.
+# stack it prints after aborting. The first such line: what follows is mostly its consequences (an error one task
+# hits is propagated to all of them, and each then logs its own).
 TELLING = re.compile(r"^(?:[EF]\d{4} |\w*(?:Error|Exception)\b)|ABORTED|DEADLINE_EXCEEDED|UNAVAILABLE|Check failed")
 
 
 def _check(done: subprocess.CompletedProcess[str], rank: int) -> None:
     if done.returncode != 0:
         lines = [line.strip() for line in done.stderr.splitlines() if line.strip()] or ["no output"]
-        said = next((line for line in reversed(lines) if TELLING.search(line)), lines[-1])
+        said = next((line for line in lines if TELLING.search(line)), lines[-1])
         raise ToolFailed(f"distributed check, rank {rank}: exit {done.returncode}: {grammar.printable(said)[:300]}")
 
 
