@@ -32,7 +32,9 @@ class Project:
             return path
 
     def profile_names(self) -> list[str]:
-        paths = sorted(self.profiles_dir.glob(f"*{PROFILE_SUFFIX}"))
+        # Hidden files are not profiles: an editor's lock (Emacs's `.#NAME.yaml`, a link to nothing while the
+        # profile is open) must not stop every command.
+        paths = sorted(p for p in self.profiles_dir.glob(f"*{PROFILE_SUFFIX}") if not p.name.startswith("."))
         for path in paths:
             self._regular(path)
         return [p.stem for p in paths]

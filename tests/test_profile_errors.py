@@ -205,3 +205,11 @@ def test_a_profile_that_is_no_regular_file_is_refused_never_skipped_or_waited_on
     assert result.returncode == 1
     assert result.stderr == "error: profiles/pipe.yaml: not a regular file; make it a regular YAML file, or remove " \
         "it from profiles/.\n"  # fmt: skip
+
+
+def test_an_editors_lock_beside_a_profile_stops_nothing(project: Path, run_cli) -> None:
+    """Emacs holds `.#NAME.yaml`, a link to nothing, while a profile is open: a hidden file is not a profile."""
+    os.symlink("user@host.1234:1700000000", project / "profiles" / ".#torch-mps.yaml")
+    listed = run_cli("--root", str(project), "list")
+    assert listed.code == 0, listed.out
+    assert "torch-mps" in listed.out and ".#" not in listed.out
