@@ -88,6 +88,7 @@ def test_a_path_two_locked_wheels_ship_may_hold_either(tmp_path: Path) -> None:
 def test_data_schemes_land_where_installers_put_them(tmp_path: Path) -> None:
     files = {"tool/__init__.py": b"", "tool-1.0.data/purelib/tool_extra.py": b"X = 1\n",
              "tool-1.0.data/data/share/tool/readme.txt": b"hi\n", "tool-1.0.data/scripts/tool": b"#!python\nrun()\n",
+             "tool-1.0.data/scripts/helper.sh": b"#!/bin/sh\necho hi\n",
              "tool-1.0.dist-info/METADATA": b"Name: tool\n"}  # fmt: skip
     made = wheel(tmp_path, "tool", files)
     prefix = tmp_path / "env"
@@ -95,11 +96,20 @@ def test_data_schemes_land_where_installers_put_them(tmp_path: Path) -> None:
                      "tool-1.0.dist-info/METADATA": b"Name: tool\n"})  # fmt: skip
     (prefix / "share" / "tool").mkdir(parents=True)
     (prefix / "share" / "tool" / "readme.txt").write_bytes(b"hi\n")
-    # the script's first line is rewritten to the environment's interpreter: not held to the wheel's bytes
-    assert differing_files(prefix, [(locked("tool"), made)], {"tool"}, "3.12") == {}
+    (prefix / "bin").mkdir()
+    (prefix / "bin" / "helper.sh").write_bytes(b"#!/bin/sh\necho hi\n")  # no `#!python`: installed as it is
+    # `#!python` is the installer's to rewrite: to the interpreter, or (a long path) uv's /bin/sh prologue
+    python = f"{prefix}/bin/python"
+    for first in (f"#!{python}\n", f"#!/bin/sh\n'''exec' '{python}' \"$0\" \"$@\"\n' '''\n"):
+        (prefix / "bin" / "tool").write_bytes(first.encode() + b"run()\n")
+        assert differing_files(prefix, [(locked("tool"), made)], {"tool"}, "3.12") == {}
+    # code put after the installer's line, a changed data file, a changed plain script: each named
+    (prefix / "bin" / "tool").write_bytes(f"#!{python}\nimport os\nrun()\n".encode())
     (prefix / "share" / "tool" / "readme.txt").write_bytes(b"changed\n")
-    assert differing_files(prefix, [(locked("tool"), made)], {"tool"}, "3.12") == {
-        "tool": ["../../../share/tool/readme.txt"]}
+    (prefix / "bin" / "helper.sh").write_bytes(b"#!/bin/sh\necho planted\n")
+    found = differing_files(prefix, [(locked("tool"), made)], {"tool"}, "3.12")
+    assert {name: sorted(files) for name, files in found.items()} == {
+        "tool": ["../../../bin/helper.sh", "../../../bin/tool", "../../../share/tool/readme.txt"]}
 
 
 def test_the_environments_own_site_packages_is_checked_not_an_older_one_beside_it(tmp_path: Path) -> None:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name
 
+from ..layout import read_regular
 from ..lock.records import LockedPackage
 from .drift import RecordRow, record_mismatches, record_rows
 
@@ -34,6 +36,7 @@ RECORD_MAX = 64 << 20  # a RECORD larger than this is not a wheel's (the largest
 class _Wheel:
     dist_info: str  # `numpy-2.4.6.dist-info`, as the wheel names it
     rows: list[RecordRow]  # as installed: relative to site-packages
+    scripts: dict[str, bytes] = field(default_factory=dict)  # bin/NAME -> a `#!python` script past its first line
     problem: str = ""
 
 
@@ -63,6 +66,9 @@ def differing_files(
         rows = [replace(row, digests=frozenset(owners[row.path]), size=row.size if len(owners[row.path]) == 1
                         else None) for row in wheel.rows]  # fmt: skip
         tasks += [(package.name, site, chunk) for chunk in _chunks(rows)]
+        scripts = _script_mismatches(prefix, wheel.scripts)
+        if scripts:
+            out.setdefault(package.name, []).extend(scripts)
     tasks.sort(key=lambda task: -sum(row.size or 0 for row in task[2]))
     with ThreadPoolExecutor(max_workers=CHECKERS, thread_name_prefix="provision-wheel-check") as pool:
         for name, files in pool.map(lambda task: (task[0], record_mismatches(prefix, task[1], task[2])), tasks):
@@ -77,14 +83,29 @@ def _read(wheel: Path) -> _Wheel:
         with zipfile.ZipFile(wheel) as archive:
             record = next((info for info in archive.infolist() if _is_record(info.filename)), None)
             if record is None:
-                return _Wheel("", [], f"{wheel.name}: the wheel has no RECORD")
+                return _Wheel("", [], problem=f"{wheel.name}: the wheel has no RECORD")
             if record.file_size > RECORD_MAX:
-                return _Wheel("", [], f"{wheel.name}: its RECORD is {record.file_size} bytes, not a wheel's")
+                return _Wheel("", [], problem=f"{wheel.name}: its RECORD is {record.file_size} bytes, not a wheel's")
             rows = record_rows(archive.read(record).decode("utf-8"))
+            scripts = _rewritten_scripts(archive, rows)
     except (OSError, zipfile.BadZipFile, UnicodeDecodeError, KeyError, csv.Error):
-        return _Wheel("", [], f"{wheel.name}: its RECORD cannot be read")
-    installed = {row.path: row for row in (_installed(row) for row in rows) if row is not None}
-    return _Wheel(record.filename.split("/")[0], list(installed.values()))
+        return _Wheel("", [], problem=f"{wheel.name}: its RECORD cannot be read")
+    installed = {row.path: row for row in (_installed(row, scripts) for row in rows) if row is not None}
+    return _Wheel(record.filename.split("/")[0], list(installed.values()), scripts)
+
+
+def _rewritten_scripts(archive: zipfile.ZipFile, rows: list[RecordRow]) -> dict[str, bytes]:
+    """`.data/scripts` members that start `#!python`: the installer writes its own first line (or uv's `/bin/sh`
+    prologue), so each is held to the rest of the member, read from the verified wheel."""
+    out = {}
+    for row in rows:
+        parts = PurePosixPath(row.path).parts
+        if len(parts) == 3 and parts[0].endswith(".data") and parts[1] == "scripts":
+            with archive.open(row.path) as member:
+                data = member.read(SCRIPT_MAX + 1)
+            if data.startswith(b"#!python") and len(data) <= SCRIPT_MAX:
+                out[f"bin/{parts[2]}"] = data.partition(b"\n")[2]
+    return out
 
 
 def _site(prefix: Path, dist_info: str, python: str | None) -> Path | None:
@@ -118,10 +139,11 @@ def _is_record(name: str) -> bool:
 INSTALLER_FILES = ("INSTALLER", "REQUESTED", "direct_url.json")
 
 
-def _installed(row: RecordRow) -> RecordRow | None:
-    """A wheel's RECORD row as the installed file's path relative to site-packages, or None for a file an
-    installer writes anew: `.data/scripts` (the `#!python` line is rewritten to the environment's interpreter),
-    `.data/headers` (placed by scheme; C headers, never imported) and the dist-info's installer files."""
+def _installed(row: RecordRow, rewritten: dict[str, bytes]) -> RecordRow | None:
+    """A wheel's RECORD row as the installed file's path relative to site-packages, or None for a file checked
+    otherwise or written anew by the installer: a `#!python` script (its first line is the installer's; held to
+    the rest by `_script_mismatches`), `.data/headers` (placed by scheme; C headers, never imported) and the
+    dist-info's installer files."""
     parts = PurePosixPath(row.path).parts
     if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] in INSTALLER_FILES:
         return None
@@ -132,4 +154,24 @@ def _installed(row: RecordRow) -> RecordRow | None:
         return replace(row, path=inside)
     if scheme == "data":
         return replace(row, path=f"../../../{inside}")  # the prefix itself: site-packages is lib/pythonX.Y/...
+    if scheme == "scripts" and len(parts) == 3 and f"bin/{inside}" not in rewritten:
+        return replace(row, path=f"../../../bin/{inside}")  # a script installed as it is, held to its hash
     return None
+
+
+# What an installer writes in place of `#!python`: one `#!` line, or uv's `/bin/sh` prologue, which runs the
+# script again with an interpreter whose path is too long for a `#!` line or has spaces.
+PROLOGUE = re.compile(rb"#!/bin/sh\n'''exec' [^\n]*\n' '''\n|#![^\n]*\n")
+SCRIPT_MAX = 1 << 20  # a larger `#!python` script is held to nothing here (status --files reads its RECORD row)
+
+
+def _script_mismatches(prefix: Path, scripts: dict[str, bytes]) -> list[str]:
+    """The rewritten scripts whose installed text is not an installer's prologue followed by exactly the rest of
+    the wheel's script (read without waiting, regular files only)."""
+    bad = []
+    for relative, rest in scripts.items():
+        text = read_regular(str(prefix / relative), SCRIPT_MAX + 4096)
+        prologue = PROLOGUE.match(text) if text is not None else None
+        if text is None or prologue is None or text[prologue.end() :] != rest:
+            bad.append(f"../../../{relative}")
+    return bad
