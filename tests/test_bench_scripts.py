@@ -187,3 +187,43 @@ def test_a_failed_rank_is_reported_by_the_line_that_says_why() -> None:
     with pytest.raises(ToolFailed) as raised:
         _check(subprocess.CompletedProcess(["python"], 1, "", python), 0)
     assert raised.value.message == "distributed check, rank 0: exit 1: OSError: 98"
+
+
+def test_a_failed_rendezvous_is_tried_once_more_on_a_second_port_and_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stand-in for a rank's script (a real process): the first run fails as XLA's coordination service failed
+    here on a loaded 2-core cluster, the second meets. Another failure is not retried; a second rendezvous failure
+    is the verdict."""
+    import sys
+
+    from provision.bench import distributed
+    from provision.errors import ToolFailed
+
+    script = tmp_path / "rank.py"
+    script.write_text(
+        "import json, os, sys\n"
+        "tries = os.environ['TRIES']\n"
+        "runs = len(open(tries).read()) if os.path.exists(tries) else 0\n"
+        "open(tries, 'a').write('x')\n"
+        "if runs < int(os.environ['FAILURES']):\n"
+        "    sys.stderr.write(os.environ['SAID'] + '\\n')\n"
+        "    sys.exit(134)\n"
+        "print(json.dumps({'coordinator': sys.argv[1]}))\n"
+    )
+    monkeypatch.setitem(distributed.SCRIPTS, "jax", script)
+    rendezvous = distributed.Rendezvous("127.0.0.1:20001", 3, 0, "slurm")
+    xla = ("E1208 00:20:45.802348   27046 coordination_service.cc:518] [4211026918390846817] 2 unexpectedly tried to "
+           "connect with a different incarnation. It has likely restarted.")
+
+    def ranks(failures: int, said: str) -> dict[str, object] | None:
+        tries = tmp_path / f"tries-{failures}-{len(said)}"
+        env = {**os.environ, "TRIES": str(tries), "FAILURES": str(failures), "SAID": said}
+        return distributed.run_ranks(Path(sys.executable), env, rendezvous, 3)
+
+    assert ranks(1, xla) == {"coordinator": "127.0.0.1:40001"}
+    assert "distributed: rank 0: the ranks' rendezvous failed (E1208 00:20:45.802348" in capsys.readouterr().err
+    with pytest.raises(ToolFailed, match="rank 0: exit 134: ValueError: not a rendezvous"):
+        ranks(1, "ValueError: not a rendezvous")
+    with pytest.raises(ToolFailed, match=r"coordination_service\.cc:518"):
+        ranks(2, xla)

@@ -14,7 +14,7 @@ import re
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,8 +93,15 @@ def run_ranks(python: Path, env: dict[str, str], rendezvous: Rendezvous | None, 
     sizes = ",".join(map(str, SIZES_MB))
     script = SCRIPTS[framework]
     if rendezvous is not None:
-        argv = [str(python), "-I", str(script), rendezvous.coordinator, str(rendezvous.ranks), str(rendezvous.rank)]
-        done = subprocess.run([*argv, sizes], env=env, capture_output=True, text=True, timeout=1800)
+        done = _run_rank(python, script, rendezvous, sizes, env)
+        if done.returncode != 0 and RENDEZVOUS_FAILED.search(done.stderr):
+            # The ranks never met: the error is propagated to every task, so each one sees it and takes the
+            # same second port. Said, and tried once: a second failure is the verdict.
+            again = replace(rendezvous, coordinator=f"{rendezvous.coordinator.rpartition(':')[0]}:"
+                                                    f"{int(rendezvous.coordinator.rpartition(':')[2]) + RETRY_OFFSET}")
+            print(f"distributed: rank {rendezvous.rank}: the ranks' rendezvous failed ({_telling(done.stderr)[:200]}); "
+                  f"once more at {again.coordinator}", file=sys.stderr, flush=True)  # fmt: skip
+            done = _run_rank(python, script, again, sizes, env)
         _check(done, rendezvous.rank)
         return _result(done.stdout) if rendezvous.rank == 0 else None
     port = _free_port()
@@ -116,9 +123,26 @@ TELLING = re.compile(r"^(?:[EF]\d{4} |\w*(?:Error|Exception)\b)|ABORTED|DEADLINE
 
 def _check(done: subprocess.CompletedProcess[str], rank: int) -> None:
     if done.returncode != 0:
-        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()] or ["no output"]
-        said = next((line for line in lines if TELLING.search(line)), lines[-1])
+        said = _telling(done.stderr)
         raise ToolFailed(f"distributed check, rank {rank}: exit {done.returncode}: {grammar.printable(said)[:300]}")
+
+
+def _telling(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()] or ["no output"]
+    return grammar.printable(next((line for line in lines if TELLING.search(line)), lines[-1]))
+
+
+# JAX's rendezvous failing before any collective ran: XLA's coordination service (the coordinator, rank 0) or its
+# agent (every rank) logs it. Seen on a loaded 2-core test cluster: a rank that registered twice, its first
+# answer too slow ("connect with a different incarnation", "already in error"); a second rendezvous then met.
+RENDEZVOUS_FAILED = re.compile(r"coordination_service(?:_agent)?\.cc:\d+\]")
+RETRY_OFFSET = 20000  # the second port: 40000-59999, never another job's first (20000-39999)
+
+
+def _run_rank(python: Path, script: Path, rendezvous: Rendezvous, sizes: str,
+              env: dict[str, str]) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    argv = [str(python), "-I", str(script), rendezvous.coordinator, str(rendezvous.ranks), str(rendezvous.rank)]
+    return subprocess.run([*argv, sizes], env=env, capture_output=True, text=True, timeout=1800)
 
 
 def _result(stdout: str) -> dict[str, Any]:
