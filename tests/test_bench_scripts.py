@@ -203,7 +203,7 @@ def test_a_failed_rendezvous_is_tried_once_more_on_a_second_port_and_said(
     script = tmp_path / "rank.py"
     script.write_text(
         "import json, os, sys\n"
-        "tries = os.environ['TRIES']\n"
+        "tries = os.environ['TRIES'] + '-rank' + sys.argv[3]\n"
         "runs = len(open(tries).read()) if os.path.exists(tries) else 0\n"
         "open(tries, 'a').write('x')\n"
         "if runs < int(os.environ['FAILURES']):\n"
@@ -227,3 +227,8 @@ def test_a_failed_rendezvous_is_tried_once_more_on_a_second_port_and_said(
         ranks(1, "ValueError: not a rendezvous")
     with pytest.raises(ToolFailed, match=r"coordination_service\.cc:518"):
         ranks(2, xla)
+    # Ranks started on this host (no Slurm): the same rule, a new free port.
+    env = {**os.environ, "TRIES": str(tmp_path / "local"), "FAILURES": "1", "SAID": xla}
+    found = distributed.run_ranks(Path(sys.executable), env, None, 2)
+    assert found is not None and str(found["coordinator"]).startswith("127.0.0.1:")
+    assert "distributed: the ranks' rendezvous failed (E1208" in capsys.readouterr().err

@@ -104,14 +104,27 @@ def run_ranks(python: Path, env: dict[str, str], rendezvous: Rendezvous | None, 
             done = _run_rank(python, script, again, sizes, env)
         _check(done, rendezvous.rank)
         return _result(done.stdout) if rendezvous.rank == 0 else None
+    local = _local_ranks(python, script, ranks, sizes, env)
+    failed = next((d for d in local if d.returncode != 0 and RENDEZVOUS_FAILED.search(d.stderr)), None)
+    if failed is not None:  # as under Slurm: the ranks never met; once more, on another port, and said
+        print(f"distributed: the ranks' rendezvous failed ({_telling(failed.stderr)[:200]}); once more",
+              file=sys.stderr, flush=True)  # fmt: skip
+        local = _local_ranks(python, script, ranks, sizes, env)
+    for rank, ended in enumerate(local):
+        _check(ended, rank)
+    return _result(local[0].stdout)
+
+
+def _local_ranks(python: Path, script: Path, ranks: int, sizes: str,
+                 env: dict[str, str]) -> list[subprocess.CompletedProcess[str]]:  # fmt: skip
+    """`ranks` processes on this host, over loopback, on a port free now."""
     port = _free_port()
     processes = [subprocess.Popen([str(python), "-I", str(script), f"127.0.0.1:{port}", str(ranks), str(rank), sizes],
                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for rank in range(ranks)]  # fmt: skip
     outputs = [process.communicate(timeout=1800) for process in processes]
-    for rank, (process, (out, err)) in enumerate(zip(processes, outputs, strict=True)):
-        _check(subprocess.CompletedProcess(process.args, process.returncode, out, err), rank)
-    return _result(outputs[0][0])
+    return [subprocess.CompletedProcess(p.args, p.returncode, out, err)
+            for p, (out, err) in zip(processes, outputs, strict=True)]  # fmt: skip
 
 
 # A line that says what went wrong: a Python exception's own line, or XLA's log of an error or a failed check
