@@ -143,11 +143,21 @@ def test_an_interpreter_older_than_3_10_gets_one_line_saying_how_to_get_a_newer_
     assert "\n" not in message and "3.9.6" in message and "brew install python@3.11" in message
 
 
+def readme_commands() -> list[str]:
+    """The README's two commands, as a newcomer copies them: the first two code blocks under "Two commands"."""
+    section = (REPO / "README.md").read_text().split("## Two commands", 1)[1]
+    return [block.strip() for block in section.split("```\n")[1:4:2]]
+
+
 def readme_first_command() -> str:
-    """The README's first command, as a newcomer copies it: the first code block under "Two commands"."""
-    text = (REPO / "README.md").read_text()
-    section = text.split("## Two commands", 1)[1]
-    return section.split("```\n", 2)[1].strip()
+    return readme_commands()[0]
+
+
+def test_ci_runs_exactly_the_readmes_second_command() -> None:
+    """CI and a developer run the same thing: .ci/run's one command is the README's second, word for word."""
+    lines = [line for line in (REPO / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    assert lines[-1] == readme_commands()[1] == "bash tests/run-all"
+    assert [line for line in lines[:-1] if not line.startswith(("set ", "cd "))] == []  # nothing else runs
 
 
 @pytest.mark.network
