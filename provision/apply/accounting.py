@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import hashlib
 import json
 import os
 import re
-import stat
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from ..layout import ACTIVATION, QUICK_FILE, STAMP_FILE, STATE_DIR
-from .drift import Drift, DriftKind, Layer
+from .drift import Drift, DriftKind, Layer, file_sha256
 from .state import InstalledState
 
 # Provision's own files and what `uv venv` writes around the interpreter: accounted for by their
@@ -216,19 +214,10 @@ def _pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
 def _identity(entry: _Entry) -> str:
     if entry.link:
         return f"link:{os.readlink(entry.path)}"
-    # Opened without blocking and checked before reading: a FIFO planted in place of an own file would
-    # otherwise hang `status --files` and the apply that records it.
-    try:
-        descriptor = os.open(entry.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    except OSError:
-        return "unreadable"  # a socket, a file swapped for a link since the listing, no permission
-    with open(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            return "not a regular file"
-        digest = hashlib.sha256()
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-        return f"sha256:{digest.hexdigest()}"
+    # drift's one rule for hashing a file in a prefix: opened without blocking and checked before reading, so a
+    # FIFO planted in place of an own file cannot hang `status --files` or the apply that records it.
+    digest = file_sha256(Path(entry.path))
+    return f"sha256:{digest.hexdigest()}" if digest is not None else "not a regular file"
 
 
 def _said(identity: str) -> str:

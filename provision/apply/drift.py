@@ -146,7 +146,10 @@ def _inside(prefix: Path, relative: str) -> Path | None:
     return prefix.joinpath(*parts)
 
 
-def _file_sha256(path: Path | None, size: int | None = None) -> Any:
+BLOCK = 1 << 20
+
+
+def file_sha256(path: Path | None, size: int | None = None) -> Any:
     """The sha256 (a hashlib object) of a regular file of `size` (any size when None), else None: not a link,
     never waited on (a FIFO is opened without blocking), read in blocks, one open and one fstat per file, as
     thousands are checked at each install."""
@@ -168,9 +171,6 @@ def _file_sha256(path: Path | None, size: int | None = None) -> Any:
         return digest
 
 
-BLOCK = 1 << 20
-
-
 def _conda_files(prefix: Path, record_path: Path) -> list[str]:
     try:
         data = json.loads(record_path.read_text(encoding="utf-8"))
@@ -189,7 +189,7 @@ def _conda_files(prefix: Path, record_path: Path) -> list[str]:
             ok = _link_ok(prefix, _inside(prefix, relative), expected, not entry.get("sha256_in_prefix"))
         else:
             size = entry.get("size_in_bytes") if not entry.get("sha256_in_prefix") else None
-            found = _file_sha256(_inside(prefix, relative), size)
+            found = file_sha256(_inside(prefix, relative), size)
             ok = found is not None and found.hexdigest() == expected
         if not ok:
             bad.append(relative)
@@ -208,7 +208,7 @@ def _link_ok(prefix: Path, path: Path | None, expected: str, content_hash: bool)
         return True
     target = Path(os.path.realpath(path))
     inside = Path(os.path.realpath(prefix)) in target.parents
-    found = _file_sha256(target) if content_hash and inside else None
+    found = file_sha256(target) if content_hash and inside else None
     return found is not None and found.hexdigest() == expected
 
 
@@ -255,7 +255,7 @@ def record_mismatches(prefix: Path, site: Path, rows: list[RecordRow]) -> list[s
     for row in rows:
         # Normalised, a path must still lie inside the prefix, or the record is hostile.
         target = os.path.normpath(os.path.join(site, row.path))
-        found = _file_sha256(Path(target), row.size) if target.startswith(inside) else None
+        found = file_sha256(Path(target), row.size) if target.startswith(inside) else None
         if found is None or not {_b64(found.digest()), found.hexdigest()} & row.digests:
             bad.append(row.path)
     return bad
