@@ -43,6 +43,11 @@ class Rendezvous:
     rank: int
     where: str  # "slurm" or "this host"
 
+    def on_second_port(self) -> Rendezvous:
+        """The same ranks on the port a failed rendezvous is tried again on (RETRY_OFFSET above the first)."""
+        host, _, port = self.coordinator.rpartition(":")
+        return replace(self, coordinator=f"{host}:{int(port) + RETRY_OFFSET}")
+
 
 def from_slurm(env: dict[str, str]) -> Rendezvous | None:
     """This task's place in a Slurm step, or None outside one."""
@@ -94,25 +99,31 @@ def run_ranks(python: Path, env: dict[str, str], rendezvous: Rendezvous | None, 
     script = SCRIPTS[framework]
     if rendezvous is not None:
         done = _run_rank(python, script, rendezvous, sizes, env)
-        if done.returncode != 0 and RENDEZVOUS_FAILED.search(done.stderr):
-            # The ranks never met: the error is propagated to every task, so each one sees it and takes the
-            # same second port. Said, and tried once: a second failure is the verdict.
-            again = replace(rendezvous, coordinator=f"{rendezvous.coordinator.rpartition(':')[0]}:"
-                                                    f"{int(rendezvous.coordinator.rpartition(':')[2]) + RETRY_OFFSET}")
-            print(f"distributed: rank {rendezvous.rank}: the ranks' rendezvous failed ({_telling(done.stderr)[:200]}); "
-                  f"once more at {again.coordinator}", file=sys.stderr, flush=True)  # fmt: skip
-            done = _run_rank(python, script, again, sizes, env)
+        if _never_met(done):
+            # The error is propagated to every task, so each one sees it and takes the same second port.
+            rendezvous = rendezvous.on_second_port()
+            _once_more(done, f"rank {rendezvous.rank}: ", f" at {rendezvous.coordinator}")
+            done = _run_rank(python, script, rendezvous, sizes, env)
         _check(done, rendezvous.rank)
         return _result(done.stdout) if rendezvous.rank == 0 else None
     local = _local_ranks(python, script, ranks, sizes, env)
-    failed = next((d for d in local if d.returncode != 0 and RENDEZVOUS_FAILED.search(d.stderr)), None)
-    if failed is not None:  # as under Slurm: the ranks never met; once more, on another port, and said
-        print(f"distributed: the ranks' rendezvous failed ({_telling(failed.stderr)[:200]}); once more",
-              file=sys.stderr, flush=True)  # fmt: skip
+    failed = next((done for done in local if _never_met(done)), None)
+    if failed is not None:
+        _once_more(failed, "", "")
         local = _local_ranks(python, script, ranks, sizes, env)
     for rank, ended in enumerate(local):
         _check(ended, rank)
     return _result(local[0].stdout)
+
+
+def _never_met(done: subprocess.CompletedProcess[str]) -> bool:
+    return done.returncode != 0 and RENDEZVOUS_FAILED.search(done.stderr) is not None
+
+
+def _once_more(done: subprocess.CompletedProcess[str], who: str, where: str) -> None:
+    """Said, and tried once more: a second failure is the verdict."""
+    print(f"distributed: {who}the ranks' rendezvous failed ({_telling(done.stderr)[:200]}); once more{where}",
+          file=sys.stderr, flush=True)  # fmt: skip
 
 
 def _local_ranks(python: Path, script: Path, ranks: int, sizes: str,
