@@ -66,7 +66,7 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="provision")
 @click.option(
     "--root",
-    type=click.Path(path_type=Path), envvar="PROVISION_ROOT",  # checked by find_project, which names where from
+    type=click.Path(path_type=Path),  # checked by find_project, which also reads $PROVISION_ROOT and names each
     help="Project folder (default: $PROVISION_ROOT, else the nearest parent folder with profiles/).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
@@ -85,10 +85,7 @@ def cli(ctx: click.Context, root: Path | None, debug: bool, quiet: bool, verbose
         import logging
 
         logging.basicConfig(format="provision: %(message)s", level=logging.INFO if verbose == 1 else logging.DEBUG)
-    # A root from $PROVISION_ROOT is left to find_project (root None), which reads it, as the quick path does, and
-    # names that variable, not --root, when it points nowhere.
-    from_env = ctx.get_parameter_source("root") is click.core.ParameterSource.ENVIRONMENT
-    ctx.obj = App(root=None if from_env else root, quiet=quiet)  # the one app object of this run
+    ctx.obj = App(root=root, quiet=quiet)  # the one app object of this run
 
 
 OUTPUT_FLAGS = ("-q", "--quiet", "-v", "-vv", "-vvv", "--verbose")

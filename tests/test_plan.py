@@ -89,8 +89,7 @@ def test_the_executor_walks_the_plans_lists(tmp_path: Path, monkeypatch: pytest.
     the wheels' RECORDs, and says so in numbers. (Nothing is installed here, so the check itself is recorded, not
     run: tests/test_drift.py runs it on real installs.)"""
     lock = LockData(platforms=[PLATFORM], channels=[], sources=[], content_hash={}, packages=LOCKED)
-    target = Target(name="t", prefix=tmp_path / "env", platform=PLATFORM, lock=lock, lock_path=tmp_path / "lock",
-                    intent=Intent.of_lock(lock))  # fmt: skip
+    target = Target(name="t", prefix=tmp_path / "env", platform=PLATFORM, lock=lock, lock_path=tmp_path / "lock")
     local = {p.url: tmp_path / p.file_name for p in LOCKED}
     commands: list[list[str]] = []
 

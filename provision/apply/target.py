@@ -57,9 +57,7 @@ class Target:
     platform: str
     lock: LockData
     lock_path: Path
-    intent: Intent
-    # Only what needs the profile's own text: its lock's freshness, a pack's copy. None for a lockfile.
-    profile: Profile | None = None
+    profile: Profile | None = None  # None for a lockfile of anyone's: `intent` says what that means
     brewfile: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
     project_root: Path | None = None  # a prefix may never be this folder or contain it
@@ -71,6 +69,12 @@ class Target:
     origin: str = ""
     variant_reason: str = ""  # why this variant of the profile (variant_choice.py), said by plan and apply
     variant_forced: bool = False  # chosen by --variant: a command that makes this environment again names it
+
+    @cached_property
+    def intent(self) -> Intent:
+        """What this target asks beyond its packages, derived from its source in this one place: every step reads
+        the intent, none asks whether there is a profile."""
+        return Intent.of_profile(self.profile) if self.profile is not None else Intent.of_lock(self.lock)
 
     @property
     def variant(self) -> str | None:
@@ -158,7 +162,6 @@ def target_for_profile(
         platform=platform,
         lock=read_lock(path, str(project.relative(path)), rules),
         lock_path=path,
-        intent=Intent.of_profile(profile),
         profile=profile,
         brewfile=project.env_dir(name) / "Brewfile",
         env=dict(profile.env),
@@ -204,4 +207,4 @@ def target_for_lockfile(
         name = checked_name(resolved(prefix).name, f"--prefix {prefix}")
     prefix = prefix if prefix is not None else default_prefix(name, origin)
     return Target(name=checked_name(name, origin), prefix=resolved(prefix), platform=platform, lock=lock,
-                  lock_path=path, intent=Intent.of_lock(lock), project_root=real.parent, origin=given)  # fmt: skip
+                  lock_path=path, project_root=real.parent, origin=given)  # fmt: skip

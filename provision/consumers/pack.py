@@ -268,7 +268,7 @@ def target_for_pack(opened: OpenedPack, pack: Path, prefix: Path | None, platfor
     from pydantic import ValidationError
 
     from ..apply.prefixes import default_prefix, resolved
-    from ..apply.target import Intent, given_as, target_for_lockfile
+    from ..apply.target import given_as, target_for_lockfile
     from ..profile.model import Profile
 
     base = target_for_lockfile(
@@ -294,7 +294,6 @@ def target_for_pack(opened: OpenedPack, pack: Path, prefix: Path | None, platfor
         base,
         name=profile.name,
         prefix=resolved(prefix or default_prefix(profile.name)),
-        intent=Intent.of_profile(profile),
         profile=profile,
         env=dict(profile.env),
         offline=opened.artifacts,
