@@ -41,3 +41,18 @@ def test_show_does_import_validation() -> None:
     )
     modules = set(json.loads(done.stderr.strip().splitlines()[-1]))
     assert "pydantic" in modules
+
+
+def test_every_commands_help_loads_none_of_the_stages() -> None:
+    """Each command module imports click at module level and its stages when it runs: `provision CMD --help` loads
+    no validation, solver or table library, for every command (one process reads them all)."""
+    from provision.cli import COMMANDS
+
+    probe = ("import importlib, json, sys\nout = {}\nfor module in sys.argv[1:]:\n"
+             "    importlib.import_module('provision.commands.' + module)\n"
+             "    out[module] = sorted(m for m in " + repr(HEAVY) + " if m in sys.modules)\n"
+             "    if out[module]:\n        break\nprint(json.dumps(out))\n")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", probe, *sorted(module for module, _ in COMMANDS.values())],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    loaded = {module: heavy for module, heavy in json.loads(done.stdout).items() if heavy}
+    assert loaded == {}, f"the first command module that loads a stage at import: {loaded}"

@@ -128,10 +128,6 @@ def observe(
     return Observation(stamp, state, drift, fingerprint, current)
 
 
-def plan_for(target: Target, host: HostFacts, options: Options) -> Plan:
-    return look_and_plan(target, host, options)[1]
-
-
 def look_and_plan(target: Target, host: HostFacts, options: Options) -> tuple[Observation, Plan]:
     """One look at the prefix and the plan made from it. A prefix provision may not touch is refused first,
     before anything in it is read, so `plan` and `--dry-run` refuse exactly what `apply` would."""

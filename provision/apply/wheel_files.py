@@ -23,6 +23,7 @@ from packaging.utils import canonicalize_name
 from ..layout import read_regular
 from ..lock.records import LockedPackage
 from .drift import RecordRow, record_mismatches, record_rows
+from .state import site_packages
 
 # Files hashed at once, one thread per core (hashing releases the GIL): a package such as jaxlib holds most of the
 # bytes, so the work is split by file, not by package, and the largest files start first.
@@ -114,7 +115,7 @@ def _site(prefix: Path, dist_info: str, python: str | None) -> Path | None:
     if python and "." in python:
         own = prefix / "lib" / f"python{'.'.join(python.split('.')[:2])}" / "site-packages"
         return own if (own / dist_info).is_dir() else None
-    return next((s for s in sorted(prefix.glob("lib/python3*/site-packages")) if (s / dist_info).is_dir()), None)
+    return next((s for s in site_packages(prefix) if (s / dist_info).is_dir()), None)
 
 
 def _chunks(rows: list[RecordRow]) -> list[list[RecordRow]]:

@@ -28,7 +28,6 @@ MARK = {"error": "ERROR  ", "warning": "warning", "info": "info   "}
 @click.pass_context
 def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, strict: bool, as_json: bool) -> None:
     """Find host problems that break ML setups, each with its exact fix. Exit 1 on an error."""
-    from ..errors import ProjectNotFound
     from ..grammar import printable
     from ..machine.doctor import diagnose
     from ..machine.facts import collect_raw, load_raw, override_note, parse_facts, save_raw, with_overrides
@@ -44,10 +43,8 @@ def command(ctx: click.Context, facts_dir: Path | None, save_dir: Path | None, s
         host = host_facts(None)
     from ..consumers.project_check import check_project
 
-    try:
-        checked = check_project(app_of(ctx).project)  # the project's profiles, files and locks, as `check` sees them
-    except ProjectNotFound:
-        checked = None  # outside a project: host checks only
+    project = app_of(ctx).project_if_any()  # outside a project: host checks only
+    checked = check_project(project) if project is not None else None  # its profiles, files and locks, as `check`
     profiles = {name: p for name, p in checked.valid.items() if not p.abstract} if checked else {}
     findings = diagnose(host, profiles)
     if checked is not None:

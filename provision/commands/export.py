@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 import click
 
 from ..app import app_of
-from ..consumers.export import FORMATS
 from ..errors import ProvisionError
 from .apply_options import category_option, lockfile_option, variant_option
 from .common import json_option, locked_platform, print_json
@@ -16,6 +15,9 @@ if TYPE_CHECKING:
     from ..lock.records import LockedPackage
     from ..profile.model import Profile
 
+
+# What `--format` takes (each written by provision/consumers/); here, so that `export --help` loads only click.
+FORMATS = ("explicit", "requirements", "pylock", "dockerfile", "slurm", "lmod", "cyclonedx")
 
 @click.command("export")
 @click.argument("profile", required=False)

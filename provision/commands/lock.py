@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from ..app import app_of
-from ..config import cache_root
 from ..errors import CheckFailed, ToolFailed
-from ..lock.freshness import check_units
-from ..profile.load import load_profile, lock_units, variant_units
-from ..profile.model import Profile
-from ..project import Project
 from .common import json_option, print_json
+
+if TYPE_CHECKING:  # the stages load when the command runs: `lock --help` loads click only
+    from ..profile.model import Profile
+    from ..project import Project
 
 
 @click.command("lock")
@@ -36,6 +37,9 @@ def command(
     as_json: bool,
 ) -> None:
     """Write envs/<profile>/conda-lock.yml (the bootstrap lock: ./conda-lock.yml)."""
+    from ..config import cache_root
+    from ..profile.load import load_profile, lock_units, variant_units
+
     if profile and lock_all:
         raise click.UsageError("give a PROFILE or --all, not both")
     project = app_of(ctx).project
@@ -85,6 +89,8 @@ def command(
 
 
 def _check(project: Project, profiles: dict[str, Profile], platforms: set[str], as_json: bool) -> None:
+    from ..lock.freshness import check_units
+
     statuses = check_units(project.root, list(profiles.values()))
     statuses = [s for s in statuses if not platforms or s.platform in platforms]
     stale = [s for s in statuses if not s.fresh]

@@ -45,13 +45,14 @@ def command(
 ) -> None:  # fmt: skip
     """Show what `apply` would do on this machine (or the one --facts describes), and why.
     Changes nothing; lists the preflight problems apply would stop on."""
-    from ..apply.inputs import Options, plan_for, preflight_problems
+    from ..apply.inputs import Options, look_and_plan, preflight_problems
 
     target, host = select_target(ctx, profile, lockfile, prefix, facts_dir, allow_http, pack, by_host=True)
     from ..machine.facts import override_note
 
     verify, why_not = verify_choice(no_verify, host)
-    plan = plan_for(target, host, Options(use_brew=not no_brew, verify=verify, adopt=adopt, no_verify_reason=why_not))
+    plan = look_and_plan(target, host, Options(use_brew=not no_brew, verify=verify, adopt=adopt,
+                                               no_verify_reason=why_not))[1]  # fmt: skip
     for note in [override_note(host), target.variant_reason]:
         if note and not as_json:
             click.echo(f"note: {note}", err=True)

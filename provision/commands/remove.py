@@ -5,8 +5,6 @@ from pathlib import Path
 import click
 
 from ..app import app_of
-from ..apply.execute import remove_prefix
-from ..apply.prefixes import default_prefix, resolved
 from .common import json_option, print_json
 
 
@@ -18,6 +16,9 @@ from .common import json_option, print_json
 @click.pass_context
 def command(ctx: click.Context, profile: str, prefix: Path | None, no_wait: bool, as_json: bool) -> None:
     """Delete PROFILE's environment, if provision created it; nothing else is touched."""
+    from ..apply.execute import remove_prefix
+    from ..apply.prefixes import default_prefix, resolved
+
     target = resolved(prefix or default_prefix(profile, "remove"))
     remove_prefix(target, not no_wait, app_of(ctx).progress(as_json))
     if as_json:

@@ -4,9 +4,6 @@ import click
 
 from ..app import app_of
 from ..errors import CheckFailed
-from ..generated import find_drift, write_files
-from ..profile.load import concrete_profiles, load_profile, variant_units
-from ..render import profile_files, render_project
 from .common import json_option, print_json
 
 
@@ -19,6 +16,10 @@ from .common import json_option, print_json
 @click.pass_context
 def command(ctx: click.Context, profile: str | None, render_all: bool, check: bool, force: bool, as_json: bool) -> None:
     """Write envs/<profile>/environment.yml and Brewfile, and the root Brewfile and flake.nix."""
+    from ..generated import find_drift, write_files  # the stages load when the command runs, not for --help
+    from ..profile.load import concrete_profiles, load_profile, variant_units
+    from ..render import profile_files, render_project
+
     if profile and render_all:
         raise click.UsageError("give a PROFILE or --all, not both")
     project = app_of(ctx).project

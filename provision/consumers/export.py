@@ -10,8 +10,6 @@ from ..platforms import TABLE
 from ..profile.model import Profile
 from ..render import comment_text, dockerfile_string, lua_string
 
-FORMATS = ("explicit", "requirements", "pylock", "dockerfile", "slurm", "lmod", "cyclonedx")
-
 
 def explicit(packages: list[LockedPackage], platform: str, name: str) -> str:
     """The @EXPLICIT format `conda create --file` and `micromamba create -f` install without solving.
