@@ -142,6 +142,27 @@ def test_the_corpus_is_real_and_large_enough() -> None:
     assert len(repositories) >= 25
 
 
+def _declared_channels(path: Path) -> list[str]:
+    """The channels a file names at its top, read here: an environment file's `channels:`, a pixi manifest's
+    (or a pyproject's [tool.pixi]) workspace or project `channels`, a channel given as a table by its name."""
+    if path.suffix in (".yml", ".yaml"):
+        document = yaml.safe_load(path.read_text())
+        listed = document.get("channels") if isinstance(document, dict) else None
+    elif path.suffix == ".toml":
+        try:
+            document = _toml(path)
+        except Exception:
+            return []  # the TOML 1.1 manifests the reader here cannot parse (PROVENANCE.md)
+        root = document.get("tool", {}).get("pixi", document) if path.name == "pyproject.toml" or "pyproject" in \
+            path.name else document  # fmt: skip
+        head = root.get("workspace") or root.get("project") or {}
+        listed = head.get("channels") if isinstance(head, dict) else None
+    else:
+        return []
+    names = [c.get("channel") if isinstance(c, dict) else c for c in listed or []]
+    return [str(name) for name in names if isinstance(name, str)]
+
+
 @pytest.mark.parametrize("path", IMPORTS, ids=lambda p: str(p.relative_to(ADOPT)))
 def test_every_declared_package_is_kept_or_noted(path: Path, tmp_path: Path, run_cli) -> None:
     result = run_cli("--root", str(tmp_path), "init", "t", "--from", str(path))
@@ -155,6 +176,8 @@ def test_every_declared_package_is_kept_or_noted(path: Path, tmp_path: Path, run
     missing = [name for name in sorted(_declared(path))
                if _key(name) not in kept and not any(name.lower() in n.lower() for n in notes)]  # fmt: skip
     assert not missing, f"dropped without a note: {missing}"
+    channels = [c for c in _declared_channels(path) if c not in (profile.get("channels") or [])]
+    assert not [c for c in channels if not any(c in n for n in notes)], f"channels dropped without a note: {channels}"
     last = result.out.strip().splitlines()[-1]
     counted = rf"wrote profiles/t\.yaml: \d+ entries kept, {len(notes)} note\(s\); next: provision lock t"
     assert re.fullmatch(counted, last)

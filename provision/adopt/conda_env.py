@@ -36,7 +36,9 @@ def read_environment(document: dict, text: str, shown: str, folder: Path | None)
     draft = Draft()
     for channel in shapes.strings(document.get("channels"), "channels"):
         if channel == "nodefaults":
-            continue  # provision never adds channels of its own
+            draft.note("channel 'nodefaults' needs nothing: a profile uses only the channels it lists, never conda's "
+                       "defaults")
+            continue
         _channel(draft, channel)
     _platforms(draft, shapes.strings(document.get("platforms"), "platforms"))
     for key, value in shapes.table(document.get("variables"), "variables").items():
@@ -75,7 +77,7 @@ def read_environment(document: dict, text: str, shown: str, folder: Path | None)
             continue
         conda_spec(draft, spec, platforms)
     if draft.conda == [] and not draft.targets and draft.pypi and not document.get("channels"):
-        draft.kind = "venv"
+        draft.as_venv()
     return draft
 
 

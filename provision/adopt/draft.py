@@ -90,6 +90,15 @@ class Draft:
         if path not in self.editable:
             self.editable.append(path)
 
+    def as_venv(self) -> None:
+        """Only PyPI packages: a venv (Python from the host or uv). Channels the file named go with the conda
+        layer, and are said to go."""
+        self.kind = "venv"
+        if self.channels:
+            self.note(f"channels {', '.join(self.channels)} left out: no conda package is asked for, so the profile "
+                      "is a venv (Python from the host or uv); add `python` to its conda packages to keep them")
+            self.channels = []
+
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)

@@ -64,7 +64,7 @@ def read_pixi(document: dict[str, Any], shown: str, wanted: frozenset[str]) -> D
     for name in unknown:
         draft.note(f"--with {name}: no such feature or environment in the manifest")
     if not draft.conda and not draft.targets and draft.pypi:
-        draft.kind = "venv"
+        draft.as_venv()
     return draft
 
 
