@@ -596,3 +596,21 @@ def test_the_brewfile_conditions_are_real() -> None:
     assert {frozenset({"mac"}), frozenset({"linux"})} <= found["amad-dotfiles.Brewfile"]
     assert {frozenset({"mac"}), frozenset({"linux"})} <= found["deekim-dot-min.Brewfile"]
     assert frozenset({"mac", "other"}) in found["uchilaka-cami.Brewfile"]
+
+
+def test_a_lock_without_this_machines_platform_says_which_one_it_shows(run_cli) -> None:
+    """tudoroancea/brains2's lock holds osx-arm64 and linux-aarch64 only: `tree` shows its first platform, and
+    says so, since its help promises this machine's."""
+    import platform
+
+    from provision.machine.facts import conda_subdir
+
+    path = ADOPT / "conda-lock" / "tudoroancea-brains2-conda-lock.yml"
+    assert read_lock(path).platforms == ["osx-arm64", "linux-aarch64"]
+    here = conda_subdir(platform.system(), platform.machine())
+    result = run_cli("tree", "--lockfile", str(path))
+    assert result.code == 0, result.err
+    if here == "linux-aarch64":  # the lock has this machine's platform: nothing to say
+        assert "note:" not in result.err
+    else:
+        assert f"note: {path} has no {here}; showing osx-arm64 (--platform NAME for another: " in result.err

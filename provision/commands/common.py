@@ -67,6 +67,9 @@ def locked_platform(ctx: click.Context, profile: str | None, platform: str | Non
         lock = read_lock(lockfile).in_categories(lock_categories(ctx), str(lockfile))
         here = _this_platform()
         chosen = platform or (here if here in lock.platforms else lock.platforms[0])
+        if chosen != here and platform is None:  # said, as the help promises this machine's platform
+            click.echo(f"note: {lockfile} has no {here or 'platform of this machine'}; showing {chosen} "
+                       f"(--platform NAME for another: {', '.join(lock.platforms)})", err=True)  # fmt: skip
         view = LockedView(lock, chosen, str(lockfile), lock_path=lockfile)
         shown = str(lockfile)
     else:
