@@ -37,29 +37,21 @@ def _toolchain(host: HostFacts) -> list[Finding]:
                 "put /opt/homebrew/bin first on PATH, and reinstall your formulae with it",
             )
         )
-    if not host.knows("brew-prefix"):
-        out.append(unchecked("homebrew", "brew-prefix.txt is not in the facts"))
-    elif host.homebrew_prefix is None:
-        out.append(
-            Finding(
-                Severity.INFO,
-                "homebrew",
-                "Homebrew is not installed (profiles with brew entries need it)",
-                HOMEBREW_INSTALL,
-            )
-        )
-    if not host.knows("xcode-select"):
-        out.append(unchecked("xcode", "xcode-select.txt is not in the facts"))
-    elif host.command_line_tools is None:
-        out.append(
-            Finding(
-                Severity.ERROR,
-                "xcode",
-                "the Xcode command-line tools are missing (Apple's TF, JAX and PyTorch pages require them)",
-                "xcode-select --install",
-            )
-        )
+    out += _installed(host, "brew-prefix", host.homebrew_prefix, Finding(
+        Severity.INFO, "homebrew", "Homebrew is not installed (profiles with brew entries need it)", HOMEBREW_INSTALL,
+    ))  # fmt: skip
+    out += _installed(host, "xcode-select", host.command_line_tools, Finding(
+        Severity.ERROR, "xcode", "the Xcode command-line tools are missing (Apple's TF, JAX and PyTorch pages require "
+        "them)", "xcode-select --install",
+    ))  # fmt: skip
     return out
+
+
+def _installed(host: HostFacts, fact: str, found: object, missing: Finding) -> list[Finding]:
+    """A tool the facts may not cover: unchecked when its fact was not saved, `missing` when it is not there."""
+    if not host.knows(fact):
+        return [unchecked(missing.topic, f"{fact}.txt is not in the facts")]
+    return [missing] if found is None else []
 
 
 def _resources(host: HostFacts) -> list[Finding]:
