@@ -77,10 +77,15 @@ def main() -> None:
         anchor = [timed([uv, "sync", "--frozen", "--quiet", "--project", str(project)], env) for _ in range(args.runs)]
         recreates, fresh_venvs, from_wheels = [], [], []
         for _ in range(args.runs):
+            # Each timed from a quiet disk (os.sync first), for both sides alike: the writes of the step before (the
+            # second anchor writes every byte anew) would otherwise be flushed during the next, and its figure with it.
             subprocess.run([*provision, "remove", args.profile], env=env, check=True, capture_output=True)
+            os.sync()
             recreates.append(timed([*provision, "apply", args.profile, "--no-verify", "--yes"], env))
             shutil.rmtree(project / ".venv")
+            os.sync()
             fresh_venvs.append(timed([uv, "sync", "--frozen", "--quiet", "--project", str(project)], env))
+            os.sync()
             from_wheels.append(uv_from_the_wheels(uv, Path(home), args.profile, env))
     ours, theirs = statistics.median(noop), statistics.median(anchor)
     recreate, fresh_venv = statistics.median(recreates), statistics.median(fresh_venvs)

@@ -14,6 +14,7 @@ from provision.apply.execute import _pypi
 from provision.apply.plan import Plan, PlanInputs, StepName, Work, make_plan
 from provision.apply.stamp import Stamp
 from provision.apply.target import Intent, Target
+from provision.apply.wheel_files import WheelRecords
 from provision.lock.lockfile import LockData
 from provision.lock.records import LockedPackage
 from provision.runner import swapped
@@ -99,8 +100,7 @@ def test_the_executor_walks_the_plans_lists(tmp_path: Path, monkeypatch: pytest.
 
     checked: list[set[str]] = []
 
-    def check(prefix: Path, wheels: list[tuple[LockedPackage, Path]], names: set[str], python: str | None
-              ) -> dict[str, list[str]]:  # fmt: skip
+    def check(prefix: Path, records: WheelRecords, names: set[str], python: str | None) -> dict[str, list[str]]:
         checked.append(set(names))
         return {}
 

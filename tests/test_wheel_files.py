@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from provision.apply.wheel_files import differing_files
+from provision.apply.wheel_files import differing_files, read_records
 from provision.lock.records import LockedPackage
 
 SITE = "lib/python3.12/site-packages"
@@ -64,10 +64,10 @@ def test_a_quoted_path_a_hex_digest_and_installer_files_are_read_as_written(tmp_
     hexed = wheel(tmp_path / "hex", "odd", files, digest=lambda data: hashlib.sha256(data).hexdigest())
     prefix = tmp_path / "env"
     install(prefix, {**files, "odd-1.0.dist-info/INSTALLER": b"uv\n"})  # the installer writes its own name
-    assert differing_files(prefix, [(locked("odd"), made)], {"odd"}, "3.12") == {}
-    assert differing_files(prefix, [(locked("odd"), hexed)], {"odd"}, "3.12") == {}
+    assert differing_files(prefix, read_records([(locked("odd"), made)]), {"odd"}, "3.12") == {}
+    assert differing_files(prefix, read_records([(locked("odd"), hexed)]), {"odd"}, "3.12") == {}
     (prefix / SITE / "odd" / "a,b.txt").write_bytes(b"changed\n")
-    assert differing_files(prefix, [(locked("odd"), made)], {"odd"}, "3.12") == {"odd": ["odd/a,b.txt"]}
+    assert differing_files(prefix, read_records([(locked("odd"), made)]), {"odd"}, "3.12") == {"odd": ["odd/a,b.txt"]}
 
 
 def test_a_path_two_locked_wheels_ship_may_hold_either(tmp_path: Path) -> None:
@@ -80,9 +80,9 @@ def test_a_path_two_locked_wheels_ship_may_hold_either(tmp_path: Path) -> None:
     (prefix / SITE / "gui-1.0.dist-info").mkdir()
     (prefix / SITE / "headless-1.0.dist-info").mkdir()
     both = [(locked("gui"), gui), (locked("headless"), headless)]
-    assert differing_files(prefix, both, {"gui", "headless"}, "3.12") == {}
+    assert differing_files(prefix, read_records(both), {"gui", "headless"}, "3.12") == {}
     (prefix / SITE / "cv2" / "version.py").write_bytes(b"neither\n")
-    assert differing_files(prefix, both, {"gui"}, "3.12") == {"gui": ["cv2/version.py"]}
+    assert differing_files(prefix, read_records(both), {"gui"}, "3.12") == {"gui": ["cv2/version.py"]}
 
 
 def test_data_schemes_land_where_installers_put_them(tmp_path: Path) -> None:
@@ -102,12 +102,12 @@ def test_data_schemes_land_where_installers_put_them(tmp_path: Path) -> None:
     python = f"{prefix}/bin/python"
     for first in (f"#!{python}\n", f"#!/bin/sh\n'''exec' '{python}' \"$0\" \"$@\"\n' '''\n"):
         (prefix / "bin" / "tool").write_bytes(first.encode() + b"run()\n")
-        assert differing_files(prefix, [(locked("tool"), made)], {"tool"}, "3.12") == {}
+        assert differing_files(prefix, read_records([(locked("tool"), made)]), {"tool"}, "3.12") == {}
     # code put after the installer's line, a changed data file, a changed plain script: each named
     (prefix / "bin" / "tool").write_bytes(f"#!{python}\nimport os\nrun()\n".encode())
     (prefix / "share" / "tool" / "readme.txt").write_bytes(b"changed\n")
     (prefix / "bin" / "helper.sh").write_bytes(b"#!/bin/sh\necho planted\n")
-    found = differing_files(prefix, [(locked("tool"), made)], {"tool"}, "3.12")
+    found = differing_files(prefix, read_records([(locked("tool"), made)]), {"tool"}, "3.12")
     assert {name: sorted(files) for name, files in found.items()} == {
         "tool": ["../../../bin/helper.sh", "../../../bin/tool", "../../../share/tool/readme.txt"]}
 
@@ -118,10 +118,10 @@ def test_the_environments_own_site_packages_is_checked_not_an_older_one_beside_i
     prefix = tmp_path / "env"
     install(prefix, {"pkg/__init__.py": b"OLD = True\n", "pkg-1.0.dist-info/METADATA": b"Name: pkg\n"},
             site="lib/python3.11/site-packages")  # left by the environment's previous Python
-    assert differing_files(prefix, [(locked("pkg"), made)], {"pkg"}, "3.12") == {
+    assert differing_files(prefix, read_records([(locked("pkg"), made)]), {"pkg"}, "3.12") == {
         "pkg": ["pkg-1.0.dist-info/ (not installed)"]}
     install(prefix, files)
-    assert differing_files(prefix, [(locked("pkg"), made)], {"pkg"}, "3.12.7") == {}
+    assert differing_files(prefix, read_records([(locked("pkg"), made)]), {"pkg"}, "3.12.7") == {}
 
 
 def test_a_hostile_record_reads_nothing_outside_the_prefix_and_never_waits(tmp_path: Path) -> None:
@@ -137,5 +137,5 @@ def test_a_hostile_record_reads_nothing_outside_the_prefix_and_never_waits(tmp_p
     made = wheel(tmp_path, "pkg", {"pkg/__init__.py": b""}, extra_rows=rows)
     install(tmp_path / "env", {"pkg/__init__.py": b""})
     (tmp_path / "env" / SITE / "pkg-1.0.dist-info").mkdir()
-    found = differing_files(tmp_path / "env", [(locked("pkg"), made)], {"pkg"}, "3.12")
+    found = differing_files(tmp_path / "env", read_records([(locked("pkg"), made)]), {"pkg"}, "3.12")
     assert found == {"pkg": ["../../../../secret.txt", "pkg/pipe"]}

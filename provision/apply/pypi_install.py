@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import ToolFailed
 from ..lock.pypi_layer import uv_executable
 from ..lock.records import LockedPackage
 from ..runner import run
-from .wheel_files import differing_files
+from .wheel_files import differing_files, read_records
 
 
 def env_python(prefix: Path) -> Path:
@@ -47,13 +48,16 @@ def install_wheels(
         requirements.parent.mkdir(parents=True, exist_ok=True)
         requirements.write_text("\n".join(lines) + "\n")
         install = [*_uv_install(python), "--require-hashes", "--no-index"]
-        run([*install, *_again(reinstall), "-r", str(requirements)])
-        differing = differing_files(prefix, wheels, installing, python_version)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="provision-record-read") as reader:
+            reading = reader.submit(read_records, wheels)  # meanwhile: uv's run is a wait here
+            run([*install, *_again(reinstall), "-r", str(requirements)])
+            records = reading.result()
+        differing = differing_files(prefix, records, installing, python_version)
         if differing:
             # uv's cache held other files than the wheel: extracted again from the verified wheel, with a cache
             # of this command's own (--no-cache), and checked again.
             run([*install, "--no-cache", *_again(set(differing)), "-r", str(requirements)])
-            still = differing_files(prefix, wheels, set(differing), python_version)
+            still = differing_files(prefix, records, set(differing), python_version)
             if still:
                 name, files = next(iter(sorted(still.items())))
                 raise ToolFailed(
@@ -70,8 +74,9 @@ def install_wheels(
 
 
 def _uv_install(python: str) -> list[str]:
-    # uv's default link mode, named: a UV_LINK_MODE=symlink in the user's environment would leave links into uv's
-    # cache in the prefix (and uv refuses it with the --no-cache of a second pass).
+    # A link mode named, so that a UV_LINK_MODE=symlink in the user's environment cannot leave links into uv's cache
+    # in the prefix (uv refuses it with the --no-cache of a second pass). clone: uv's default on macOS; where the
+    # file system cannot clone, uv falls back to hard links, its default on Linux (read in uv's debug log).
     return [uv_executable(), "pip", "install", "--no-config", "--quiet", "--python", python, "--no-deps",
             "--link-mode", "clone"]  # fmt: skip
 

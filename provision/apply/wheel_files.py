@@ -41,35 +41,45 @@ class _Wheel:
     problem: str = ""
 
 
+@dataclass(frozen=True)
+class WheelRecords:
+    """What the verified wheels say they install: each package's RECORD as installed, in the lock's order."""
+
+    wheels: tuple[tuple[str, _Wheel], ...]
+
+
+def read_records(wheels: list[tuple[LockedPackage, Path]]) -> WheelRecords:
+    """The RECORD of each verified wheel (read while uv installs: it needs only the wheels, checked at fetch)."""
+    return WheelRecords(tuple((package.name, _read(wheel)) for package, wheel in wheels))
+
+
 def differing_files(
-    prefix: Path, wheels: list[tuple[LockedPackage, Path]], names: set[str] | frozenset[str], python: str | None
+    prefix: Path, records: WheelRecords, names: set[str] | frozenset[str], python: str | None
 ) -> dict[str, list[str]]:  # fmt: skip
     """Package name -> the files of the wheels `names` picks (uv installed them) that differ from, or are missing
     against, the verified wheel's RECORD; only packages with such files. A path two locked wheels both ship (say
     opencv-python and opencv-python-headless) may hold either one's content. `python`: the environment's version,
     whose site-packages is checked (an older one may be left beside it)."""
-    read = {package.name: _read(wheel) for package, wheel in wheels}
     owners: dict[str, set[str]] = {}
-    for wheel in read.values():
+    for _, wheel in records.wheels:
         for row in wheel.rows:
             owners.setdefault(row.path, set()).update(row.digests)
     wanted = {canonicalize_name(name) for name in names}
     tasks: list[tuple[str, Path, list[RecordRow]]] = []
     out: dict[str, list[str]] = {}
-    for package, _ in wheels:
-        wheel = read[package.name]
-        if canonicalize_name(package.name) not in wanted:
+    for name, wheel in records.wheels:
+        if canonicalize_name(name) not in wanted:
             continue
         site = _site(prefix, wheel.dist_info, python) if not wheel.problem else None
         if site is None:
-            out[package.name] = [wheel.problem or f"{wheel.dist_info}/ (not installed)"]
+            out[name] = [wheel.problem or f"{wheel.dist_info}/ (not installed)"]
             continue
         rows = [replace(row, digests=frozenset(owners[row.path]), size=row.size if len(owners[row.path]) == 1
                         else None) for row in wheel.rows]  # fmt: skip
-        tasks += [(package.name, site, chunk) for chunk in _chunks(rows)]
+        tasks += [(name, site, chunk) for chunk in _chunks(rows)]
         scripts = _script_mismatches(prefix, wheel.scripts)
         if scripts:
-            out.setdefault(package.name, []).extend(scripts)
+            out.setdefault(name, []).extend(scripts)
     tasks.sort(key=lambda task: -sum(row.size or 0 for row in task[2]))
     with ThreadPoolExecutor(max_workers=CHECKERS, thread_name_prefix="provision-wheel-check") as pool:
         for name, files in pool.map(lambda task: (task[0], record_mismatches(prefix, task[1], task[2])), tasks):
