@@ -159,28 +159,61 @@ def rows(reports: list[NodeReport], nodes: frozenset[str] = frozenset()) -> list
     return sorted(out, key=lambda r: (r["profile"] or "", r["fp32_tflops"] or 0))
 
 
+COLUMNS = ("machine", "chip", "profile", "framework", "device", "verdict", "environment", "installed", "fp32 TFLOPS",
+           "of peak")  # fmt: skip
+RIGHT = ("fp32 TFLOPS", "of peak")
+TITLE = "Team acceptance results (fp32 GEMM at the largest size measured)"
+RICH_ROWS = 500  # a table a person reads; past it (a large job's log), plain columns: rich takes seconds per 5,000
+
+
 def show(table: list[dict[str, Any]]) -> None:
+    from ..grammar import printable
+
+    # Each report is a node's word: its text is shown as text, never as markup or terminal codes.
+    cells = [[printable(str(v)) if v is not None else "-" for v in (
+        row["machine"], row["chip"], row["profile"], row["framework"], row["device"], row["verdict"],
+        row["environment"], row["fingerprint"], f"{row['fp32_tflops']:.3f}" if row["fp32_tflops"] else None,
+        f"{row['fraction_of_peak']:.0%}" if row["fraction_of_peak"] else None)] for row in table]  # fmt: skip
+    (_rich if len(cells) <= RICH_ROWS else _plain)(cells)
+
+
+def _rich(cells: list[list[str]]) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    from ..grammar import printable
-
-    view = Table(title="Team acceptance results (fp32 GEMM at the largest size measured)", title_justify="left")
-    for column in ("machine", "chip", "profile", "framework", "device", "verdict", "environment", "installed",
-                   "fp32 TFLOPS", "of peak"):  # fmt: skip
-        view.add_column(column, justify="right" if column in ("fp32 TFLOPS", "of peak") else "left")
-    for row in table:
-        style = "green" if row["verdict"] == Status.PASS.value else "bold red"
-        # Each report is a node's word: its text is shown as text, never as rich markup or terminal codes.
-        text = {k: escape(printable(str(v))) if v is not None else "-" for k, v in row.items()}
-        view.add_row(text["machine"], text["chip"], text["profile"], text["framework"], text["device"],
-                     f"[{style}]{text['verdict']}[/]", _marked(text["environment"]), text["fingerprint"],
-                     f"{row['fp32_tflops']:.3f}" if row["fp32_tflops"] else "-",
-                     f"{row['fraction_of_peak']:.0%}" if row["fraction_of_peak"] else "-")  # fmt: skip
+    view = Table(title=TITLE, title_justify="left")
+    for column in COLUMNS:
+        view.add_column(column, justify="right" if column in RIGHT else "left")
+    for row in cells:
+        text = [escape(cell) for cell in row]
+        style = "green" if row[5] == Status.PASS.value else "bold red"
+        text[5], text[6] = f"[{style}]{text[5]}[/]", _marked(text[6])
+        view.add_row(*text)
     console = Console()
     # Piped into a CI log, the table keeps its columns instead of wrapping at 80.
     (console if console.is_terminal else Console(width=160)).print(view)
+
+
+def _plain(cells: list[list[str]]) -> None:
+    """Columns as `sacct` prints them: padded to the widest cell (in terminal cells); on a terminal the verdict and
+    a drifted environment coloured as in the rich table (click drops the colour when piped)."""
+    import click
+    from rich.cells import cell_len
+
+    widths = [max([cell_len(column)] + [cell_len(row[i]) for row in cells]) for i, column in enumerate(COLUMNS)]
+
+    def line(row: list[str] | tuple[str, ...], colour: bool = True) -> str:
+        padded = [" " * (w - cell_len(c)) + c if name in RIGHT else c + " " * (w - cell_len(c))
+                  for name, c, w in zip(COLUMNS, row, widths, strict=True)]  # fmt: skip
+        if colour:
+            passed = row[5] == Status.PASS.value
+            padded[5] = click.style(padded[5], fg="green" if passed else "red", bold=not passed)
+            padded[6] = padded[6] if row[6] in ("exact", "?") else click.style(padded[6], fg="red", bold=True)
+        return "  ".join(padded).rstrip()
+
+    click.echo("\n".join([TITLE, line(COLUMNS, False), line(["-" * w for w in widths], False)]
+                         + [line(row) for row in cells]))  # fmt: skip
 
 
 def _marked(state: str) -> str:
