@@ -19,8 +19,10 @@ from .world import PROVISION
 SERVICES = REPO / "tests" / "services.sh"
 IMAGE = "localhost/provision-test-linux-cpu"
 
-# One worker holds the services (the Slurm cluster, podman) for the whole file (`--dist loadgroup`).
-pytestmark = [pytest.mark.network, pytest.mark.slow, pytest.mark.xdist_group("services")]
+# One worker holds each service (`--dist loadgroup`): podman's image test on one, the Slurm cluster's two jobs on
+# another (they share its daemons), so the image is built while the jobs run; each worker exports its own context.
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+PODMAN, SLURM = pytest.mark.xdist_group("podman"), pytest.mark.xdist_group("slurm")
 
 
 def services(command: str, env: dict[str, str]) -> dict[str, str]:
@@ -56,6 +58,7 @@ def context(home: Path, env: dict[str, str]) -> Path:
     return out
 
 
+@PODMAN
 def test_the_exported_image_builds_and_runs_its_acceptance_check_with_no_network(
     context: Path, env: dict[str, str]
 ) -> None:
@@ -118,6 +121,7 @@ def _report(job: Path, env: dict[str, str]) -> list[dict[str, object]]:
     return table
 
 
+@SLURM
 def test_the_exported_slurm_job_applies_and_verifies_on_every_node(
     context: Path, slurm: dict[str, str], home: Path
 ) -> None:
@@ -157,6 +161,7 @@ def test_the_exported_slurm_job_applies_and_verifies_on_every_node(
     assert "NO REPORT" in missing.stdout
 
 
+@SLURM
 def test_a_shared_prefix_is_applied_once_and_checked_on_every_node(
     context: Path, slurm: dict[str, str], home: Path
 ) -> None:

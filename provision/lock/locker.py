@@ -79,9 +79,11 @@ def lock_profiles(
     require_writer()
     forced = update_all or bool(update)
     previous_locks = {p.lock_name: _previous(project.root / lock_path(p.lock_name)) for p, _ in requests}  # read once
+    fresh_platforms = {profile.lock_name: {platform for platform in profile.platforms
+                                           if _fresh(previous_locks[profile.lock_name], profile, platform)}
+                       for profile, _ in requests}  # fmt: skip
     for profile, _ in requests:
-        previous = previous_locks[profile.lock_name]
-        stale = previous is None or not all(_fresh(previous, profile, platform) for platform in profile.platforms)
+        stale = fresh_platforms[profile.lock_name] != set(profile.platforms)
         if profile.kind == "conda" and (forced or stale):  # a lock with nothing to solve needs no channel
             mirrors.require(list(profile.channels))
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="provision-lock") as pool:
@@ -98,8 +100,7 @@ def lock_profiles(
             for platform in profile.platforms:
                 # A variant takes its reference's versions: when the reference is solved again, so is the variant.
                 follows = reference is not None and platform in reference[2]
-                fresh = previous is not None and not forced and not follows and _fresh(previous, profile, platform)
-                if fresh:
+                if not forced and not follows and platform in fresh_platforms[profile.lock_name]:
                     continue
                 if platform in targets or previous is None or platform not in previous.platforms:
                     keep = previous is not None and not update_all and not _system_changed(previous, profile, platform)
@@ -185,8 +186,10 @@ def _finish(
     return LockOutcome(profile.lock_name, path, None)
 
 
-def _fresh(previous: LockData, profile: Profile, platform: str) -> bool:
-    return platform in previous.platforms and platform_inputs(profile, platform).answered_by(previous, platform)
+def _fresh(previous: LockData | None, profile: Profile, platform: str) -> bool:
+    if previous is None or platform not in previous.platforms:
+        return False
+    return platform_inputs(profile, platform).answered_by(previous, platform)
 
 
 def _system_changed(previous: LockData, profile: Profile, platform: str) -> bool:
