@@ -80,18 +80,19 @@ def test_the_in_process_calibration_agrees_with_an_independent_sgemm(python: Pat
     an independent measurement: torch's own Timer on the same n=1024 GEMM in a separate process."""
     import subprocess
 
-    # The two are measured one after the other: a busy neighbour can slow either one. A systematic
-    # disagreement shows in every pair; a noisy one passes when one of three pairs agrees.
-    pairs = []
+    # The two are measured one after the other, and a busy neighbour (the suite's other workers) only ever slows a
+    # measurement down: each side's best of up to three is compared, so a systematic disagreement still shows and
+    # a slowed one does not.
+    pairs: list[tuple[float, float]] = []
     for _ in range(3):
         doc = run_script(python, "torch", "cpu", quick=False, env=None)
         timer = subprocess.run([str(python), "-c", TIMER], capture_output=True, text=True, check=True)
-        measured = json.loads(timer.stdout)
-        pairs.append((doc["calibration"]["tflops"], measured))
-        if 0.5 * measured <= doc["calibration"]["tflops"] <= 2.0 * measured:
+        pairs.append((doc["calibration"]["tflops"], json.loads(timer.stdout)))
+        calibration, measured = max(c for c, _ in pairs), max(m for _, m in pairs)
+        if 0.5 * measured <= calibration <= 2.0 * measured:
             break
     else:
-        raise AssertionError(f"calibration and torch's Timer disagree in every pair (TFLOPS): {pairs}")
+        raise AssertionError(f"calibration and torch's Timer disagree, best against best (TFLOPS): {pairs}")
     assert "fraction-of-peak" in {g.name for g in judge(doc, Thresholds(), peak_for(doc)).gates}
 
 
