@@ -209,7 +209,7 @@ def _plain(cells: list[list[str]]) -> None:
         if colour:
             passed = row[5] == Status.PASS.value
             padded[5] = click.style(padded[5], fg="green" if passed else "red", bold=not passed)
-            padded[6] = padded[6] if row[6] in ("exact", "?") else click.style(padded[6], fg="red", bold=True)
+            padded[6] = click.style(padded[6], fg="red", bold=True) if _drifted(row[6]) else padded[6]
         return "  ".join(padded).rstrip()
 
     click.echo("\n".join([TITLE, line(COLUMNS, False), line(["-" * w for w in widths], False)]
@@ -217,7 +217,12 @@ def _plain(cells: list[list[str]]) -> None:
 
 
 def _marked(state: str) -> str:
-    return state if state in ("exact", "?") else f"[bold red]{state}[/]"
+    return f"[bold red]{state}[/]" if _drifted(state) else state
+
+
+def _drifted(state: str) -> bool:
+    """The environment column names a difference from the lock (not `exact`, nor `?` for a report without it)."""
+    return state not in ("exact", "?")
 
 
 def needs_log_scale(values: list[float]) -> bool:
