@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,27 @@ from .values import Status
 
 NO_REPORT = "NO REPORT"  # the verdict of a node a job was given that wrote nothing
 NO_RESULTS = "NO RESULTS"  # the verdict of a report with `"results": []`: the node ran verify and measured nothing
-# The row of such a node: every column `rows` fills, blank.
-NOTHING_REPORTED: dict[str, Any] = {
-    "machine": "?", "chip": "?", "profile": None, "framework": "-", "device": "-", "verdict": NO_REPORT,
-    "fp32_tflops": None, "fraction_of_peak": None, "created": None, "environment": "?", "fingerprint": None,
-}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    """One line of the team's table: a machine's result for one framework (`--json` writes these fields)."""
+
+    machine: str
+    verdict: str
+    chip: str = "?"
+    profile: str | None = None
+    framework: str = "-"
+    device: str = "-"
+    fp32_tflops: float | None = None
+    fraction_of_peak: float | None = None
+    created: str | None = None
+    environment: str = "?"  # environment_state's words
+    fingerprint: str | None = None  # the installed state's hash, its first 12 digits
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
 MAX_CHART_BARS = 400  # Agg draws at most 2**16 pixels a side: about 800 bars; past a few hundred none is readable
 
 
@@ -60,7 +77,7 @@ def expected_nodes(folder: Path) -> list[str]:
     return nodes
 
 
-def unreported(paths: list[Path], reports: list[NodeReport], refused: list[Refused]) -> list[dict[str, Any]]:
+def unreported(paths: list[Path], reports: list[NodeReport], refused: list[Refused]) -> list[TeamRow]:
     """A row for every expected node with no report in its folder (FOLDER/NODE/verify-*.json). A node whose
     report was refused did write one: it is named for that, not as silent."""
     seen = {_resolved(file.parent) for file in [*(r.file for r in reports), *(r.file for r in refused)]}
@@ -68,7 +85,7 @@ def unreported(paths: list[Path], reports: list[NodeReport], refused: list[Refus
     for folder in paths:
         for node in expected_nodes(folder):
             if _resolved(folder / node) not in seen:
-                out.append({**NOTHING_REPORTED, "machine": node})
+                out.append(TeamRow(node, NO_REPORT))
     return out
 
 
@@ -83,16 +100,16 @@ def _resolved(path: Path) -> Path:
 REFUSALS_SHOWN = 5  # the error is one line: thousands of bad files are counted, not listed
 
 
-def problems(table: list[dict[str, Any]], refused: list[Refused]) -> list[str]:
+def problems(table: list[TeamRow], refused: list[Refused]) -> list[str]:
     """One line per machine that failed or never reported, and per file that is not a valid report, for
     the summary and the exit code."""
     from ..grammar import printable
 
     failed = sorted(
-        {printable(f"{r['machine']} ({r['framework']})") for r in table if r["verdict"] == Status.FAIL.value}
+        {printable(f"{r.machine} ({r.framework})") for r in table if r.verdict == Status.FAIL.value}
     )
-    missing = sorted({printable(r["machine"]) for r in table if r["verdict"] == NO_REPORT})
-    empty = sorted({printable(r["machine"]) for r in table if r["verdict"] == NO_RESULTS})
+    missing = sorted({printable(r.machine) for r in table if r.verdict == NO_REPORT})
+    empty = sorted({printable(r.machine) for r in table if r.verdict == NO_RESULTS})
     return (
         ([f"FAIL on {', '.join(failed)}"] if failed else [])
         + ([f"never reported: {', '.join(missing)}"] if missing else [])
@@ -127,36 +144,28 @@ def _usual_locks(reports: list[NodeReport]) -> dict[str, str]:
     return {profile: counter.most_common(1)[0][0] for profile, counter in counts.items()}
 
 
-def rows(reports: list[NodeReport], nodes: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+def rows(reports: list[NodeReport], nodes: frozenset[str] = frozenset()) -> list[TeamRow]:
     """One row per result (a report with none: one NO RESULTS row); a report in the folder of a node its job
     was given (`nodes`) is named by that node, as Slurm names it: several nodes may share a host name (or a
     container's), never a node name."""
     out = []
     usual = _usual_locks(reports)
     for report in reports:
-        state = environment_state(report, usual.get(str(report.environment_name)))
         installed = report.environment.installed_sha256 if report.environment else None
         folder = report.file.parent.name
-        machine = folder if folder in nodes else report.hostname or folder
+        node = TeamRow(
+            machine=folder if folder in nodes else report.hostname or folder, verdict=NO_RESULTS,
+            chip=report.chip or "?", profile=report.environment_name, created=report.created,
+            environment=environment_state(report, usual.get(str(report.environment_name))),
+            fingerprint=(installed or "")[:12] or None,
+        )  # fmt: skip
         if not report.results:  # one row per result would leave this node out of the table, as if never asked
-            out.append({**NOTHING_REPORTED, "machine": machine, "chip": report.chip or "?",
-                        "profile": report.environment_name, "verdict": NO_RESULTS, "created": report.created,
-                        "environment": state, "fingerprint": (installed or "")[:12] or None})  # fmt: skip
+            out.append(node)
         for result in report.results:
-            out.append({
-                "machine": machine,
-                "chip": report.chip or result.device_name or "?",
-                "profile": report.environment_name,
-                "framework": result.framework,
-                "device": result.device,
-                "verdict": result.status.value,
-                "fp32_tflops": result.fp32_tflops,
-                "fraction_of_peak": result.fraction_of_peak,
-                "created": report.created,
-                "environment": state,
-                "fingerprint": (installed or "")[:12] or None,
-            })  # fmt: skip
-    return sorted(out, key=lambda r: (r["profile"] or "", r["fp32_tflops"] or 0))
+            out.append(replace(node, verdict=result.status.value, chip=report.chip or result.device_name or "?",
+                               framework=result.framework, device=result.device, fp32_tflops=result.fp32_tflops,
+                               fraction_of_peak=result.fraction_of_peak))  # fmt: skip
+    return sorted(out, key=lambda r: (r.profile or "", r.fp32_tflops or 0))
 
 
 COLUMNS = ("machine", "chip", "profile", "framework", "device", "verdict", "environment", "installed", "fp32 TFLOPS",
@@ -166,14 +175,14 @@ TITLE = "Team acceptance results (fp32 GEMM at the largest size measured)"
 RICH_ROWS = 500  # a table a person reads; past it (a large job's log), plain columns: rich takes seconds per 5,000
 
 
-def show(table: list[dict[str, Any]]) -> None:
+def show(table: list[TeamRow]) -> None:
     from ..grammar import printable
 
     # Each report is a node's word: its text is shown as text, never as markup or terminal codes.
     cells = [[printable(str(v)) if v is not None else "-" for v in (
-        row["machine"], row["chip"], row["profile"], row["framework"], row["device"], row["verdict"],
-        row["environment"], row["fingerprint"], f"{row['fp32_tflops']:.3f}" if row["fp32_tflops"] else None,
-        f"{row['fraction_of_peak']:.0%}" if row["fraction_of_peak"] else None)] for row in table]  # fmt: skip
+        row.machine, row.chip, row.profile, row.framework, row.device, row.verdict, row.environment,
+        row.fingerprint, f"{row.fp32_tflops:.3f}" if row.fp32_tflops else None,
+        f"{row.fraction_of_peak:.0%}" if row.fraction_of_peak else None)] for row in table]  # fmt: skip
     (_rich if len(cells) <= RICH_ROWS else _plain)(cells)
 
 
@@ -231,7 +240,7 @@ def needs_log_scale(values: list[float]) -> bool:
     return bool(positive) and max(positive) > 10 * min(positive)
 
 
-def chart(table: list[dict[str, Any]], path: Path) -> None:
+def chart(table: list[TeamRow], path: Path) -> None:
     """The fp32 throughput of every row as a bar; past MAX_CHART_BARS rows, the failed and slowest ones."""
     import warnings
 
@@ -248,23 +257,22 @@ def chart(table: list[dict[str, Any]], path: Path) -> None:
     shown = table
     if len(table) > MAX_CHART_BARS:
         # The rows worth a look come first: what failed, then what ran slowest; kept in the table's order.
-        worst = sorted(range(len(table)), key=lambda i: (table[i]["verdict"] == Status.PASS.value,
-                                                         table[i]["fp32_tflops"] or 0))  # fmt: skip
+        worst = sorted(range(len(table)), key=lambda i: (table[i].verdict == Status.PASS.value,
+                                                         table[i].fp32_tflops or 0))  # fmt: skip
         shown = [table[i] for i in sorted(worst[:MAX_CHART_BARS])]
     # A node's text is written as text: escaped like the terminal's, and never parsed as mathtext or TeX
     # (a host name "$\\frac{1}{0}$" or "a$b" is a label, not a formula to typeset or to fail on).
-    labels = ["\n".join(printable(str(part)) for part in (r["machine"], r["chip"],
-                                                           f"{r['profile']} ({r['framework']}/{r['device']})"))
+    labels = ["\n".join(printable(str(part)) for part in (r.machine, r.chip, f"{r.profile} ({r.framework}/{r.device})"))
               for r in shown]  # fmt: skip
-    values = [r["fp32_tflops"] or 0 for r in shown]
-    colors = ["tab:green" if r["verdict"] == Status.PASS.value else "tab:red" for r in shown]
+    values = [r.fp32_tflops or 0 for r in shown]
+    colors = ["tab:green" if r.verdict == Status.PASS.value else "tab:red" for r in shown]
     with warnings.catch_warnings(), matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
         # Missing glyphs and layout notices would print a node's text to the terminal, raw: none is shown.
         warnings.simplefilter("ignore")
         fig, ax = plt.subplots(figsize=(8, 1.2 + 0.7 * len(shown)))
         bars = ax.barh(range(len(shown)), values, color=colors)
         for bar, row in zip(bars, shown, strict=True):
-            note = row["verdict"] + (f", {row['fraction_of_peak']:.0%} of peak" if row["fraction_of_peak"] else "")
+            note = row.verdict + (f", {row.fraction_of_peak:.0%} of peak" if row.fraction_of_peak else "")
             ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f"  {note}", va="center", fontsize=8)
         ax.set_yticks(range(len(shown)), labels, fontsize=7)
         positive = [v for v in values if v > 0]

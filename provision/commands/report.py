@@ -25,7 +25,7 @@ def command(paths: tuple[Path, ...], png: Path | None, as_json: bool) -> None:
     nodes = frozenset(node for path in paths for node in expected_nodes(path))
     table = rows(reports, nodes) + unreported(list(paths), reports, refused)
     if as_json:
-        print_json(table)
+        print_json([row.as_json() for row in table])
     elif table:  # only refused files: their lines say it all
         show(table)
     if png is not None and table:  # with every report refused there is nothing to draw
