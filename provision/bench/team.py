@@ -262,7 +262,8 @@ def chart(table: list[TeamRow], path: Path) -> None:
         shown = [table[i] for i in sorted(worst[:MAX_CHART_BARS])]
     # A node's text is written as text: escaped like the terminal's, and never parsed as mathtext or TeX
     # (a host name "$\\frac{1}{0}$" or "a$b" is a label, not a formula to typeset or to fail on).
-    labels = ["\n".join(printable(str(part)) for part in (r.machine, r.chip, f"{r.profile} ({r.framework}/{r.device})"))
+    labels = ["\n".join(printable(part) for part in (r.machine, r.chip,
+                                                      f"{r.profile or '-'} ({r.framework}/{r.device})"))
               for r in shown]  # fmt: skip
     values = [r.fp32_tflops or 0 for r in shown]
     colors = ["tab:green" if r.verdict == Status.PASS.value else "tab:red" for r in shown]
