@@ -261,3 +261,10 @@ def test_a_report_with_no_results_is_a_row_of_its_own_not_a_gap(tmp_path: Path, 
     assert result.err.count("\n") == 1 and "reported no results: bad-node." in result.err
     shown = run_cli("report", str(reports), "--png", str(tmp_path / "team.png"))
     assert shown.code == 1 and "NO RESULTS" in shown.out and (tmp_path / "team.png").exists()
+
+
+def test_a_bar_of_a_node_that_never_reported_names_no_python_value() -> None:
+    """The chart's label of a NO REPORT row (no profile, framework or device known): dashes, not `None`."""
+    from provision.bench.team import NO_REPORT, TeamRow, bar_label
+
+    assert bar_label(TeamRow("gpu-node-7", NO_REPORT)) == "gpu-node-7\n?\n- (-/-)"

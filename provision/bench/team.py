@@ -240,6 +240,14 @@ def needs_log_scale(values: list[float]) -> bool:
     return bool(positive) and max(positive) > 10 * min(positive)
 
 
+def bar_label(row: TeamRow) -> str:
+    """A bar's label: machine, chip, and what ran where; a column a row leaves unknown reads `-`, never `None`."""
+    from ..grammar import printable
+
+    return "\n".join(printable(part) for part in (row.machine, row.chip,
+                                                   f"{row.profile or '-'} ({row.framework}/{row.device})"))  # fmt: skip
+
+
 def chart(table: list[TeamRow], path: Path) -> None:
     """The fp32 throughput of every row as a bar; past MAX_CHART_BARS rows, the failed and slowest ones."""
     import warnings
@@ -248,8 +256,6 @@ def chart(table: list[TeamRow], path: Path) -> None:
         import matplotlib
     except ImportError:
         raise TeamSideMissing("drawing the team's chart (--png)", "matplotlib") from None
-
-    from ..grammar import printable
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -262,9 +268,7 @@ def chart(table: list[TeamRow], path: Path) -> None:
         shown = [table[i] for i in sorted(worst[:MAX_CHART_BARS])]
     # A node's text is written as text: escaped like the terminal's, and never parsed as mathtext or TeX
     # (a host name "$\\frac{1}{0}$" or "a$b" is a label, not a formula to typeset or to fail on).
-    labels = ["\n".join(printable(part) for part in (r.machine, r.chip,
-                                                      f"{r.profile or '-'} ({r.framework}/{r.device})"))
-              for r in shown]  # fmt: skip
+    labels = [bar_label(r) for r in shown]
     values = [r.fp32_tflops or 0 for r in shown]
     colors = ["tab:green" if r.verdict == Status.PASS.value else "tab:red" for r in shown]
     with warnings.catch_warnings(), matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
