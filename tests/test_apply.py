@@ -93,6 +93,17 @@ def test_tampered_package_is_refused_before_the_prefix_changes(e2e: E2E) -> None
     assert e2e.tool() == "tool 1\n"
 
 
+def test_an_apply_that_fetches_nothing_says_nothing_of_fetching(e2e: E2E) -> None:
+    """An apply whose stamp is gone (every package still in place) rewrites its own files: no download line for
+    nothing ("download: 0 packages, each checked ..." read as if something were checked)."""
+    assert e2e.run("apply", "e2e").returncode == 0
+    (e2e.prefix / ".provision" / "stamp.json").unlink()
+    again = e2e.run("apply", "e2e")
+    assert again.returncode == 0, again.stderr
+    assert "download:" not in again.stderr and "0 packages" not in again.stderr
+    assert e2e.run("status", "e2e").returncode == 0
+
+
 @pytest.mark.parametrize("point", ["fetched", "environment", "pypi"])
 def test_killed_apply_never_claims_success_and_the_next_one_repairs(e2e: E2E, point: str) -> None:
     assert e2e.run("apply", "e2e").returncode == 0

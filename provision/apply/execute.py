@@ -144,6 +144,8 @@ def _fetch_all(
     once; the first failure stops the rest from starting and is raised, with nothing changed yet."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+    if not packages:  # a change with nothing to fetch (say, activation scripts rewritten) says nothing of fetching
+        return {}
     origin = "from the pack" if target.offline is not None else "download"
     say(f"{origin}: {len(packages)} packages, each checked against the lock's hashes")
     notes: list[str] = []  # said from this thread, in order, not from the workers
