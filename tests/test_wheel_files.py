@@ -139,3 +139,37 @@ def test_a_hostile_record_reads_nothing_outside_the_prefix_and_never_waits(tmp_p
     (tmp_path / "env" / SITE / "pkg-1.0.dist-info").mkdir()
     found = differing_files(tmp_path / "env", read_records([(locked("pkg"), made)]), {"pkg"}, "3.12")
     assert found == {"pkg": ["../../../../secret.txt", "pkg/pipe"]}
+
+
+def test_a_wheel_whose_record_zipfile_cannot_read_is_named_not_an_internal_error(tmp_path: Path) -> None:
+    """Hand-made hostile wheels (their hash would match a hostile lock): the RECORD stored with an unknown
+    compression method, flagged as encrypted, or deflated and then corrupted. Each is the package's one problem."""
+    import struct
+
+    def patched(name: str, field: int, value: int) -> Path:
+        """The wheel with a 2-byte field of every local and central header set to `value`."""
+        made = wheel(tmp_path, name, {f"{name}/__init__.py": b"x = 1\n"})
+        data = bytearray(made.read_bytes())
+        for signature, offset in ((b"PK\x03\x04", field), (b"PK\x01\x02", field + 2)):
+            at = data.find(signature)
+            while at >= 0:
+                data[at + offset : at + offset + 2] = struct.pack("<H", value)
+                at = data.find(signature, at + 4)
+        made.write_bytes(bytes(data))
+        return made
+
+    def corrupt(name: str) -> Path:
+        made = tmp_path / f"{name}-1.0-py3-none-any.whl"
+        record = f"{name}-1.0.dist-info/RECORD"
+        with zipfile.ZipFile(made, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(record, "a" * 4096)
+        data = bytearray(made.read_bytes())
+        start = 30 + len(record)  # the deflate stream, past the local header and the name
+        data[start : start + 8] = b"\xff" * 8
+        made.write_bytes(bytes(data))
+        return made
+
+    for name, made in (("unknown", patched("unknown", 8, 99)), ("encrypted", patched("encrypted", 6, 1)),
+                       ("corrupt", corrupt("corrupt"))):  # fmt: skip
+        found = differing_files(tmp_path / "env", read_records([(locked(name), made)]), {name}, "3.12")
+        assert found == {name: [f"{made.name}: its RECORD cannot be read"]}, name

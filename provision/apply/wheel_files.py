@@ -14,6 +14,7 @@ import csv
 import os
 import re
 import zipfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -99,7 +100,10 @@ def _read(wheel: Path) -> _Wheel:
                 return _Wheel("", [], problem=f"{wheel.name}: its RECORD is {record.file_size} bytes, not a wheel's")
             rows = record_rows(archive.read(record).decode("utf-8"))
             scripts = _rewritten_scripts(archive, rows)
-    except (OSError, zipfile.BadZipFile, UnicodeDecodeError, KeyError, csv.Error):
+    # A member zipfile cannot read (an unknown compression method, an encrypted or corrupt one) is a wheel whose
+    # RECORD cannot be read, named as such: the lock's hash says only that it is the file locked.
+    except (OSError, zipfile.BadZipFile, UnicodeDecodeError, KeyError, csv.Error, NotImplementedError,
+            RuntimeError, zlib.error):  # fmt: skip
         return _Wheel("", [], problem=f"{wheel.name}: its RECORD cannot be read")
     installed = {row.path: row for row in (_installed(row, scripts) for row in rows) if row is not None}
     return _Wheel(record.filename.split("/")[0], list(installed.values()), scripts)
