@@ -48,13 +48,24 @@ def is_project(folder: StrPath) -> bool:
     return os.path.isdir(os.path.join(folder, PROFILES_DIR))
 
 
-def find_root(explicit: StrPath | None, start: StrPath | None = None) -> str | None:
-    """The project folder: `explicit` (--root, or $PROVISION_ROOT) if it has profiles/, else the
-    nearest folder from `start` (the working folder) upwards that has one; None when there is none."""
-    if explicit is None and os.environ.get("PROVISION_ROOT"):
-        explicit = os.environ["PROVISION_ROOT"]
+ROOT_VARIABLE = "PROVISION_ROOT"
+
+
+def named_root(explicit: StrPath | None) -> tuple[str, str] | None:
+    """The project folder the user named, and where: (`--root`'s, "--root"), else ($PROVISION_ROOT's,
+    "PROVISION_ROOT"); None when neither names one (the project is searched for from the working folder)."""
     if explicit is not None:
-        return os.path.realpath(explicit) if is_project(explicit) else None
+        return os.fspath(explicit), "--root"
+    value = os.environ.get(ROOT_VARIABLE)
+    return (value, ROOT_VARIABLE) if value else None
+
+
+def find_root(explicit: StrPath | None, start: StrPath | None = None) -> str | None:
+    """The project folder: the one named (named_root) if it has profiles/, else the nearest folder from `start`
+    (the working folder) upwards that has one; None when there is none."""
+    named = named_root(explicit)
+    if named is not None:
+        return os.path.realpath(named[0]) if is_project(named[0]) else None
     here = os.path.realpath(start if start is not None else os.getcwd())
     while True:
         if is_project(here):

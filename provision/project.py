@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ProfileError, ProfileNotFound, ProjectNotFound
-from .layout import ENVS_DIR, PROFILE_SUFFIX, PROFILES_DIR, find_root
+from .layout import ENVS_DIR, PROFILE_SUFFIX, PROFILES_DIR, find_root, named_root
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,5 @@ def find_project(root: Path | None, start: Path | None = None) -> Project:
 def root_given(root: Path | None) -> tuple[Path, str] | None:
     """The project folder the user named and where: (`--root`'s, "--root"), else ($PROVISION_ROOT, "PROVISION_ROOT"),
     else None (the project is searched for from the working folder)."""
-    if root is not None:
-        return root, "--root"
-    value = os.environ.get("PROVISION_ROOT")
-    return (Path(value), "PROVISION_ROOT") if value else None
+    named = named_root(root)
+    return (Path(named[0]), named[1]) if named is not None else None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-PROVISION = str(Path(sys.executable).parent / "provision")
+from .inprocess import PROVISION
+
 OK_HEAD = 'name: bad\nplatforms: [linux-64]\npython: "3.11"\nchannels: [conda-forge]\n'
 
 # (id, profile text, substrings the single error line must contain)

@@ -29,8 +29,7 @@ def create_venv(prefix: Path, python: str) -> None:
 
 def install_wheels(
     prefix: Path, wheels: list[tuple[LockedPackage, Path]], reinstall: set[str], remove: set[str],
-    git: tuple[LockedPackage, ...] = (), installing: frozenset[str] | set[str] = frozenset(),
-    python_version: str | None = None,
+    git: tuple[LockedPackage, ...] = (), *, installing: frozenset[str] | set[str], python_version: str | None,
 ) -> list[str]:
     """Exactly the locked wheels from their verified local copies. `reinstall` names packages to put
     back even at the same version (another installer's copy, modified files); `remove` the

@@ -52,6 +52,7 @@ def _project_or_new(ctx: click.Context) -> Project:
     may name a folder to make (as `pixi init PATH` does); a PROVISION_ROOT that points nowhere is most likely
     stale (set for another project, in a shell profile), so its folder is never made: that is refused."""
     from ..errors import ProjectNotFound, UnsafeInput
+    from ..layout import ROOT_VARIABLE
     from ..project import Project, root_given
 
     try:
@@ -59,7 +60,7 @@ def _project_or_new(ctx: click.Context) -> Project:
     except ProjectNotFound:
         given = root_given(app_of(ctx).root)
         root = (given[0] if given else Path.cwd()).resolve()
-        if (given and given[1] == "PROVISION_ROOT" and not root.exists()) or (root.exists() and not root.is_dir()):
+        if (given and given[1] == ROOT_VARIABLE and not root.exists()) or (root.exists() and not root.is_dir()):
             raise  # its line names where the folder came from and what is wrong with it
         try:
             (root / "profiles").mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ Every string that later reaches Ruby (Brewfile), Nix (flake.nix), a shell
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
@@ -247,8 +247,7 @@ class Profile(StrictModel):
         return f"{self.name}/{self._variant}" if self._variant else self.name
 
     def _target(self, platform: str) -> PlatformDependencies | None:
-        # Looked up by equality: a command's platform is a plain string, the keys are the Platform type.
-        return next((target for name, target in self.targets.items() if name == platform), None)
+        return self.targets.get(cast(Platform, platform))  # a Platform is a plain string at run time
 
     def conda_for(self, platform: str) -> list[str]:
         """The conda specs of one platform: the common ones, with that platform's target merged in by name."""
